@@ -1,0 +1,4 @@
+//! Everything that turns results into files or text: charts today; CSV,
+//! summary statistics and traces as they arrive.
+
+pub mod charts;

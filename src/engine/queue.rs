@@ -431,26 +431,41 @@ mod tests {
     fn seq_renumbering_preserves_order_across_the_wrap() {
         let mut q = EventQueue::new();
         q.set_seq_limit(8);
-        let mut keys = Vec::new();
-        for i in 0..6u64 {
-            keys.push(q.push(SimTime::from_nanos(10), i));
-        }
-        // Cancelling creates stale entries that renumbering must drop.
-        assert_eq!(q.cancel(keys[1]), Some(1));
-        for i in 6..20u64 {
-            let _ = q.push(SimTime::from_nanos(10), i);
-        }
-        assert!(q.rearm(keys[0], SimTime::from_nanos(10)));
-        let order: Vec<u64> = drain(&mut q).into_iter().map(|(_, p)| p).collect();
-        let mut expected: Vec<u64> = (2..20).collect();
-        expected.push(0);
-        assert_eq!(order, expected);
+        // Equal times everywhere, so only seq decides the order.
+        let t = SimTime::from_nanos(10);
+        let a = q.push(t, 'a');
+        let b = q.push(t, 'b');
+        let _ = q.push(t, 'c');
+        assert_eq!(q.cancel(b), Some('b'));
+        assert!(q.rearm(a, t)); // a now after c
+        let _ = q.push(t, 'd');
+        let _ = q.push(t, 'e');
+        let _ = q.push(t, 'f'); // seq reaches the limit here: renumber
+        let _ = q.push(t, 'g');
+        assert_eq!(q.pop(), Some((t, 'c')));
+        let _ = q.push(t, 'h');
+        let _ = q.push(t, 'i'); // and again
+        let order: String = drain(&mut q).into_iter().map(|(_, p)| p).collect();
+        assert_eq!(order, "adefghi");
     }
 
     #[test]
     fn matches_a_sorted_reference_under_random_operations() {
+        check_against_reference(u32::MAX, usize::MAX);
+    }
+
+    #[test]
+    fn matches_the_reference_across_many_seq_renumberings() {
+        // ~12,000 seq assignments with a limit of 1024: about a dozen renumberings.
+        check_against_reference(1024, 400);
+    }
+
+    /// Random push/cancel/rearm/pop against a brute-force reference; `max_live`
+    /// forces pops so that renumbering (which needs live < limit) stays possible.
+    fn check_against_reference(seq_limit: u32, max_live: usize) {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let mut q = EventQueue::new();
+        q.set_seq_limit(seq_limit);
         // Reference: (time, schedule order, id) of live events.
         let mut reference: Vec<(u64, u64, u32)> = Vec::new();
         let mut keys: Vec<(TimerKey, u32)> = Vec::new();
@@ -459,7 +474,12 @@ mod tests {
         let mut popped = Vec::new();
         let mut expected = Vec::new();
         for id in 0..20_000u32 {
-            match rng.random_range(0..10) {
+            let op = if q.len() >= max_live {
+                9
+            } else {
+                rng.random_range(0..10)
+            };
+            match op {
                 0..=4 => {
                     let t = now + rng.random_range(0..50u64);
                     keys.push((q.push(SimTime::from_nanos(t), id), id));

@@ -8,6 +8,7 @@
 //! ```
 #![allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark is for
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -61,7 +62,10 @@ fn main() -> ExitCode {
     let wall_s = wall.elapsed().as_secs_f64();
     let rate = c.events as f64 / loop_s;
     let (engine, workload) = (args.engine.name(), args.workload.name());
-    println!(
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head -1`) is not an error worth a panic.
+    let _ = writeln!(
+        out,
         "engine={engine} workload={workload} n={} rep=0 events={} fired={} cancelled={} setup_s={setup_s:.6} loop_s={loop_s:.6} events_per_s={rate:.0} sim_now_s={:.9} checksum={:016x}",
         args.n,
         c.events,
@@ -70,7 +74,8 @@ fn main() -> ExitCode {
         c.sim_now_ns as f64 / 1e9,
         c.checksum
     );
-    println!(
+    let _ = writeln!(
+        out,
         "SUMMARY engine={engine} workload={workload} n={} par=1 threads=1 events_total={} agg_events_per_s={rate:.0} wall_s={wall_s:.6} vmhwm_kb={}",
         args.n,
         c.events,

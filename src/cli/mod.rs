@@ -5,6 +5,7 @@
 
 mod demo;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -37,7 +38,8 @@ pub fn main() -> ExitCode {
     };
     match config.validate().and_then(|c| run_demo(&c)) {
         Ok(report) => {
-            print!("{report}");
+            // A closed stdout (e.g. `| head`) ends output quietly instead of panicking.
+            let _ = write!(std::io::stdout().lock(), "{report}");
             ExitCode::SUCCESS
         }
         Err(msg) => {

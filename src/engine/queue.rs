@@ -209,13 +209,24 @@ impl<P> EventQueue<P> {
 
     /// Removes and returns the earliest pending event.
     pub fn pop(&mut self) -> Option<(SimTime, P)> {
+        self.pop_due(SimTime::MAX)
+    }
+
+    /// Removes and returns the earliest pending event if it is due at or
+    /// before `limit`; stale entries met on the way are discarded. One pass
+    /// over the root: the run loop's peek and pop in a single step.
+    #[inline]
+    pub fn pop_due(&mut self, limit: SimTime) -> Option<(SimTime, P)> {
         loop {
             let top = *self.heap.first()?;
+            let live = self.is_live(top);
+            if live && top.time() > limit {
+                return None;
+            }
             self.heap_pop_root();
-            let s = &mut self.slots[top.slot()];
-            if s.seq == top.seq()
-                && let Some(payload) = s.payload.take()
-            {
+            if live {
+                let s = &mut self.slots[top.slot()];
+                let payload = s.payload.take().expect("live slot holds a payload");
                 s.generation = s.generation.wrapping_add(1);
                 self.free.push(top.slot() as u32);
                 self.maybe_compact();
@@ -333,19 +344,14 @@ impl<P> EventQueue<P> {
         let mut pos = 0;
         loop {
             let first = pos * ARITY + 1;
-            if first >= len {
+            let best = if first + ARITY <= len {
+                min_of_four(heap, first)
+            } else if first < len {
+                (first + 1..len).fold(first, |b, c| if heap[c] < heap[b] { c } else { b })
+            } else {
                 break;
-            }
-            let end = (first + ARITY).min(len);
-            let mut best = first;
-            let mut best_e = heap[first];
-            for (c, &ce) in heap.iter().enumerate().take(end).skip(first + 1) {
-                if ce < best_e {
-                    best = c;
-                    best_e = ce;
-                }
-            }
-            heap[pos] = best_e;
+            };
+            heap[pos] = heap[best];
             pos = best;
         }
         self.sift_up(pos, last);
@@ -379,6 +385,16 @@ impl<P> EventQueue<P> {
     pub(crate) fn set_seq_limit(&mut self, limit: u32) {
         self.seq_limit = limit;
     }
+}
+
+/// Index of the smallest of `heap[first..first + 4]`, as a tournament of
+/// two independent comparisons and a final one (compiles to conditional moves).
+#[inline(always)]
+fn min_of_four(heap: &[Entry], first: usize) -> usize {
+    let c = &heap[first..first + ARITY];
+    let a = if c[1] < c[0] { 1 } else { 0 };
+    let b = if c[3] < c[2] { 3 } else { 2 };
+    first + if c[b] < c[a] { b } else { a }
 }
 
 #[cfg(test)]

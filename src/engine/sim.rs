@@ -235,11 +235,9 @@ impl<P> Simulation<P> {
     where
         F: FnMut(&mut Scheduler<P>, P),
     {
-        match self.sched.queue.peek_time() {
-            Some(t) if t <= horizon => {}
-            _ => return false,
-        }
-        let (t, payload) = self.sched.queue.pop().expect("peeked an event");
+        let Some((t, payload)) = self.sched.queue.pop_due(horizon) else {
+            return false;
+        };
         debug_assert!(t >= self.sched.now, "time moved backwards");
         self.sched.now = t;
         self.events += 1;

@@ -254,13 +254,17 @@ impl<P> Simulation<P> {
         let start_events = self.events;
         self.sched.stop_requested = false;
         let stop = loop {
-            if self.events >= self.max_events {
-                break StopReason::EventLimit;
-            }
-            if !self.step(horizon, &mut handler) {
-                if horizon > self.sched.now {
-                    self.sched.now = horizon;
+            let due = if self.events >= self.max_events {
+                // Out of budget: it only counts as a limit stop if work was left.
+                if self.sched.queue.peek_time().is_some_and(|t| t <= horizon) {
+                    break StopReason::EventLimit;
                 }
+                false
+            } else {
+                self.step(horizon, &mut handler)
+            };
+            if !due {
+                self.sched.now = self.sched.now.max(horizon);
                 break StopReason::Horizon;
             }
             if self.sched.stop_requested {
@@ -345,6 +349,26 @@ mod tests {
         assert_eq!(out.stop, StopReason::EventLimit);
         assert_eq!(out.events, 1000);
         assert_eq!(out.now, SimTime::ZERO);
+    }
+
+    #[test]
+    fn reaching_the_limit_with_nothing_left_due_is_a_horizon_stop() {
+        let mut sim: Simulation<u8> = Simulation::new().with_event_limit(2);
+        for s in [1, 2, 30] {
+            sim.scheduler()
+                .schedule_at(SimTime::from_secs(s), 0)
+                .unwrap();
+        }
+        let out = sim.run_until(SimTime::from_secs(10), |_, _| {});
+        assert_eq!(
+            (out.stop, out.events, out.now),
+            (StopReason::Horizon, 2, SimTime::from_secs(10))
+        );
+        let out = sim.run_until(SimTime::from_secs(40), |_, _| {});
+        assert_eq!(
+            (out.stop, out.events, out.now),
+            (StopReason::EventLimit, 0, SimTime::from_secs(10))
+        );
     }
 
     #[test]

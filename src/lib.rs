@@ -21,4 +21,9 @@
 
 pub mod cli;
 pub mod engine;
+pub mod net;
 pub mod report;
+pub mod scenario;
+pub mod session_timer;
+pub mod sim;
+pub mod sip;

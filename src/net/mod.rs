@@ -1,0 +1,11 @@
+//! The network: topology and routing over petgraph, and link behaviour
+//! (delay, jitter, loss, outages) as pure decisions over data.
+//!
+//! Nothing here reads a clock or owns a generator: callers pass the time a
+//! packet enters a link and the link direction's own random stream.
+
+pub mod link;
+pub mod topology;
+
+pub use link::{Direction, DirectionState, Fate, LinkConfig, LossCause, LossModel, Probability};
+pub use topology::{LinkId, NodeId, Topology};

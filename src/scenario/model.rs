@@ -1,0 +1,1102 @@
+//! The model-file schema: reads a located TOML tree into a validated
+//! [`Scenario`]. Every problem becomes an [`InputError`] naming the file,
+//! line, column and key path (`node.p1.stateful`, `link.alice-p1.loss`),
+//! saying what is allowed, and suggesting near-miss names.
+
+use std::collections::BTreeMap;
+
+use crate::engine::{SimDuration, SimTime};
+use crate::net::{LinkConfig, LinkId, LossModel, NodeId, Probability, Topology};
+use crate::session_timer::{
+    ExpiryGuard, Mode, RefreshMethod, RefresherPref, SendMinSe, TimerLayer,
+};
+use crate::sim::faults::{ByeSelection, FaultSpec};
+use crate::sim::{NodeKind, NodeSpec, WorkloadSpec, WorldConfig};
+use crate::sip::message::MAX_HOPS;
+use crate::sip::{ProxyConfig, SipTimers, Statefulness};
+
+use super::doc::{Errors, Fields, Item, Value, array, boolean, choice, integer, number, string};
+use super::error::{InputError, Loc, did_you_mean};
+
+/// A validated model: the world to build plus what later stages use.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The model file.
+    pub source: String,
+    /// Its `description`, if any.
+    pub description: Option<String>,
+    /// Nodes, links, SIP timers and workload.
+    pub world: WorldConfig,
+    /// `[sip] strict_rfc`: values below the RFC floors are errors.
+    pub strict_rfc: bool,
+    /// `[defaults]` session-timer settings.
+    pub defaults: TimerLayer,
+    /// Per node: its own settings and per-peer overrides.
+    pub node_timers: Vec<NodeTimers>,
+    /// Faults (validated; injected by the fault stage).
+    pub faults: Vec<FaultSpec>,
+}
+
+/// A node's session-timer settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeTimers {
+    /// Settings on the `[[node]]` table.
+    pub layer: TimerLayer,
+    /// `peers.<id>` overrides.
+    pub peers: Vec<(NodeId, TimerLayer)>,
+}
+
+const ROOT_KEYS: &[&str] = &[
+    "description",
+    "sip",
+    "defaults",
+    "node",
+    "link",
+    "workload",
+    "fault",
+];
+const SIP_KEYS: &[&str] = &[
+    "t1_ms",
+    "t2_ms",
+    "t4_ms",
+    "timer_c_s",
+    "transport",
+    "strict_rfc",
+];
+const TIMER_KEYS: &[&str] = &[
+    "session_timers",
+    "session_expires",
+    "min_se",
+    "refresher",
+    "refresh_method",
+    "refresh_at",
+    "expiry_guard",
+    "send_min_se",
+];
+const KINDS: &[&str] = &["ua", "proxy", "b2bua"];
+const PROXY_KEYS: &[&str] = &[
+    "id",
+    "kind",
+    "stateful",
+    "record_route",
+    "timers",
+    "session_expires",
+    "min_se",
+    "dialog_fallback_lifetime_s",
+];
+const LINK_KEYS: &[&str] = &[
+    "name",
+    "between",
+    "delay_ms",
+    "jitter_ms",
+    "loss",
+    "outages",
+];
+const WORKLOAD_KEYS: &[&str] = &[
+    "horizon_s",
+    "calls",
+    "caller",
+    "callee",
+    "start_s",
+    "interval_s",
+    "holding_s",
+];
+const FAULT_KINDS: &[&str] = &["crash", "link_down", "loss_burst", "drop_bye"];
+/// Longest time accepted anywhere: 10^9 s (about 31 years) keeps all sums far from overflow.
+const MAX_SECONDS: f64 = 1e9;
+
+/// Names and ids known while reading, for references and suggestions.
+struct Names {
+    nodes: BTreeMap<String, NodeId>,
+    kinds: Vec<&'static str>,
+    links: BTreeMap<String, LinkId>,
+    link_pairs: Vec<(NodeId, NodeId)>,
+}
+
+impl Names {
+    fn node(&self, item: &Item, path: &str, errs: &mut Errors) -> Option<NodeId> {
+        let name = string(item, path, errs)?;
+        match self.nodes.get(&name) {
+            Some(&id) => Some(id),
+            None => {
+                errs.push(
+                    InputError::at(
+                        &item.loc,
+                        path,
+                        format!(
+                            "unknown node id \"{name}\"; nodes are: {}",
+                            self.nodes.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                    .with_hint(did_you_mean(&name, self.nodes.keys().map(String::as_str))),
+                );
+                None
+            }
+        }
+    }
+
+    /// A link given as `[a, b]` (either order) or by name.
+    fn link(&self, item: &Item, path: &str, errs: &mut Errors) -> Option<LinkId> {
+        if let Value::Str(name) = &item.value {
+            return match self.links.get(name) {
+                Some(&l) => Some(l),
+                None => {
+                    errs.push(
+                        InputError::at(&item.loc, path, format!("unknown link \"{name}\""))
+                            .with_hint(did_you_mean(name, self.links.keys().map(String::as_str))),
+                    );
+                    None
+                }
+            };
+        }
+        let ends = array(item, path, errs, |x, p, e| self.node(x, p, e))?;
+        if ends.len() != 2 {
+            errs.push(InputError::at(
+                &item.loc,
+                path,
+                "expected a link name or [node, node]",
+            ));
+            return None;
+        }
+        let found = self
+            .link_pairs
+            .iter()
+            .position(|&(a, b)| (a, b) == (ends[0], ends[1]) || (b, a) == (ends[0], ends[1]));
+        if found.is_none() {
+            errs.push(InputError::at(
+                &item.loc,
+                path,
+                "no [[link]] joins these two nodes",
+            ));
+        }
+        found.map(|i| LinkId(i as u16))
+    }
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Seconds as a duration, from an integer or float field.
+fn seconds(item: &Item, path: &str, errs: &mut Errors) -> Option<SimDuration> {
+    let s = number(item, path, 0.0, MAX_SECONDS, "a time in seconds", errs)?;
+    SimDuration::from_secs_f64(s).ok()
+}
+
+fn millis(item: &Item, path: &str, errs: &mut Errors) -> Option<SimDuration> {
+    let ms = number(
+        item,
+        path,
+        0.0,
+        MAX_SECONDS * 1e3,
+        "a time in milliseconds",
+        errs,
+    )?;
+    SimDuration::from_secs_f64(ms / 1e3).ok()
+}
+
+fn probability(item: &Item, path: &str, errs: &mut Errors) -> Option<Probability> {
+    number(item, path, 0.0, 1.0, "a probability", errs).and_then(Probability::new)
+}
+
+/// Reads a model file's text into a validated scenario.
+pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
+    let mut errs = Errors::new();
+    let source = root.loc.source.name.clone();
+    let Some(mut top) = Fields::of(root, "", &mut errs) else {
+        return Err(errs);
+    };
+    let description = top
+        .get("description")
+        .and_then(|i| string(i, "description", &mut errs));
+    let (sip, strict_rfc) = match top.get("sip") {
+        Some(i) => read_sip(i, &mut errs),
+        None => (SipTimers::default(), true),
+    };
+    let defaults = match top.get("defaults") {
+        Some(i) => read_timer_table(i, "defaults", &[], &mut errs),
+        None => TimerLayer::default(),
+    };
+    let node_items: Vec<&Item> = match top.get("node") {
+        Some(i) => match &i.value {
+            Value::Array(xs) => xs.iter().collect(),
+            _ => {
+                errs.push(InputError::at(&i.loc, "node", "expected [[node]] tables"));
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    if node_items.is_empty() {
+        errs.push(InputError::at(
+            &root.loc,
+            "node",
+            "a model needs at least two [[node]] tables",
+        ));
+    }
+    let mut names = Names {
+        nodes: BTreeMap::new(),
+        kinds: Vec::new(),
+        links: BTreeMap::new(),
+        link_pairs: Vec::new(),
+    };
+    // Pass 1: ids and kinds, so that any table can refer to any node.
+    for (i, item) in node_items.iter().enumerate() {
+        let path = format!("node[{i}]");
+        let Value::Table(t) = &item.value else {
+            continue;
+        };
+        let id = t
+            .get("id")
+            .and_then(|e| string(&e.item, &format!("{path}.id"), &mut errs));
+        let kind = t
+            .get("kind")
+            .and_then(|e| choice(&e.item, &format!("{path}.kind"), KINDS, &mut errs));
+        match (&id, t.get("id")) {
+            (Some(id), Some(e)) if !valid_id(id) => errs.push(InputError::at(
+                &e.item.loc,
+                format!("{path}.id"),
+                "node ids use letters, digits, '_' and '-' only",
+            )),
+            (Some(id), Some(e)) if names.nodes.contains_key(id) => errs.push(InputError::at(
+                &e.item.loc,
+                format!("{path}.id"),
+                format!("duplicate node id \"{id}\""),
+            )),
+            (None, None) => errs.push(InputError::at(&item.loc, &path, "missing key `id`")),
+            _ => {}
+        }
+        if t.get("kind").is_none() {
+            errs.push(InputError::at(
+                &item.loc,
+                &path,
+                "missing key `kind` (\"ua\", \"proxy\" or \"b2bua\")",
+            ));
+        }
+        let id = id.unwrap_or_else(|| format!("#{i}"));
+        names.nodes.entry(id).or_insert(NodeId(i as u16));
+        names.kinds.push(kind.map_or("ua", |k| KINDS[k]));
+    }
+    // Pass 2: each node's settings.
+    let mut nodes = Vec::new();
+    let mut node_timers = Vec::new();
+    for (i, item) in node_items.iter().enumerate() {
+        let (spec, timers) = read_node(item, i, &names, &mut errs);
+        nodes.push(spec);
+        node_timers.push(timers);
+    }
+    let links = match top.get("link") {
+        Some(i) => read_links(i, &mut names, &mut errs),
+        None => Vec::new(),
+    };
+    let workload = match top.get("workload") {
+        Some(i) => read_workload(i, &names, &mut errs),
+        None => {
+            errs.push(InputError::at(
+                &root.loc,
+                "workload",
+                "missing [workload] table",
+            ));
+            None
+        }
+    };
+    let faults = match top.get("fault") {
+        Some(i) => {
+            array(i, "fault", &mut errs, |x, p, e| read_fault(x, p, &names, e)).unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    top.finish(ROOT_KEYS, &mut errs);
+
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let workload = workload.expect("no errors means a workload was read");
+    check_settings(&defaults, &node_timers, &nodes, strict_rfc, root, &mut errs);
+    check_routes(&nodes, &links, &workload, &names, &mut errs);
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Ok(Scenario {
+        source,
+        description,
+        world: WorldConfig {
+            nodes,
+            links,
+            sip,
+            workload: workload.0,
+        },
+        strict_rfc,
+        defaults,
+        node_timers,
+        faults,
+    })
+}
+
+fn read_sip(item: &Item, errs: &mut Errors) -> (SipTimers, bool) {
+    let mut s = SipTimers::default();
+    let mut strict = true;
+    let Some(mut f) = Fields::of(item, "sip", errs) else {
+        return (s, strict);
+    };
+    let ms = |f: &mut Fields, key: &str, min: i64, errs: &mut Errors| {
+        let path = f.path(key);
+        f.get(key)
+            .and_then(|i| {
+                integer(
+                    i,
+                    &path,
+                    min,
+                    3_600_000,
+                    "an integer number of milliseconds",
+                    errs,
+                )
+            })
+            .map(|v| SimDuration::from_millis(v as u32))
+    };
+    if let Some(v) = ms(&mut f, "t1_ms", 1, errs) {
+        s.t1 = v;
+    }
+    if let Some(v) = ms(&mut f, "t2_ms", 1, errs) {
+        s.t2 = v;
+    }
+    if let Some(v) = ms(&mut f, "t4_ms", 0, errs) {
+        s.t4 = v;
+    }
+    if let Some(i) = f.get("timer_c_s") {
+        if let Some(v) = integer(
+            i,
+            "sip.timer_c_s",
+            181,
+            86_400,
+            "an integer number of seconds (> 180, RFC 3261 §16.6)",
+            errs,
+        ) {
+            s.timer_c = SimDuration::from_secs(v as u32);
+        }
+    }
+    if let Some(i) = f.get("transport") {
+        choice(i, "sip.transport", &["udp"], errs);
+    }
+    if let Some(i) = f.get("strict_rfc") {
+        strict = boolean(i, "sip.strict_rfc", errs).unwrap_or(true);
+    }
+    if s.t2 < s.t1 {
+        errs.push(InputError::at(
+            &item.loc,
+            "sip.t2_ms",
+            "T2 must not be below T1",
+        ));
+    }
+    f.finish(SIP_KEYS, errs);
+    (s, strict)
+}
+
+/// Reads the session-timer keys of a table; `extra` keys are allowed and left unread.
+fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer {
+    let mut l = TimerLayer::default();
+    if let Some((i, p)) = f.entry("session_timers") {
+        l.mode = choice(i, &p, &["accept", "originate", "refuse"], errs)
+            .map(|c| [Mode::Accept, Mode::Originate, Mode::Refuse][c]);
+    }
+    if let Some((i, p)) = f.entry("session_expires") {
+        l.session_expires =
+            integer(i, &p, 1, 86_400 * 365, "an integer number of seconds", errs).map(|v| v as u32);
+    }
+    if let Some((i, p)) = f.entry("min_se") {
+        l.min_se =
+            integer(i, &p, 1, 86_400 * 365, "an integer number of seconds", errs).map(|v| v as u32);
+    }
+    if let Some((i, p)) = f.entry("refresher") {
+        l.refresher = choice(i, &p, &["uac", "uas"], errs)
+            .map(|c| [RefresherPref::Uac, RefresherPref::Uas][c]);
+    }
+    if let Some((i, p)) = f.entry("refresh_method") {
+        l.refresh_method = choice(i, &p, &["reinvite", "update"], errs)
+            .map(|c| [RefreshMethod::Reinvite, RefreshMethod::Update][c]);
+    }
+    if let Some((i, p)) = f.entry("refresh_at") {
+        l.refresh_at = number(i, &p, 0.0, 1.0, "a fraction of the interval", errs).and_then(|x| {
+            if x == 0.0 || x == 1.0 {
+                errs.push(InputError::at(
+                    &i.loc,
+                    &p,
+                    "refresh_at must lie strictly between 0 and 1",
+                ));
+                None
+            } else {
+                Some(x)
+            }
+        });
+    }
+    if let Some((i, p)) = f.entry("expiry_guard") {
+        l.expiry_guard = choice(i, &p, &["rfc", "at_expiry"], errs)
+            .map(|c| [ExpiryGuard::Rfc, ExpiryGuard::AtExpiry][c]);
+    }
+    if let Some((i, p)) = f.entry("send_min_se") {
+        l.send_min_se = choice(i, &p, &["always", "when_set"], errs)
+            .map(|c| [SendMinSe::Always, SendMinSe::WhenSet][c]);
+    }
+    l
+}
+
+fn read_timer_table(item: &Item, path: &str, extra: &[&str], errs: &mut Errors) -> TimerLayer {
+    let Some(mut f) = Fields::of(item, path, errs) else {
+        return TimerLayer::default();
+    };
+    let l = read_timer_fields(&mut f, errs);
+    let allowed: Vec<&str> = TIMER_KEYS.iter().chain(extra).copied().collect();
+    f.finish(&allowed, errs);
+    l
+}
+
+fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSpec, NodeTimers) {
+    let kind = names.kinds[i];
+    let id = names
+        .nodes
+        .iter()
+        .find(|(_, n)| n.index() == i)
+        .map_or_else(|| format!("#{i}"), |(k, _)| k.clone());
+    let path = format!("node.{id}");
+    let mut timers = NodeTimers::default();
+    let Some(mut f) = Fields::of(item, &path, errs) else {
+        return (
+            NodeSpec {
+                name: id,
+                kind: NodeKind::Ua,
+            },
+            timers,
+        );
+    };
+    f.get("id");
+    f.get("kind");
+    let spec_kind = match kind {
+        "proxy" => {
+            let mut p = ProxyConfig::default();
+            if let Some(x) = f.get("stateful") {
+                if let Some(c) = choice(
+                    x,
+                    &f.path("stateful"),
+                    &["none", "transaction", "dialog"],
+                    errs,
+                ) {
+                    p.stateful = [
+                        Statefulness::Stateless,
+                        Statefulness::Transaction,
+                        Statefulness::Dialog,
+                    ][c];
+                }
+            }
+            if let Some(x) = f.get("record_route") {
+                p.record_route = boolean(x, &f.path("record_route"), errs).unwrap_or(false);
+            }
+            if let Some(x) = f.get("timers") {
+                p.timers = boolean(x, &f.path("timers"), errs).unwrap_or(false);
+                if p.timers && p.stateful == Statefulness::Stateless {
+                    errs.push(InputError::at(
+                        &x.loc,
+                        f.path("timers"),
+                        "a stateless proxy never requests a timer (RFC 4028 §8); use stateful = \"transaction\" or \"dialog\"",
+                    ));
+                }
+            }
+            if let Some(x) = f.get("session_expires") {
+                p.session_expires = integer(
+                    x,
+                    &f.path("session_expires"),
+                    1,
+                    86_400 * 365,
+                    "an integer number of seconds",
+                    errs,
+                )
+                .map(|v| v as u32);
+            }
+            if let Some(x) = f.get("min_se") {
+                if let Some(v) = integer(
+                    x,
+                    &f.path("min_se"),
+                    1,
+                    86_400 * 365,
+                    "an integer number of seconds",
+                    errs,
+                ) {
+                    p.min_se = v as u32;
+                }
+            }
+            if let Some(x) = f.get("dialog_fallback_lifetime_s") {
+                let kp = f.path("dialog_fallback_lifetime_s");
+                p.dialog_fallback_lifetime =
+                    match &x.value {
+                        Value::Str(s) if s == "unbounded" => None,
+                        Value::Str(s) => {
+                            errs.push(InputError::at(&x.loc, &kp, format!(
+                            "\"{s}\" is not allowed: give seconds (a number) or \"unbounded\""
+                        )));
+                            None
+                        }
+                        _ => seconds(x, &kp, errs),
+                    };
+                if p.stateful != Statefulness::Dialog {
+                    errs.push(InputError::at(
+                        &x.loc,
+                        &kp,
+                        "only a dialog-stateful proxy (stateful = \"dialog\") keeps dialog records",
+                    ));
+                }
+            }
+            f.finish(PROXY_KEYS, errs);
+            NodeKind::Proxy(p)
+        }
+        _ => {
+            timers.layer = read_timer_fields(&mut f, errs);
+            if let Some(peers) = f.get("peers") {
+                let ppath = f.path("peers");
+                if let Some(mut pf) = Fields::of(peers, &ppath, errs) {
+                    for e in pf.all() {
+                        let epath = format!("{ppath}.{}", e.key);
+                        match names.nodes.get(&e.key) {
+                            Some(&peer) => {
+                                let layer = read_timer_table(&e.item, &epath, &[], errs);
+                                timers.peers.push((peer, layer));
+                            }
+                            None => errs.push(
+                                InputError::at(
+                                    &e.key_loc,
+                                    &epath,
+                                    format!("unknown peer node id \"{}\"", e.key),
+                                )
+                                .with_hint(did_you_mean(
+                                    &e.key,
+                                    names.nodes.keys().map(String::as_str),
+                                )),
+                            ),
+                        }
+                    }
+                }
+            }
+            let allowed: Vec<&str> = ["id", "kind", "peers"]
+                .iter()
+                .chain(TIMER_KEYS)
+                .copied()
+                .collect();
+            f.finish(&allowed, errs);
+            if kind == "b2bua" {
+                NodeKind::B2bua
+            } else {
+                NodeKind::Ua
+            }
+        }
+    };
+    (
+        NodeSpec {
+            name: id,
+            kind: spec_kind,
+        },
+        timers,
+    )
+}
+
+fn read_loss(item: &Item, path: &str, errs: &mut Errors) -> Option<LossModel> {
+    if !matches!(item.value, Value::Table(_)) {
+        return probability(item, path, errs).map(LossModel::Bernoulli);
+    }
+    let mut f = Fields::of(item, path, errs)?;
+    let model = f
+        .get("model")
+        .and_then(|m| choice(m, &f.path("model"), &["bernoulli", "gilbert_elliott"], errs));
+    let p = |f: &mut Fields, key: &str, default: Option<f64>, errs: &mut Errors| match default {
+        None => f
+            .require(key, errs)
+            .and_then(|(x, path)| probability(x, &path, errs)),
+        Some(d) => match f.entry(key) {
+            Some((x, path)) => probability(x, &path, errs),
+            None => Probability::new(d),
+        },
+    };
+    let loss = match model {
+        Some(0) => {
+            let x = p(&mut f, "p", None, errs);
+            f.finish(&["model", "p"], errs);
+            LossModel::Bernoulli(x?)
+        }
+        Some(1) => {
+            let g2b = p(&mut f, "p_good_to_bad", None, errs);
+            let b2g = p(&mut f, "p_bad_to_good", None, errs);
+            let lg = p(&mut f, "loss_good", Some(0.0), errs);
+            let lb = p(&mut f, "loss_bad", Some(1.0), errs);
+            f.finish(
+                &[
+                    "model",
+                    "p_good_to_bad",
+                    "p_bad_to_good",
+                    "loss_good",
+                    "loss_bad",
+                ],
+                errs,
+            );
+            LossModel::GilbertElliott {
+                p_good_to_bad: g2b?,
+                p_bad_to_good: b2g?,
+                loss_good: lg?,
+                loss_bad: lb?,
+            }
+        }
+        _ => {
+            if f.get("model").is_none() {
+                errs.push(InputError::at(
+                    &item.loc,
+                    path,
+                    "a loss table needs model = \"bernoulli\" or \"gilbert_elliott\"",
+                ));
+            }
+            return None;
+        }
+    };
+    Some(loss)
+}
+
+fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> Vec<LinkConfig> {
+    let Value::Array(xs) = &item.value else {
+        errs.push(InputError::at(
+            &item.loc,
+            "link",
+            "expected [[link]] tables",
+        ));
+        return Vec::new();
+    };
+    let mut links = Vec::new();
+    for (i, x) in xs.iter().enumerate() {
+        let Some(mut f) = Fields::of(x, &format!("link[{i}]"), errs) else {
+            continue;
+        };
+        let ends = f.get("between").and_then(|b| {
+            let p = format!("link[{i}].between");
+            let ends = array(b, &p, errs, |y, q, e| names.node(y, q, e))?;
+            if ends.len() != 2 || ends[0] == ends[1] {
+                errs.push(InputError::at(
+                    &b.loc,
+                    &p,
+                    "expected two different node ids, e.g. [\"alice\", \"p1\"]",
+                ));
+                return None;
+            }
+            Some((ends[0], ends[1]))
+        });
+        if ends.is_none() && f.get("between").is_none() {
+            errs.push(InputError::at(
+                &x.loc,
+                format!("link[{i}]"),
+                "missing key `between = [node, node]`",
+            ));
+        }
+        let node_name = |n: NodeId| {
+            names
+                .nodes
+                .iter()
+                .find(|(_, v)| **v == n)
+                .map(|(k, _)| k.clone())
+                .unwrap_or_default()
+        };
+        let default_name = ends
+            .map(|(a, b)| format!("{}-{}", node_name(a), node_name(b)))
+            .unwrap_or_else(|| format!("#{i}"));
+        let name = match f.get("name") {
+            Some(n) => match string(n, &format!("link[{i}].name"), errs) {
+                Some(s) if valid_id(&s) => s,
+                Some(_) => {
+                    errs.push(InputError::at(
+                        &n.loc,
+                        format!("link[{i}].name"),
+                        "link names use letters, digits, '_' and '-' only",
+                    ));
+                    default_name
+                }
+                None => default_name,
+            },
+            None => default_name,
+        };
+        let path = format!("link.{name}");
+        if names.links.contains_key(&name) {
+            errs.push(InputError::at(
+                &x.loc,
+                &path,
+                format!("duplicate link name \"{name}\"; set `name` to tell parallel links apart"),
+            ));
+        }
+        let delay = f
+            .get("delay_ms")
+            .and_then(|d| millis(d, &format!("{path}.delay_ms"), errs))
+            .unwrap_or(SimDuration::ZERO);
+        let jitter = f
+            .get("jitter_ms")
+            .and_then(|d| millis(d, &format!("{path}.jitter_ms"), errs))
+            .unwrap_or(SimDuration::ZERO);
+        let loss = match f.get("loss") {
+            Some(l) => read_loss(l, &format!("{path}.loss"), errs),
+            None => Some(LossModel::Bernoulli(Probability::ZERO)),
+        };
+        let outages = f
+            .get("outages")
+            .and_then(|o| {
+                array(o, &format!("{path}.outages"), errs, |w, p, e| {
+                    let pair = array(w, p, e, |t, q, e2| seconds(t, q, e2))?;
+                    if pair.len() != 2 || pair[0] >= pair[1] {
+                        e.push(InputError::at(
+                            &w.loc,
+                            p,
+                            "expected [start_s, end_s] with start_s < end_s",
+                        ));
+                        return None;
+                    }
+                    Some((
+                        SimTime::from_nanos(pair[0].as_nanos()),
+                        SimTime::from_nanos(pair[1].as_nanos()),
+                    ))
+                })
+            })
+            .unwrap_or_default();
+        f.finish(LINK_KEYS, errs);
+        if let (Some((a, b)), Some(loss)) = (ends, loss) {
+            names.links.insert(name, LinkId(links.len() as u16));
+            names.link_pairs.push((a, b));
+            links.push(LinkConfig {
+                a,
+                b,
+                delay,
+                jitter,
+                loss,
+                outages,
+            });
+        }
+    }
+    links
+}
+
+/// The workload and the locations of its caller/callee keys (for route errors).
+type ReadWorkload = (WorkloadSpec, Loc);
+
+fn read_workload(item: &Item, names: &Names, errs: &mut Errors) -> Option<ReadWorkload> {
+    let mut f = Fields::of(item, "workload", errs)?;
+    let horizon = f
+        .require("horizon_s", errs)
+        .and_then(|(i, p)| seconds(i, &p, errs));
+    let caller_item = f.require("caller", errs);
+    let caller = caller_item
+        .as_ref()
+        .and_then(|(i, p)| names.node(i, p, errs));
+    let callee = f
+        .require("callee", errs)
+        .and_then(|(i, p)| names.node(i, &p, errs));
+    let calls = f
+        .get("calls")
+        .map_or(Some(1), |i| {
+            integer(
+                i,
+                "workload.calls",
+                0,
+                100_000_000,
+                "a number of calls",
+                errs,
+            )
+        })
+        .map(|c| c as u32);
+    let start = f.get("start_s").map_or(Some(SimDuration::ZERO), |i| {
+        seconds(i, "workload.start_s", errs)
+    });
+    let interval = f.get("interval_s").map_or(Some(SimDuration::ZERO), |i| {
+        seconds(i, "workload.interval_s", errs)
+    });
+    let holding = f
+        .get("holding_s")
+        .map_or(Some(SimDuration::from_secs(60)), |i| {
+            seconds(i, "workload.holding_s", errs)
+        });
+    f.finish(WORKLOAD_KEYS, errs);
+    for (who, id) in [("caller", caller), ("callee", callee)] {
+        if let Some(id) = id
+            && names.kinds[id.index()] != "ua"
+        {
+            errs.push(InputError::at(
+                &item.loc,
+                format!("workload.{who}"),
+                "calls start and end at nodes of kind \"ua\"",
+            ));
+        }
+    }
+    if caller.is_some() && caller == callee {
+        errs.push(InputError::at(
+            &item.loc,
+            "workload.callee",
+            "the callee must differ from the caller",
+        ));
+    }
+    Some((
+        WorkloadSpec {
+            calls: calls?,
+            start: SimTime::from_nanos(start?.as_nanos()),
+            interval: interval?,
+            holding: holding?,
+            caller: caller?,
+            callee: callee?,
+            horizon: SimTime::from_nanos(horizon?.as_nanos()),
+        },
+        caller_item?.0.loc.clone(),
+    ))
+}
+
+fn read_fault(item: &Item, path: &str, names: &Names, errs: &mut Errors) -> Option<FaultSpec> {
+    let mut f = Fields::of(item, path, errs)?;
+    let kind = match f.get("kind") {
+        Some(k) => choice(k, &f.path("kind"), FAULT_KINDS, errs)?,
+        None => {
+            errs.push(InputError::at(
+                &item.loc,
+                path,
+                "missing key `kind` (crash, link_down, loss_burst, drop_bye)",
+            ));
+            return None;
+        }
+    };
+    let time = |x: Option<(&Item, String)>, errs: &mut Errors| {
+        let (i, p) = x?;
+        seconds(i, &p, errs).map(|d| SimTime::from_nanos(d.as_nanos()))
+    };
+    let fault = match FAULT_KINDS[kind] {
+        "crash" => {
+            let node = f
+                .require("node", errs)
+                .and_then(|(i, p)| names.node(i, &p, errs));
+            let at = time(f.require("at_s", errs), errs);
+            let restart = match f.get("restart_after_s") {
+                Some(i) => Some(seconds(i, &f.path("restart_after_s"), errs)?),
+                None => None,
+            };
+            f.finish(&["kind", "node", "at_s", "restart_after_s"], errs);
+            FaultSpec::Crash {
+                node: node?,
+                at: at?,
+                restart_after: restart,
+            }
+        }
+        "link_down" | "loss_burst" => {
+            let link = f
+                .require("link", errs)
+                .and_then(|(i, p)| names.link(i, &p, errs));
+            let from = time(f.require("from_s", errs), errs);
+            let to = time(f.require("to_s", errs), errs);
+            if let (Some(a), Some(b)) = (from, to)
+                && a >= b
+            {
+                errs.push(InputError::at(
+                    &item.loc,
+                    f.path("to_s"),
+                    "to_s must be after from_s",
+                ));
+                return None;
+            }
+            if FAULT_KINDS[kind] == "link_down" {
+                f.finish(&["kind", "link", "from_s", "to_s"], errs);
+                FaultSpec::LinkDown {
+                    link: link?,
+                    from: from?,
+                    to: to?,
+                }
+            } else {
+                let loss = f
+                    .require("loss", errs)
+                    .and_then(|(i, p)| probability(i, &p, errs));
+                f.finish(&["kind", "link", "from_s", "to_s", "loss"], errs);
+                FaultSpec::LossBurst {
+                    link: link?,
+                    from: from?,
+                    to: to?,
+                    loss: loss?,
+                }
+            }
+        }
+        _ => {
+            let link = f
+                .require("link", errs)
+                .and_then(|(i, p)| names.link(i, &p, errs));
+            let calls = f.get("calls").map(|i| {
+                array(i, &f.path("calls"), errs, |x, p, e| {
+                    integer(x, p, 0, u32::MAX as i64, "a call number", e).map(|v| v as u32)
+                })
+            });
+            let prob = f
+                .get("probability")
+                .map(|i| probability(i, &f.path("probability"), errs));
+            f.finish(&["kind", "link", "calls", "probability"], errs);
+            let calls = match (calls, prob) {
+                (Some(c), None) => ByeSelection::Calls(c?),
+                (None, Some(p)) => ByeSelection::Probability(p?),
+                _ => {
+                    errs.push(InputError::at(
+                        &item.loc,
+                        path,
+                        "give exactly one of `calls = [..]` or `probability`",
+                    ));
+                    return None;
+                }
+            };
+            FaultSpec::DropBye { link: link?, calls }
+        }
+    };
+    Some(fault)
+}
+
+/// Effective session-timer settings must respect the RFC floors and SE ≥ Min-SE.
+fn check_settings(
+    defaults: &TimerLayer,
+    node_timers: &[NodeTimers],
+    nodes: &[NodeSpec],
+    strict: bool,
+    root: &Item,
+    errs: &mut Errors,
+) {
+    // Settings errors point at the key that sets the value, else at its partner key.
+    let at = |path: &str, key: &str, other: &str| {
+        find_key(root, &format!("{path}.{key}"))
+            .or_else(|| find_key(root, &format!("{path}.{other}")))
+            .unwrap_or_else(|| root.loc.clone())
+    };
+    let check = |layer: TimerLayer, path: String, errs: &mut Errors| {
+        let s = layer.resolve();
+        if strict && s.min_se < 90 {
+            errs.push(InputError::at(&at(&path, "min_se", "session_expires"), format!("{path}.min_se"), format!(
+                "min_se {} is below the RFC 4028 floor of 90 s (set [sip] strict_rfc = false to allow it)", s.min_se
+            )));
+        }
+        if strict && s.session_expires < 90 {
+            errs.push(InputError::at(&at(&path, "session_expires", "min_se"), format!("{path}.session_expires"), format!(
+                "session_expires {} is below the RFC 4028 floor of 90 s (set [sip] strict_rfc = false to allow it)", s.session_expires
+            )));
+        }
+        if s.session_expires < s.min_se {
+            errs.push(InputError::at(
+                &at(&path, "session_expires", "min_se"),
+                format!("{path}.session_expires"),
+                format!(
+                    "session_expires {} is below min_se {} (RFC 4028 §4: SE ≥ Min-SE)",
+                    s.session_expires, s.min_se
+                ),
+            ));
+        }
+    };
+    check(*defaults, "defaults".into(), errs);
+    for (spec, t) in nodes.iter().zip(node_timers) {
+        let path = format!("node.{}", spec.name);
+        match &spec.kind {
+            NodeKind::Proxy(p) => {
+                if strict && p.min_se < 90 {
+                    errs.push(InputError::at(&at(&path, "min_se", "kind"), format!("{path}.min_se"), format!(
+                        "min_se {} is below the RFC 4028 floor of 90 s (set [sip] strict_rfc = false to allow it)", p.min_se
+                    )));
+                }
+                if let Some(se) = p.session_expires
+                    && se < p.min_se
+                {
+                    errs.push(InputError::at(
+                        &at(&path, "session_expires", "min_se"),
+                        format!("{path}.session_expires"),
+                        format!(
+                            "session_expires ceiling {se} is below the proxy's min_se {}",
+                            p.min_se
+                        ),
+                    ));
+                }
+            }
+            _ => {
+                let node = t.layer.over(defaults);
+                check(node, path.clone(), errs);
+                for (peer, layer) in &t.peers {
+                    check(
+                        layer.over(&node),
+                        format!("{path}.peers.{}", nodes[peer.index()].name),
+                        errs,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The location of a key path like `node.p1.min_se` or `defaults.min_se`, if written in the file.
+fn find_key(root: &Item, path: &str) -> Option<Loc> {
+    let Value::Table(t) = &root.value else {
+        return None;
+    };
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut table = t;
+    let mut i = 0;
+    if parts.first() == Some(&"node") && parts.len() >= 2 {
+        let Value::Array(nodes) = &t.get("node")?.item.value else {
+            return None;
+        };
+        table = nodes.iter().find_map(|n| match &n.value {
+            Value::Table(nt) if matches!(&nt.get("id")?.item.value, Value::Str(s) if s == parts[1]) => Some(nt),
+            _ => None,
+        })?;
+        i = 2;
+    }
+    let mut last = None;
+    while i < parts.len() {
+        let e = table.get(parts[i])?;
+        last = Some(e.key_loc.clone());
+        if let Value::Table(next) = &e.item.value {
+            table = next;
+        }
+        i += 1;
+    }
+    last
+}
+
+/// Every caller must reach its callee, on a path no longer than the Via stack holds.
+fn check_routes(
+    nodes: &[NodeSpec],
+    links: &[LinkConfig],
+    w: &ReadWorkload,
+    names: &Names,
+    errs: &mut Errors,
+) {
+    let weights: Vec<_> = links
+        .iter()
+        .map(|l| (l.a, l.b, l.mean_delay_ns()))
+        .collect();
+    let topo = Topology::new(nodes.len(), &weights);
+    let (spec, loc) = w;
+    let (a, b) = (spec.caller, spec.callee);
+    let name = |n: NodeId| nodes[n.index()].name.clone();
+    match topo.path(a, b) {
+        None => errs.push(InputError::at(
+            loc,
+            "workload.caller",
+            format!(
+                "caller \"{}\" cannot reach callee \"{}\": no chain of [[link]]s joins them",
+                name(a),
+                name(b)
+            ),
+        )),
+        Some(path) => {
+            // The Via stack grows by one per SIP element until a B2BUA restarts it.
+            let mut depth = 0;
+            for n in &path[..path.len() - 1] {
+                depth = if names.kinds[n.index()] == "b2bua" {
+                    1
+                } else {
+                    depth + 1
+                };
+                if depth > MAX_HOPS {
+                    errs.push(InputError::at(loc, "workload.caller", format!(
+                        "the path from \"{}\" to \"{}\" crosses more than {MAX_HOPS} SIP elements without a B2BUA",
+                        name(a),
+                        name(b)
+                    )));
+                    break;
+                }
+            }
+        }
+    }
+}

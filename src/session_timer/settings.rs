@@ -1,0 +1,174 @@
+//! Session-timer settings with Asterisk-style layering:
+//! `[defaults]` < `[[node]]` < the node's `peers.<peer>` table.
+//!
+//! A [`TimerLayer`] holds only what one level sets; [`TimerLayer::over`]
+//! stacks a higher level on a lower one, and [`TimerLayer::resolve`] fills
+//! the gaps with the built-in defaults (Asterisk's `sip.conf` defaults and
+//! the RFC 4028 recommendations).
+
+/// `session_timers` (Asterisk `session-timers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Honour a peer's request; never ask (the default).
+    Accept,
+    /// Ask for a timer, and refresh even toward a peer without support.
+    Originate,
+    /// Behave as if unsupported; reject `Require: timer` with 420.
+    Refuse,
+}
+
+/// `refresher` preference (Asterisk `session-refresher`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefresherPref {
+    /// The UAC refreshes.
+    Uac,
+    /// The UAS refreshes (Asterisk's default).
+    Uas,
+}
+
+/// `refresh_method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshMethod {
+    /// re-INVITE (Asterisk always).
+    Reinvite,
+    /// UPDATE (RFC 4028 recommends it when the peer allows it).
+    Update,
+}
+
+/// `expiry_guard`: when the non-refresher gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryGuard {
+    /// SE − min(32, SE/3) (ST-EXPIRE-1).
+    Rfc,
+    /// The whole interval.
+    AtExpiry,
+}
+
+/// `send_min_se`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendMinSe {
+    /// Always send Min-SE.
+    Always,
+    /// Only once a 422 was seen (stacks that leave it unset).
+    WhenSet,
+}
+
+/// One level of settings: each field is set or inherited.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TimerLayer {
+    /// `session_timers`.
+    pub mode: Option<Mode>,
+    /// `session_expires`, seconds.
+    pub session_expires: Option<u32>,
+    /// `min_se`, seconds.
+    pub min_se: Option<u32>,
+    /// `refresher`.
+    pub refresher: Option<RefresherPref>,
+    /// `refresh_method`.
+    pub refresh_method: Option<RefreshMethod>,
+    /// `refresh_at`, fraction of the interval.
+    pub refresh_at: Option<f64>,
+    /// `expiry_guard`.
+    pub expiry_guard: Option<ExpiryGuard>,
+    /// `send_min_se`.
+    pub send_min_se: Option<SendMinSe>,
+}
+
+/// Fully resolved settings for one node (or one node–peer pair).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimerSettings {
+    /// Mode.
+    pub mode: Mode,
+    /// Session-Expires asked for or granted, seconds.
+    pub session_expires: u32,
+    /// Own minimum, seconds.
+    pub min_se: u32,
+    /// Preferred refresher.
+    pub refresher: RefresherPref,
+    /// Refresh request method.
+    pub refresh_method: RefreshMethod,
+    /// Refresh point as a fraction of the interval.
+    pub refresh_at: f64,
+    /// Non-refresher's give-up point.
+    pub expiry_guard: ExpiryGuard,
+    /// When Min-SE is sent.
+    pub send_min_se: SendMinSe,
+}
+
+impl Default for TimerSettings {
+    /// Asterisk chan_sip defaults: accept, 1800 s, Min-SE 90, refresher uas;
+    /// RFC 4028 refresh at SE/2 and the RFC guard.
+    fn default() -> Self {
+        TimerSettings {
+            mode: Mode::Accept,
+            session_expires: 1800,
+            min_se: 90,
+            refresher: RefresherPref::Uas,
+            refresh_method: RefreshMethod::Reinvite,
+            refresh_at: 0.5,
+            expiry_guard: ExpiryGuard::Rfc,
+            send_min_se: SendMinSe::WhenSet,
+        }
+    }
+}
+
+impl TimerLayer {
+    /// `self` on top of `lower`: fields set here win.
+    pub fn over(&self, lower: &TimerLayer) -> TimerLayer {
+        TimerLayer {
+            mode: self.mode.or(lower.mode),
+            session_expires: self.session_expires.or(lower.session_expires),
+            min_se: self.min_se.or(lower.min_se),
+            refresher: self.refresher.or(lower.refresher),
+            refresh_method: self.refresh_method.or(lower.refresh_method),
+            refresh_at: self.refresh_at.or(lower.refresh_at),
+            expiry_guard: self.expiry_guard.or(lower.expiry_guard),
+            send_min_se: self.send_min_se.or(lower.send_min_se),
+        }
+    }
+
+    /// Fills unset fields with the built-in defaults.
+    pub fn resolve(&self) -> TimerSettings {
+        let d = TimerSettings::default();
+        TimerSettings {
+            mode: self.mode.unwrap_or(d.mode),
+            session_expires: self.session_expires.unwrap_or(d.session_expires),
+            min_se: self.min_se.unwrap_or(d.min_se),
+            refresher: self.refresher.unwrap_or(d.refresher),
+            refresh_method: self.refresh_method.unwrap_or(d.refresh_method),
+            refresh_at: self.refresh_at.unwrap_or(d.refresh_at),
+            expiry_guard: self.expiry_guard.unwrap_or(d.expiry_guard),
+            send_min_se: self.send_min_se.unwrap_or(d.send_min_se),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_beats_node_beats_defaults() {
+        let defaults = TimerLayer {
+            session_expires: Some(1800),
+            mode: Some(Mode::Originate),
+            ..Default::default()
+        };
+        let node = TimerLayer {
+            session_expires: Some(600),
+            ..Default::default()
+        };
+        let peer = TimerLayer {
+            session_expires: Some(300),
+            refresher: Some(RefresherPref::Uac),
+            ..Default::default()
+        };
+        let s = peer.over(&node.over(&defaults)).resolve();
+        assert_eq!(
+            (s.session_expires, s.mode, s.refresher),
+            (300, Mode::Originate, RefresherPref::Uac)
+        );
+        assert_eq!(node.over(&defaults).resolve().session_expires, 600);
+        assert_eq!(TimerLayer::default().resolve(), TimerSettings::default());
+    }
+}

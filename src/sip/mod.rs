@@ -1,0 +1,72 @@
+//! SIP over UDP as sans-I/O state machines: messages, transactions
+//! (RFC 3261 §17), dialogs, and the UA, B2BUA and proxy roles.
+//!
+//! A role never touches the engine. It gets a [`action::Ctx`] per input and
+//! answers with [`action::Action`]s, so the same code drives a trace, a
+//! sweep or a hand-written unit test.
+
+pub mod action;
+pub mod b2bua;
+pub mod core;
+pub mod message;
+pub mod proxy;
+pub mod slab;
+pub mod status;
+pub mod txn;
+pub mod ua;
+
+pub use action::{Action, Ctx, FreeCause, Record, TimerId, TimerKind, TimerSpace};
+pub use message::{CallRef, Message, Method};
+pub use proxy::{ProxyConfig, Statefulness};
+pub use status::StatusCode;
+pub use txn::SipTimers;
+pub use ua::Command;
+
+use crate::net::NodeId;
+
+/// The protocol role of a node.
+#[derive(Debug, Clone)]
+pub enum Role {
+    /// A user agent endpoint.
+    Ua(ua::Ua),
+    /// A proxy.
+    Proxy(proxy::Proxy),
+    /// A back-to-back user agent.
+    B2bua(b2bua::B2bua),
+}
+
+impl Role {
+    /// Handles a message from the previous hop `from`.
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Message) {
+        match self {
+            Role::Ua(r) => r.on_message(ctx, from, msg),
+            Role::Proxy(r) => r.on_message(ctx, from, msg),
+            Role::B2bua(r) => r.on_message(ctx, from, msg),
+        }
+    }
+
+    /// Handles one of the role's timers.
+    pub fn on_timer(&mut self, ctx: &mut Ctx, id: TimerId) {
+        match self {
+            Role::Ua(r) => r.on_timer(ctx, id.kind, id.handle),
+            Role::Proxy(r) => r.on_timer(ctx, id.kind, id.handle),
+            Role::B2bua(r) => r.on_timer(ctx, id.kind, id.handle),
+        }
+    }
+
+    /// Handles a command; only UAs take commands, others ignore them.
+    pub fn on_command(&mut self, ctx: &mut Ctx, cmd: Command) {
+        if let Role::Ua(r) = self {
+            r.on_command(ctx, cmd);
+        }
+    }
+
+    /// The model-file name of the role's kind.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Role::Ua(_) => "ua",
+            Role::Proxy(_) => "proxy",
+            Role::B2bua(_) => "b2bua",
+        }
+    }
+}

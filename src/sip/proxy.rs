@@ -1,0 +1,399 @@
+//! A SIP proxy: stateless, transaction-stateful, or dialog-stateful.
+//!
+//! - Requests: an initial request goes to the next hop toward its
+//!   Request-URI. An in-dialog request follows its Route set (loose
+//!   routing); the proxy removes its own Route entry. A record-routing proxy
+//!   adds itself to Record-Route on initial INVITEs, so it stays on the path
+//!   of every in-dialog request. One that does not is bypassed by ACK,
+//!   re-INVITE, UPDATE and BYE.
+//! - A stateful proxy pairs a server transaction (absorbs retransmissions,
+//!   answers 100 Trying to INVITE) with a client transaction (retransmits
+//!   downstream, Timer C). On a downstream INVITE timeout it answers 408
+//!   upstream. On a non-INVITE timeout it stays silent (RFC 4320).
+//! - A dialog-stateful proxy keeps a dialog record from the 2xx it forwards
+//!   until a BYE passes or its fallback lifetime ends. The record's handle
+//!   rides in its Record-Route cookie.
+
+use crate::engine::SimDuration;
+use crate::net::NodeId;
+
+use super::action::{Ctx, FreeCause, Record, TimerKind, TimerSpace};
+use super::core::NONE;
+use super::message::{Branch, CallId, CallRef, Message, Method, RouteEntry, StartLine, Via};
+use super::slab::Slab;
+use super::status::StatusCode;
+use super::txn::{ClientEvent, ClientState, ClientTxn, ServerIndex, ServerState, ServerTxn};
+
+/// How much state a proxy keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statefulness {
+    /// Forwards each message on its own; keeps nothing.
+    Stateless,
+    /// Keeps transactions only.
+    Transaction,
+    /// Keeps transactions and a record per dialog.
+    Dialog,
+}
+
+impl Statefulness {
+    /// The model-file spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Statefulness::Stateless => "none",
+            Statefulness::Transaction => "transaction",
+            Statefulness::Dialog => "dialog",
+        }
+    }
+}
+
+/// A proxy's configuration (session-timer fields are used by the timer layer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyConfig {
+    /// State kept.
+    pub stateful: Statefulness,
+    /// Adds itself to Record-Route on initial INVITEs.
+    pub record_route: bool,
+    /// Session-timer aware (RFC 4028 §8).
+    pub timers: bool,
+    /// Its Session-Expires ceiling, seconds.
+    pub session_expires: Option<u32>,
+    /// Its minimum session interval, seconds (≥ 90).
+    pub min_se: u32,
+    /// How long a dialog record lives when nothing else frees it; `None` = forever.
+    pub dialog_fallback_lifetime: Option<SimDuration>,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        ProxyConfig {
+            stateful: Statefulness::Transaction,
+            record_route: false,
+            timers: false,
+            session_expires: None,
+            min_se: 90,
+            dialog_fallback_lifetime: None,
+        }
+    }
+}
+
+/// A dialog record of a dialog-stateful proxy.
+#[derive(Debug, Clone)]
+struct DialogRecord {
+    call: CallRef,
+    call_id: CallId,
+    /// Set once the 2xx passed; before that the record is only reserved.
+    confirmed: bool,
+}
+
+/// A proxy.
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    me: NodeId,
+    cfg: ProxyConfig,
+    clients: Slab<ClientTxn>,
+    servers: Slab<ServerTxn>,
+    index: ServerIndex,
+    dialogs: Slab<DialogRecord>,
+}
+
+impl Proxy {
+    /// An idle proxy at `me`.
+    pub fn new(me: NodeId, cfg: ProxyConfig) -> Self {
+        Proxy {
+            me,
+            cfg,
+            clients: Slab::default(),
+            servers: Slab::default(),
+            index: ServerIndex::default(),
+            dialogs: Slab::default(),
+        }
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &ProxyConfig {
+        &self.cfg
+    }
+
+    /// Live dialog records (confirmed ones).
+    pub fn dialog_records(&self) -> usize {
+        self.dialogs.iter().filter(|(_, d)| d.confirmed).count()
+    }
+
+    /// Live client and server transactions.
+    pub fn transactions(&self) -> (usize, usize) {
+        (self.clients.len(), self.servers.len())
+    }
+
+    /// Handles a message from the previous hop `from`.
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Message) {
+        if msg.is_request() {
+            self.on_request(ctx, from, msg);
+        } else {
+            self.on_response(ctx, msg);
+        }
+    }
+
+    /// Removes our Route entry and returns (next hop, our cookie if we were routed).
+    fn route(&self, ctx: &Ctx, req: &mut Message) -> Option<(NodeId, Option<u32>)> {
+        let mut cookie = None;
+        if req.route.first().is_some_and(|r| r.node == self.me) {
+            cookie = req.route.remove_first().map(|r| r.cookie);
+        }
+        let StartLine::Request { target, .. } = req.start else {
+            return None;
+        };
+        // Route set first; once it is used up, an in-dialog request goes
+        // straight to its target (IP-level relays only), while an initial
+        // request visits every SIP element on the least-delay path.
+        let next = match req.route.first() {
+            Some(r) => r.node,
+            None if req.to_tag.is_some() => target,
+            None => ctx.next_hop(target)?,
+        };
+        Some((next, cookie))
+    }
+
+    /// Stateless forwarding's branch: a function of the incoming one, so
+    /// retransmissions get the same branch (RFC 3261 §16.11).
+    fn stateless_branch(from: NodeId, req: &Message) -> Branch {
+        let b = req.via.top().map_or(0, |v| v.branch.0);
+        Branch(b.rotate_left(7) ^ (from.0 as u32).wrapping_mul(0x9E37_79B9) ^ 0x5bd1_e995)
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, mut req: Message) {
+        let method = req.method().expect("request");
+        let stateful = self.cfg.stateful != Statefulness::Stateless;
+        if stateful && let Some(h) = self.index.find(from, &req) {
+            let txn = self
+                .servers
+                .get_mut(h)
+                .expect("indexed transactions are live");
+            if txn.absorbs(&req) {
+                if method == Method::Ack {
+                    txn.on_ack(ctx, h);
+                } else {
+                    txn.on_retransmission(ctx);
+                }
+                return;
+            }
+        }
+        let Some((next, cookie)) = self.route(ctx, &mut req) else {
+            if stateful && method != Method::Ack {
+                let h = self.new_server(ctx, &req, from, NONE);
+                self.respond(ctx, h, req.response(StatusCode::NOT_FOUND));
+            }
+            return;
+        };
+        // A BYE passing a dialog-stateful proxy ends its record.
+        if method == Method::Bye
+            && let Some(c) = cookie
+            && self
+                .dialogs
+                .get(c)
+                .is_some_and(|d| d.call_id == req.call_id)
+        {
+            self.free_record(ctx, c, FreeCause::Bye);
+        }
+        let initial_invite = method == Method::Invite && req.to_tag.is_none();
+        if !stateful || method == Method::Ack {
+            if initial_invite && self.cfg.record_route {
+                req.record_route.push(RouteEntry {
+                    node: self.me,
+                    cookie: 0,
+                });
+            }
+            let branch = Self::stateless_branch(from, &req);
+            req.via.push(Via {
+                node: self.me,
+                branch,
+            });
+            ctx.send(next, req);
+            return;
+        }
+        let server = self.new_server(ctx, &req, from, NONE);
+        let mut record = NONE;
+        if initial_invite && self.cfg.stateful == Statefulness::Dialog {
+            record = self.dialogs.insert(DialogRecord {
+                call: req.call,
+                call_id: req.call_id,
+                confirmed: false,
+            });
+        }
+        if initial_invite && self.cfg.record_route {
+            req.record_route.push(RouteEntry {
+                node: self.me,
+                cookie: if record == NONE { 0 } else { record },
+            });
+        }
+        let client = self.clients.next_handle();
+        req.via.push(Via {
+            node: self.me,
+            branch: Branch(client),
+        });
+        let mut txn = ClientTxn::start(ctx, client, req, next, server);
+        txn.aux = record;
+        let inserted = self.clients.insert(txn);
+        debug_assert_eq!(inserted, client);
+        self.servers.get_mut(server).expect("just created").owner = client;
+    }
+
+    fn new_server(&mut self, ctx: &mut Ctx, req: &Message, from: NodeId, owner: u32) -> u32 {
+        let txn = ServerTxn::new(ctx, req, from, owner);
+        let key = txn.key;
+        let h = self.servers.insert(txn);
+        self.index.insert(key, h);
+        h
+    }
+
+    fn respond(&mut self, ctx: &mut Ctx, h: u32, resp: Message) {
+        if let Some(t) = self.servers.get_mut(h) {
+            t.respond(ctx, h, resp);
+            if t.state == ServerState::Terminated {
+                self.free_server(ctx, h);
+            }
+        }
+    }
+
+    fn free_server(&mut self, ctx: &mut Ctx, h: u32) {
+        if let Some(t) = self.servers.remove(h) {
+            self.index.remove(t.key);
+            ctx.clear_timers(TimerSpace::ServerTxn, h);
+        }
+    }
+
+    fn free_client(&mut self, ctx: &mut Ctx, h: u32) {
+        self.clients.remove(h);
+        ctx.clear_timers(TimerSpace::ClientTxn, h);
+    }
+
+    fn free_record(&mut self, ctx: &mut Ctx, r: u32, cause: FreeCause) {
+        if let Some(rec) = self.dialogs.remove(r) {
+            ctx.clear_timers(TimerSpace::ProxyDialog, r);
+            if rec.confirmed {
+                ctx.record(Record::StateFreed {
+                    call: rec.call,
+                    state: r,
+                    cause,
+                });
+            }
+        }
+    }
+
+    fn on_response(&mut self, ctx: &mut Ctx, mut resp: Message) {
+        match resp.via.top() {
+            Some(v) if v.node == self.me => {}
+            _ => return,
+        }
+        let ours = resp.via.pop().expect("checked above");
+        let h = ours.branch.0;
+        let stateful = self.cfg.stateful != Statefulness::Stateless;
+        let event = match self.clients.get_mut(h) {
+            Some(txn) if stateful && txn.matches(&resp) => txn.on_response(ctx, h, &resp),
+            _ => {
+                // Stateless forwarding, and stray 2xx retransmissions (§16.7 step 5).
+                let forward = !stateful || resp.status().is_some_and(|s| s.is_success());
+                if forward && let Some(up) = resp.via.top() {
+                    let up = up.node;
+                    ctx.send(up, resp);
+                }
+                return;
+            }
+        };
+        self.after_client_event(ctx, h, event);
+    }
+
+    fn after_client_event(&mut self, ctx: &mut Ctx, h: u32, event: ClientEvent) {
+        let txn = self.clients.get(h).expect("caller checked");
+        let (server, record, state) = (txn.owner, txn.aux, txn.state);
+        let (method, call) = (txn.request.cseq_method, txn.request.call);
+        match event {
+            ClientEvent::Nothing => {}
+            ClientEvent::Provisional(resp) => {
+                // 100 Trying is hop-by-hop; other provisionals go upstream.
+                if resp.status() != Some(StatusCode::TRYING) {
+                    self.respond(ctx, server, resp);
+                }
+            }
+            ClientEvent::Final(resp) => {
+                let status = resp.status().expect("response");
+                ctx.record(Record::TxnCompleted {
+                    call,
+                    method,
+                    status,
+                });
+                if record != NONE {
+                    if status.is_success() {
+                        self.confirm_record(ctx, record);
+                    } else {
+                        self.free_record(ctx, record, FreeCause::Bye);
+                    }
+                }
+                self.respond(ctx, server, resp);
+            }
+            ClientEvent::Timeout => {
+                ctx.record(Record::TxnTimedOut { call, method });
+                if record != NONE {
+                    self.free_record(ctx, record, FreeCause::TransactionTimeout);
+                }
+                if method == Method::Invite {
+                    let mut upstream = self.clients.get(h).expect("live").request.clone();
+                    upstream.via.pop();
+                    self.respond(ctx, server, upstream.response(StatusCode::REQUEST_TIMEOUT));
+                } else {
+                    // RFC 4320: no 408 to a non-INVITE; the upstream client times out itself.
+                    self.free_server(ctx, server);
+                }
+            }
+        }
+        if state == ClientState::Terminated {
+            self.free_client(ctx, h);
+        }
+    }
+
+    fn confirm_record(&mut self, ctx: &mut Ctx, r: u32) {
+        let Some(rec) = self.dialogs.get_mut(r) else {
+            return;
+        };
+        if rec.confirmed {
+            return;
+        }
+        rec.confirmed = true;
+        let call = rec.call;
+        ctx.record(Record::StateCreated { call, state: r });
+        if let Some(life) = self.cfg.dialog_fallback_lifetime {
+            ctx.set_timer(TimerKind::Fallback, r, life);
+        }
+    }
+
+    /// Handles a timer.
+    pub fn on_timer(&mut self, ctx: &mut Ctx, kind: TimerKind, h: u32) {
+        match kind.place().0 {
+            TimerSpace::ClientTxn => {
+                let Some(txn) = self.clients.get_mut(h) else {
+                    return;
+                };
+                let event = txn.on_timer(ctx, h, kind);
+                self.after_client_event(ctx, h, event);
+            }
+            TimerSpace::ServerTxn => {
+                let Some(txn) = self.servers.get_mut(h) else {
+                    return;
+                };
+                txn.on_timer(ctx, h, kind);
+                if txn.state == ServerState::Terminated {
+                    self.free_server(ctx, h);
+                }
+            }
+            TimerSpace::ProxyDialog => {
+                if kind == TimerKind::Fallback
+                    && let Some(rec) = self.dialogs.get(h)
+                {
+                    let call = rec.call;
+                    ctx.record(Record::TimerFired { call, kind });
+                    self.free_record(ctx, h, FreeCause::FallbackLifetime);
+                }
+            }
+            TimerSpace::Dialog => {}
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! SIP status codes: one table (code, reason phrase, defining RFC) that
+//! generates the constants, the reason phrases and `Display`.
+
+use std::fmt;
+
+/// A SIP response status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StatusCode(pub u16);
+
+macro_rules! status_table {
+    ($( $name:ident = $code:literal, $reason:literal, $rfc:literal; )*) => {
+        impl StatusCode {
+            $(
+                #[doc = concat!($code, " ", $reason, " (", $rfc, ")")]
+                pub const $name: StatusCode = StatusCode($code);
+            )*
+
+            /// The reason phrase, or "Unknown" for codes not in the table.
+            pub fn reason(self) -> &'static str {
+                match self.0 {
+                    $( $code => $reason, )*
+                    _ => "Unknown",
+                }
+            }
+
+            /// The RFC that defines the code.
+            pub fn rfc(self) -> Option<&'static str> {
+                match self.0 {
+                    $( $code => Some($rfc), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+status_table! {
+    TRYING = 100, "Trying", "RFC 3261 §21.1.1";
+    OK = 200, "OK", "RFC 3261 §21.2.1";
+    NOT_FOUND = 404, "Not Found", "RFC 3261 §21.4.5";
+    REQUEST_TIMEOUT = 408, "Request Timeout", "RFC 3261 §21.4.9";
+    BAD_EXTENSION = 420, "Bad Extension", "RFC 3261 §21.4.15";
+    SESSION_INTERVAL_TOO_SMALL = 422, "Session Interval Too Small", "RFC 4028 §6";
+    TEMPORARILY_UNAVAILABLE = 480, "Temporarily Unavailable", "RFC 3261 §21.4.18";
+    CALL_DOES_NOT_EXIST = 481, "Call/Transaction Does Not Exist", "RFC 3261 §21.4.19";
+    REQUEST_PENDING = 491, "Request Pending", "RFC 3261 §21.4.27";
+    SERVER_INTERNAL_ERROR = 500, "Server Internal Error", "RFC 3261 §21.5.1";
+    SERVICE_UNAVAILABLE = 503, "Service Unavailable", "RFC 3261 §21.5.4";
+}
+
+impl StatusCode {
+    /// 1xx.
+    pub fn is_provisional(self) -> bool {
+        self.0 < 200
+    }
+    /// 2xx.
+    pub fn is_success(self) -> bool {
+        (200..300).contains(&self.0)
+    }
+    /// 200–699.
+    pub fn is_final(self) -> bool {
+        self.0 >= 200
+    }
+}
+
+impl fmt::Display for StatusCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0, self.reason())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_drives_constants_reasons_and_display() {
+        assert_eq!(StatusCode::SESSION_INTERVAL_TOO_SMALL.0, 422);
+        assert_eq!(
+            StatusCode::REQUEST_PENDING.to_string(),
+            "491 Request Pending"
+        );
+        assert_eq!(StatusCode(299).reason(), "Unknown");
+        assert_eq!(
+            StatusCode::SESSION_INTERVAL_TOO_SMALL.rfc(),
+            Some("RFC 4028 §6")
+        );
+        assert!(StatusCode::TRYING.is_provisional() && !StatusCode::OK.is_provisional());
+        assert!(StatusCode::OK.is_success() && StatusCode::REQUEST_TIMEOUT.is_final());
+    }
+}

@@ -1,0 +1,83 @@
+//! A user agent endpoint: answers every call at once; as caller, hangs up
+//! after the holding time.
+
+use crate::engine::SimDuration;
+use crate::net::NodeId;
+
+use super::action::{Ctx, TimerKind};
+use super::core::{CoreEvent, NONE, UaCore};
+use super::message::{CallRef, Message};
+
+/// Something the workload (or a test) asks a UA to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Call `callee` and hang up `holding` after the answer.
+    StartCall {
+        /// The workload call number.
+        call: CallRef,
+        /// The callee node (Request-URI).
+        callee: NodeId,
+        /// Time from answer to BYE.
+        holding: SimDuration,
+    },
+    /// Send a re-INVITE in the call's dialog (refresh, hold, codec change).
+    Reinvite {
+        /// The call.
+        call: CallRef,
+    },
+}
+
+/// A UA endpoint.
+#[derive(Debug, Clone)]
+pub struct Ua {
+    /// Dialogs and transactions.
+    pub core: UaCore,
+}
+
+impl Ua {
+    /// An idle UA at `me`.
+    pub fn new(me: NodeId) -> Self {
+        Ua {
+            core: UaCore::new(me),
+        }
+    }
+
+    /// Handles a workload or test command.
+    pub fn on_command(&mut self, ctx: &mut Ctx, cmd: Command) {
+        match cmd {
+            Command::StartCall {
+                call,
+                callee,
+                holding,
+            } => {
+                self.core.invite(ctx, call, callee, Some(holding), NONE);
+            }
+            Command::Reinvite { call } => {
+                if let Some(d) = self.core.dialog_of_call(call) {
+                    self.core.reinvite(ctx, d);
+                }
+            }
+        }
+        self.drain(ctx);
+    }
+
+    /// Handles a message from the previous hop `from`.
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Message) {
+        self.core.on_message(ctx, from, msg);
+        self.drain(ctx);
+    }
+
+    /// Handles a timer.
+    pub fn on_timer(&mut self, ctx: &mut Ctx, kind: TimerKind, handle: u32) {
+        self.core.on_timer(ctx, kind, handle);
+        self.drain(ctx);
+    }
+
+    fn drain(&mut self, ctx: &mut Ctx) {
+        while let Some(ev) = self.core.events.pop() {
+            if let CoreEvent::Incoming(d) = ev {
+                self.core.answer(ctx, d);
+            }
+        }
+    }
+}

@@ -1,11 +1,17 @@
 //! Integration tests: one binary, modules named by behaviour.
 
 mod it {
+    mod b2bua;
     mod charts;
     mod cli;
     mod determinism;
+    mod glare;
+    mod model_files;
     mod rng_streams;
+    mod routing;
     mod scheduling;
+    mod support;
     mod timers;
+    mod transactions;
     mod workloads;
 }

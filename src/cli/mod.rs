@@ -4,6 +4,7 @@
 //! also exit 2), 1 on an internal failure such as an I/O error.
 
 mod demo;
+mod trace;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use demo::{DemoConfig, DemoReport, run_demo};
+pub use trace::TraceArgs;
 
 /// Deterministic simulator of SIP Session-Timer (RFC 4028) networks.
 #[derive(Debug, Parser)]
@@ -27,24 +29,48 @@ pub enum Command {
     /// Session-timer expiry on the bare engine: refreshers crash, the
     /// non-refreshers' expiry timers reclaim their state (RFC 4028 §10).
     Demo(DemoConfig),
+    /// Print one call's message flow through a model, as a ladder or CSV.
+    Trace(TraceArgs),
+}
+
+/// How a command failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad input or usage: exit status 2.
+    Input(String),
+    /// Anything else (I/O): exit status 1.
+    Internal(String),
 }
 
 /// Runs the CLI on the process arguments.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match cli.command {
-        Some(Command::Demo(c)) => c,
-        None => DemoConfig::default(),
+    let result = match cli.command {
+        Some(Command::Trace(args)) => trace::run(&args),
+        Some(Command::Demo(c)) => demo_text(c),
+        None => demo_text(DemoConfig::default()),
     };
-    match config.validate().and_then(|c| run_demo(&c)) {
-        Ok(report) => {
+    match result {
+        Ok(text) => {
             // A closed stdout (e.g. `| head`) ends output quietly instead of panicking.
-            let _ = write!(std::io::stdout().lock(), "{report}");
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
             ExitCode::SUCCESS
         }
-        Err(msg) => {
-            eprintln!("error: {msg}");
+        Err(Failure::Input(msg)) => {
+            eprintln!("{msg}");
             ExitCode::from(2)
         }
+        Err(Failure::Internal(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
     }
+}
+
+fn demo_text(config: DemoConfig) -> Result<String, Failure> {
+    config
+        .validate()
+        .and_then(|c| run_demo(&c))
+        .map(|r| r.to_string())
+        .map_err(|m| Failure::Input(format!("error: {m}")))
 }

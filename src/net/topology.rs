@@ -2,10 +2,12 @@
 //!
 //! Routing is hop-by-hop: `next_hop(u, d)` is the neighbour of `u` on a
 //! least-mean-delay path to `d`. It is computed once per destination with
-//! Dijkstra (petgraph). Ties are broken by the lowest neighbour index, then
-//! the lowest link index. Because every next hop strictly decreases the
-//! distance to `d`, following next hops from any node traces one consistent
-//! shortest path.
+//! Dijkstra (petgraph). Equal delays are broken by fewer hops: the internal
+//! cost of a link is `delay_ns · 1024 + 1`. Remaining ties go to the lowest
+//! neighbour index, then the lowest link index. Every link costs at least 1,
+//! so every next hop strictly decreases the cost to `d`, and following next
+//! hops from any node traces one consistent shortest path, with no loops,
+//! even over zero-delay links.
 
 use petgraph::graph::{NodeIndex, UnGraph};
 
@@ -34,6 +36,8 @@ impl LinkId {
 }
 
 const NO_ROUTE: u16 = u16::MAX;
+/// Delay is scaled by this so that the hop count (added as 1 per link) only breaks ties.
+const HOP_SCALE: u64 = 1024;
 
 /// The graph plus an all-pairs next-hop table.
 #[derive(Debug, Clone)]
@@ -43,7 +47,7 @@ pub struct Topology {
     ends: Vec<(NodeId, NodeId)>,
     /// `next[u * n + d]`: (neighbour, link) toward `d`, or `NO_ROUTE`.
     next: Vec<(u16, u16)>,
-    /// `dist[u * n + d]`: least mean one-way delay in ns, `u64::MAX` if unreachable.
+    /// `dist[u * n + d]`: least cost (`delay · 1024 + hops`), `u64::MAX` if unreachable.
     dist: Vec<u64>,
 }
 
@@ -55,12 +59,10 @@ impl Topology {
         for _ in 0..nodes {
             graph.add_node(());
         }
+        let cost = |w: u64| w.saturating_mul(HOP_SCALE).saturating_add(1);
         for (i, &(a, b, w)) in links.iter().enumerate() {
-            graph.add_edge(
-                NodeIndex::new(a.index()),
-                NodeIndex::new(b.index()),
-                (w, i as u16),
-            );
+            let (a, b) = (NodeIndex::new(a.index()), NodeIndex::new(b.index()));
+            graph.add_edge(a, b, (cost(w), i as u16));
         }
         let mut dist = vec![u64::MAX; nodes * nodes];
         for d in 0..nodes {
@@ -88,7 +90,7 @@ impl Topology {
                     if rest == u64::MAX {
                         continue;
                     }
-                    let cand = (w.saturating_add(rest), v as u16, i as u16);
+                    let cand = (cost(w).saturating_add(rest), v as u16, i as u16);
                     if best.is_none_or(|b| cand < b) {
                         best = Some(cand);
                     }
@@ -130,7 +132,7 @@ impl Topology {
     /// Least mean one-way delay in ns, if reachable.
     pub fn distance_ns(&self, from: NodeId, to: NodeId) -> Option<u64> {
         let d = self.dist[from.index() * self.nodes + to.index()];
-        (d != u64::MAX).then_some(d)
+        (d != u64::MAX).then_some(d / HOP_SCALE)
     }
 
     /// The node sequence of the least-delay path, both ends included.
@@ -140,6 +142,10 @@ impl Topology {
         while at != to {
             at = self.next_hop(at, to)?.0;
             path.push(at);
+            assert!(
+                path.len() <= self.nodes,
+                "routing loop: next hops must decrease the cost"
+            );
         }
         Some(path)
     }
@@ -176,6 +182,16 @@ mod tests {
         );
         assert_eq!(t.path(n(0), n(3)), Some(vec![n(0), n(1), n(3)]));
         assert_eq!(t.path(n(3), n(0)), Some(vec![n(3), n(1), n(0)]));
+    }
+
+    #[test]
+    fn zero_delay_links_route_by_hop_count_without_loops() {
+        // 0-1-2 chain plus a 0-2 shortcut, all zero delay: the shortcut wins.
+        let t = Topology::new(3, &[(n(0), n(1), 0), (n(1), n(2), 0), (n(0), n(2), 0)]);
+        assert_eq!(t.path(n(0), n(2)), Some(vec![n(0), n(2)]));
+        let chain = Topology::new(3, &[(n(0), n(1), 0), (n(1), n(2), 0)]);
+        assert_eq!(chain.path(n(0), n(2)), Some(vec![n(0), n(1), n(2)]));
+        assert_eq!(chain.path(n(2), n(0)), Some(vec![n(2), n(1), n(0)]));
     }
 
     #[test]

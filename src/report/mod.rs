@@ -2,3 +2,4 @@
 //! summary statistics and traces as they arrive.
 
 pub mod charts;
+pub mod trace;

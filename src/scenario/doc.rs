@@ -296,7 +296,7 @@ pub fn number(
         }
     };
     if !x.is_finite() || x < min || x > max {
-        let range = if max == f64::MAX {
+        let range = if max >= 1e9 {
             format!("at least {min}")
         } else {
             format!("in [{min}, {max}]")

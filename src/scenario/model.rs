@@ -186,14 +186,8 @@ fn seconds(item: &Item, path: &str, errs: &mut Errors) -> Option<SimDuration> {
 }
 
 fn millis(item: &Item, path: &str, errs: &mut Errors) -> Option<SimDuration> {
-    let ms = number(
-        item,
-        path,
-        0.0,
-        MAX_SECONDS * 1e3,
-        "a time in milliseconds",
-        errs,
-    )?;
+    // Delays up to 10^7 ms keep routing costs (ns · 1024 per link) far from overflow.
+    let ms = number(item, path, 0.0, 1e7, "a time in milliseconds", errs)?;
     SimDuration::from_secs_f64(ms / 1e3).ok()
 }
 
@@ -244,9 +238,12 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
     };
     // Pass 1: ids and kinds, so that any table can refer to any node.
     for (i, item) in node_items.iter().enumerate() {
-        let path = format!("node[{i}]");
         let Value::Table(t) = &item.value else {
             continue;
+        };
+        let path = match t.get("id").map(|e| &e.item.value) {
+            Some(Value::Str(id)) if valid_id(id) => format!("node.{id}"),
+            _ => format!("node[{i}]"),
         };
         let id = t
             .get("id")
@@ -699,12 +696,10 @@ fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> Vec<LinkConf
                 .map(|(k, _)| k.clone())
                 .unwrap_or_default()
         };
-        let default_name = ends
-            .map(|(a, b)| format!("{}-{}", node_name(a), node_name(b)))
-            .unwrap_or_else(|| format!("#{i}"));
+        let default_name = ends.map(|(a, b)| format!("{}-{}", node_name(a), node_name(b)));
         let name = match f.get("name") {
             Some(n) => match string(n, &format!("link[{i}].name"), errs) {
-                Some(s) if valid_id(&s) => s,
+                Some(s) if valid_id(&s) => Some(s),
                 Some(_) => {
                     errs.push(InputError::at(
                         &n.loc,
@@ -717,7 +712,10 @@ fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> Vec<LinkConf
             },
             None => default_name,
         };
-        let path = format!("link.{name}");
+        let path = name
+            .as_ref()
+            .map_or_else(|| format!("link[{i}]"), |n| format!("link.{n}"));
+        let name = name.unwrap_or_else(|| format!("#{i}"));
         if names.links.contains_key(&name) {
             errs.push(InputError::at(
                 &x.loc,
@@ -1009,9 +1007,13 @@ fn check_settings(
                 }
             }
             _ => {
+                // Report a problem once, at the level that introduces it.
+                let sets = |l: &TimerLayer| l.session_expires.is_some() || l.min_se.is_some();
                 let node = t.layer.over(defaults);
-                check(node, path.clone(), errs);
-                for (peer, layer) in &t.peers {
+                if sets(&t.layer) {
+                    check(node, path.clone(), errs);
+                }
+                for (peer, layer) in t.peers.iter().filter(|(_, l)| sets(l)) {
                     check(
                         layer.over(&node),
                         format!("{path}.peers.{}", nodes[peer.index()].name),

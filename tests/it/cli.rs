@@ -41,3 +41,111 @@ fn bad_values_exit_with_status_2_and_name_the_option() {
     let out = sstsim(&["no-such-command"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn model(name: &str) -> String {
+    format!("{}/models/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn trace_ladder_shows_a_complete_call() {
+    let out = sstsim(&["trace", &model("basic.toml"), "--format", "ladder"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let header = text.lines().next().unwrap();
+    for n in ["alice", "p1", "p2", "bob"] {
+        assert!(header.contains(n), "{header}");
+    }
+    for label in ["INVITE", "100 Trying", "200 OK", "ACK", "BYE"] {
+        assert!(text.contains(label), "missing {label}:\n{text}");
+    }
+    assert!(text.contains("bob: dialog state freed (bye)"), "{text}");
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 160),
+        "fits 160 columns"
+    );
+}
+
+#[test]
+fn trace_csv_has_the_contract_columns() {
+    let out = sstsim(&["trace", &model("basic.toml"), "--format", "csv"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    for col in [
+        "t_s",
+        "from",
+        "to",
+        "message",
+        "cseq",
+        "session_expires",
+        "refresher",
+        "min_se",
+        "supported_timer",
+        "require_timer",
+        "fate",
+    ] {
+        assert!(header.contains(&col), "missing column {col}: {header:?}");
+    }
+    let first = text.lines().nth(1).unwrap();
+    assert!(
+        first.starts_with("0.000000,message,alice,p1,INVITE,1 INVITE,"),
+        "{first}"
+    );
+    // alice-p1 has delay 15 ms and jitter 5 ms: arrival in [0.015, 0.020).
+    let cols: Vec<&str> = first.split(',').collect();
+    assert_eq!(cols[12], "delivered", "{first}");
+    let arrive: f64 = cols[13].parse().unwrap();
+    assert!((0.015..0.020).contains(&arrive), "{first}");
+}
+
+#[test]
+fn trace_of_a_bad_model_exits_2_with_located_errors() {
+    let dir = std::env::temp_dir().join(format!("sstsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[[node]]\nid = \"a\"\nkind = \"ua\"\ncolour = 1\n").unwrap();
+    let out = sstsim(&["trace", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("bad.toml:4:1: node.a.colour: unknown key"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    let out = sstsim(&["trace", &model("basic.toml"), "--call", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--call 5"));
+    let out = sstsim(&["trace", dir.join("missing.toml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn traces_are_byte_identical_for_the_same_seed() {
+    let a = sstsim(&[
+        "trace",
+        &model("carrier.toml"),
+        "--call",
+        "3",
+        "--format",
+        "csv",
+        "--seed",
+        "9",
+    ]);
+    let b = sstsim(&[
+        "trace",
+        &model("carrier.toml"),
+        "--call",
+        "3",
+        "--format",
+        "csv",
+        "--seed",
+        "9",
+    ]);
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+}

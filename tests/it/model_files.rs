@@ -1,0 +1,158 @@
+//! Model files: the shipped ones load; bad ones give located, helpful errors.
+
+use sstsim::scenario::{load_model, model_from_str};
+
+#[test]
+fn shipped_models_load() {
+    for m in ["basic", "asterisk-b2bua", "carrier"] {
+        let path = format!("{}/models/{m}.toml", env!("CARGO_MANIFEST_DIR"));
+        let s = load_model(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.world.nodes.len() >= 4, "{m}");
+        assert!(s.description.is_some(), "{m} explains itself");
+    }
+}
+
+fn errors(text: &str) -> String {
+    model_from_str("bad.toml", text)
+        .expect_err("the model is invalid")
+        .to_string()
+}
+
+const BASE: &str = r#"
+[[node]]
+id = "alice"
+kind = "ua"
+[[node]]
+id = "p1"
+kind = "proxy"
+[[node]]
+id = "bob"
+kind = "ua"
+[[link]]
+between = ["alice", "p1"]
+[[link]]
+between = ["p1", "bob"]
+[workload]
+caller = "alice"
+callee = "bob"
+horizon_s = 10
+"#;
+
+#[test]
+fn the_base_model_is_valid() {
+    assert!(model_from_str("ok.toml", BASE).is_ok());
+}
+
+#[test]
+fn unknown_key_is_located_with_allowed_keys_and_a_suggestion() {
+    let e = errors(&BASE.replace(
+        "[[link]]\nbetween = [\"alice\", \"p1\"]",
+        "[[link]]\nbetween = [\"alice\", \"p1\"]\ndelay_msx = 3",
+    ));
+    assert!(
+        e.contains("bad.toml:13:1: link[0].delay_msx: unknown key"),
+        "{e}"
+    );
+    assert!(e.contains("allowed here: name, between, delay_ms"), "{e}");
+    assert!(e.contains("did you mean `delay_ms`?"), "{e}");
+}
+
+#[test]
+fn unknown_node_id_suggests_the_near_miss() {
+    let e = errors(&BASE.replace("callee = \"bob\"", "callee = \"bobb\""));
+    assert!(
+        e.contains("bad.toml:17:10: workload.callee: unknown node id \"bobb\""),
+        "{e}"
+    );
+    assert!(e.contains("did you mean `bob`?"), "{e}");
+}
+
+#[test]
+fn unknown_kind_value_lists_the_choices() {
+    let e = errors(&BASE.replace("kind = \"proxy\"", "kind = \"proxxy\""));
+    assert!(e.contains("bad.toml:7:8: node.p1.kind: unknown value \"proxxy\"; allowed: \"ua\", \"proxy\", \"b2bua\""), "{e}");
+    assert!(e.contains("did you mean `proxy`?"), "{e}");
+}
+
+#[test]
+fn unreachable_callee_is_an_error() {
+    let e = errors(&BASE.replace("[[link]]\nbetween = [\"p1\", \"bob\"]\n", ""));
+    assert!(
+        e.contains("workload.caller: caller \"alice\" cannot reach callee \"bob\""),
+        "{e}"
+    );
+    assert!(e.starts_with("error: bad.toml:14:10:"), "{e}");
+}
+
+#[test]
+fn probability_outside_0_1_is_an_error() {
+    let e = errors(&BASE.replace(
+        "between = [\"p1\", \"bob\"]",
+        "between = [\"p1\", \"bob\"]\nloss = 1.5",
+    ));
+    assert!(
+        e.contains("link.p1-bob.loss: 1.5 is out of range: expected a probability in [0, 1]"),
+        "{e}"
+    );
+    let e = errors(&BASE.replace(
+        "between = [\"p1\", \"bob\"]",
+        "between = [\"p1\", \"bob\"]\nloss = { model = \"gilbert_elliott\", p_good_to_bad = 0.1, p_bad_to_good = -0.2 }",
+    ));
+    assert!(
+        e.contains("link.p1-bob.loss.p_bad_to_good: -0.2 is out of range"),
+        "{e}"
+    );
+}
+
+#[test]
+fn negative_times_are_errors() {
+    let e = errors(&BASE.replace(
+        "between = [\"p1\", \"bob\"]",
+        "between = [\"p1\", \"bob\"]\ndelay_ms = -4\noutages = [[10, 5]]",
+    ));
+    assert!(
+        e.contains("link.p1-bob.delay_ms: -4 is out of range"),
+        "{e}"
+    );
+    assert!(
+        e.contains("link.p1-bob.outages[0]: expected [start_s, end_s] with start_s < end_s"),
+        "{e}"
+    );
+    let e = errors(&BASE.replace("horizon_s = 10", "horizon_s = -10"));
+    assert!(e.contains("workload.horizon_s: -10 is out of range"), "{e}");
+}
+
+#[test]
+fn session_timer_settings_are_validated_now() {
+    let e = errors(&format!("[defaults]\nsession_expires = 60\n{BASE}"));
+    assert!(e.contains("bad.toml:2:1: defaults.session_expires: session_expires 60 is below the RFC 4028 floor of 90 s"), "{e}");
+    assert_eq!(e.lines().count(), 2, "reported once, at [defaults]: {e}");
+    let e = errors(&BASE.replace(
+        "id = \"alice\"\nkind = \"ua\"",
+        "id = \"alice\"\nkind = \"ua\"\nmin_se = 120\nsession_expires = 100",
+    ));
+    assert!(
+        e.contains(
+            "bad.toml:6:1: node.alice.session_expires: session_expires 100 is below min_se 120"
+        ),
+        "{e}"
+    );
+    let relaxed =
+        format!("[sip]\nstrict_rfc = false\n[defaults]\nsession_expires = 60\nmin_se = 30\n{BASE}");
+    assert!(model_from_str("ok.toml", &relaxed).is_ok());
+    let e = errors(&BASE.replace(
+        "kind = \"proxy\"",
+        "kind = \"proxy\"\nstateful = \"none\"\ntimers = true",
+    ));
+    assert!(
+        e.contains("node.p1.timers: a stateless proxy never requests a timer"),
+        "{e}"
+    );
+}
+
+#[test]
+fn invalid_toml_is_located() {
+    let e = errors("[[node]\nid = 3");
+    assert!(e.starts_with("error: bad.toml:1:"), "{e}");
+    assert!(e.contains("invalid TOML"), "{e}");
+}

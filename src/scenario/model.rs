@@ -362,17 +362,17 @@ fn read_sip(item: &Item, errs: &mut Errors) -> (SipTimers, bool) {
     if let Some(v) = ms(&mut f, "t4_ms", 0, errs) {
         s.t4 = v;
     }
-    if let Some(i) = f.get("timer_c_s") {
-        if let Some(v) = integer(
+    if let Some(i) = f.get("timer_c_s")
+        && let Some(v) = integer(
             i,
             "sip.timer_c_s",
             181,
             86_400,
             "an integer number of seconds (> 180, RFC 3261 §16.6)",
             errs,
-        ) {
-            s.timer_c = SimDuration::from_secs(v as u32);
-        }
+        )
+    {
+        s.timer_c = SimDuration::from_secs(v as u32);
     }
     if let Some(i) = f.get("transport") {
         choice(i, "sip.transport", &["udp"], errs);
@@ -472,19 +472,19 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
     let spec_kind = match kind {
         "proxy" => {
             let mut p = ProxyConfig::default();
-            if let Some(x) = f.get("stateful") {
-                if let Some(c) = choice(
+            if let Some(x) = f.get("stateful")
+                && let Some(c) = choice(
                     x,
                     &f.path("stateful"),
                     &["none", "transaction", "dialog"],
                     errs,
-                ) {
-                    p.stateful = [
-                        Statefulness::Stateless,
-                        Statefulness::Transaction,
-                        Statefulness::Dialog,
-                    ][c];
-                }
+                )
+            {
+                p.stateful = [
+                    Statefulness::Stateless,
+                    Statefulness::Transaction,
+                    Statefulness::Dialog,
+                ][c];
             }
             if let Some(x) = f.get("record_route") {
                 p.record_route = boolean(x, &f.path("record_route"), errs).unwrap_or(false);
@@ -510,17 +510,17 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
                 )
                 .map(|v| v as u32);
             }
-            if let Some(x) = f.get("min_se") {
-                if let Some(v) = integer(
+            if let Some(x) = f.get("min_se")
+                && let Some(v) = integer(
                     x,
                     &f.path("min_se"),
                     1,
                     86_400 * 365,
                     "an integer number of seconds",
                     errs,
-                ) {
-                    p.min_se = v as u32;
-                }
+                )
+            {
+                p.min_se = v as u32;
             }
             if let Some(x) = f.get("dialog_fallback_lifetime_s") {
                 let kp = f.path("dialog_fallback_lifetime_s");
@@ -739,7 +739,7 @@ fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> Vec<LinkConf
             .get("outages")
             .and_then(|o| {
                 array(o, &format!("{path}.outages"), errs, |w, p, e| {
-                    let pair = array(w, p, e, |t, q, e2| seconds(t, q, e2))?;
+                    let pair = array(w, p, e, seconds)?;
                     if pair.len() != 2 || pair[0] >= pair[1] {
                         e.push(InputError::at(
                             &w.loc,

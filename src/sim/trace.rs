@@ -23,6 +23,8 @@ pub enum TraceFate {
 }
 
 /// One line of a trace.
+// Traces are small and built once per traced call; no need to box the message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TraceEvent {
     /// A message handed to the network.

@@ -251,6 +251,8 @@ impl Record {
 }
 
 /// A request from a role to the world.
+// `Send` carries its message inline on purpose: boxing would allocate once per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Send `msg` to the SIP element `to` (the network finds the path).

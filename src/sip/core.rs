@@ -21,7 +21,8 @@ use super::message::{
 };
 use super::slab::Slab;
 use super::status::StatusCode;
-use super::txn::{ClientEvent, ClientState, ClientTxn, ServerIndex, ServerState, ServerTxn};
+use super::txn::{ClientEvent, ClientState};
+use super::txn_table::Transactions;
 
 /// "No handle" in handle-typed fields.
 pub const NONE: u32 = u32::MAX;
@@ -115,9 +116,7 @@ pub struct UaCore {
     me: NodeId,
     /// Dialogs by handle (the handle is in our tag).
     pub dialogs: Slab<Dialog>,
-    clients: Slab<ClientTxn>,
-    servers: Slab<ServerTxn>,
-    index: ServerIndex,
+    txns: Transactions,
     next_call_id: u32,
     /// Events for the policy; drained after every input.
     pub events: Vec<CoreEvent>,
@@ -129,9 +128,7 @@ impl UaCore {
         UaCore {
             me,
             dialogs: Slab::default(),
-            clients: Slab::default(),
-            servers: Slab::default(),
-            index: ServerIndex::default(),
+            txns: Transactions::default(),
             next_call_id: 0,
             events: Vec::new(),
         }
@@ -151,46 +148,6 @@ impl UaCore {
             .get(h)
             .is_some_and(|d| d.call_id == call_id)
             .then_some(h)
-    }
-
-    /// Starts a client transaction for `msg` (its Via is added here).
-    fn start_client(&mut self, ctx: &mut Ctx, mut msg: Message, to: NodeId, owner: u32) -> u32 {
-        let handle = self.clients.next_handle();
-        msg.via.push(Via {
-            node: self.me,
-            branch: Branch(handle),
-        });
-        let txn = ClientTxn::start(ctx, handle, msg, to, owner);
-        let inserted = self.clients.insert(txn);
-        debug_assert_eq!(inserted, handle);
-        handle
-    }
-
-    fn free_client(&mut self, ctx: &mut Ctx, handle: u32) {
-        self.clients.remove(handle);
-        ctx.clear_timers(TimerSpace::ClientTxn, handle);
-    }
-
-    fn free_server(&mut self, ctx: &mut Ctx, handle: u32) {
-        if let Some(t) = self.servers.remove(handle) {
-            self.index.remove(t.key);
-            ctx.clear_timers(TimerSpace::ServerTxn, handle);
-        }
-    }
-
-    fn new_server(&mut self, ctx: &mut Ctx, req: &Message, from: NodeId, owner: u32) -> u32 {
-        let txn = ServerTxn::new(ctx, req, from, owner);
-        let key = txn.key;
-        let h = self.servers.insert(txn);
-        self.index.insert(key, h);
-        h
-    }
-
-    /// Sends `status` on server transaction `h` and frees it if it terminated.
-    fn respond(&mut self, ctx: &mut Ctx, h: u32, resp: Message) {
-        if let Some(t) = self.servers.get_mut(h) {
-            t.respond(ctx, h, resp);
-        }
     }
 
     /// Frees a dialog and its timers; records `StateFreed` if it was counted.
@@ -290,7 +247,7 @@ impl UaCore {
         };
         let inserted = self.dialogs.insert(dialog);
         debug_assert_eq!(inserted, d);
-        let txn = self.start_client(ctx, invite, next, d);
+        let txn = self.txns.start_client(ctx, invite, next, d);
         self.dialogs
             .get_mut(d)
             .expect("just inserted")
@@ -305,14 +262,14 @@ impl UaCore {
             return;
         };
         let (h, tag) = (dl.invite_server, dl.local_tag);
-        let Some(txn) = self.servers.get(h) else {
+        let Some(txn) = self.txns.servers.get(h) else {
             return;
         };
         let mut ok = txn.response(StatusCode::OK);
         ok.to_tag = Some(tag);
         ok.contact = Some(self.me);
         let peer = txn.peer;
-        self.respond(ctx, h, ok.clone());
+        self.txns.respond(ctx, h, ok.clone());
         let dl = self.dialogs.get_mut(d).expect("checked above");
         dl.invite_server = NONE;
         dl.state = DialogState::Confirmed;
@@ -333,10 +290,10 @@ impl UaCore {
             return;
         };
         let h = dl.invite_server;
-        if let Some(txn) = self.servers.get(h) {
+        if let Some(txn) = self.txns.servers.get(h) {
             let mut resp = txn.response(status);
             resp.to_tag = Some(dl.local_tag);
-            self.respond(ctx, h, resp);
+            self.txns.respond(ctx, h, resp);
         }
         self.free_dialog(ctx, d, FreeCause::Bye);
     }
@@ -351,7 +308,7 @@ impl UaCore {
             return;
         }
         if let Some((bye, next)) = self.dialog_request(d, Method::Bye) {
-            self.start_client(ctx, bye, next, NONE);
+            self.txns.start_client(ctx, bye, next, NONE);
         }
         self.free_dialog(ctx, d, cause);
     }
@@ -366,7 +323,7 @@ impl UaCore {
         let (msg, next) = self
             .dialog_request(d, Method::Invite)
             .expect("dialog is live");
-        let txn = self.start_client(ctx, msg, next, d);
+        let txn = self.txns.start_client(ctx, msg, next, d);
         self.dialogs
             .get_mut(d)
             .expect("dialog is live")
@@ -389,12 +346,9 @@ impl UaCore {
             return;
         }
         let h = via.branch.0;
-        let event = match self.clients.get_mut(h) {
-            Some(txn) if txn.matches(&resp) => txn.on_response(ctx, h, &resp),
-            _ => {
-                self.on_stray_response(ctx, &resp);
-                return;
-            }
+        let Some(event) = self.txns.on_response(ctx, via.branch, &resp) else {
+            self.on_stray_response(ctx, &resp);
+            return;
         };
         self.after_client_event(ctx, h, event);
     }
@@ -417,7 +371,7 @@ impl UaCore {
 
     /// Acts on what a client transaction reported, then frees it if it is done.
     fn after_client_event(&mut self, ctx: &mut Ctx, h: u32, event: ClientEvent) {
-        let txn = self.clients.get(h).expect("caller checked");
+        let txn = self.txns.clients.get(h).expect("caller checked");
         let (owner, method, call, state) = (
             txn.owner,
             txn.request.cseq_method,
@@ -449,7 +403,7 @@ impl UaCore {
             ClientEvent::Nothing | ClientEvent::Provisional(_) => {}
         }
         if state == ClientState::Terminated {
-            self.free_client(ctx, h);
+            self.txns.free_client(ctx, h);
         }
     }
 
@@ -549,19 +503,8 @@ impl UaCore {
 
     fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, req: Message) {
         let method = req.method().expect("request");
-        if let Some(h) = self.index.find(from, &req) {
-            let txn = self
-                .servers
-                .get_mut(h)
-                .expect("indexed transactions are live");
-            if txn.absorbs(&req) {
-                if method == Method::Ack {
-                    txn.on_ack(ctx, h);
-                } else {
-                    txn.on_retransmission(ctx);
-                }
-                return;
-            }
+        if self.txns.absorb(ctx, from, &req) {
+            return;
         }
         if method == Method::Ack {
             self.on_ack(ctx, &req);
@@ -571,24 +514,26 @@ impl UaCore {
             if method == Method::Invite {
                 self.on_initial_invite(ctx, from, &req);
             } else {
-                let h = self.new_server(ctx, &req, from, NONE);
-                self.respond(ctx, h, req.response(StatusCode::CALL_DOES_NOT_EXIST));
+                let h = self.txns.new_server(ctx, &req, from, NONE);
+                self.txns
+                    .respond(ctx, h, req.response(StatusCode::CALL_DOES_NOT_EXIST));
             }
             return;
         };
         let Some(d) = self.dialog_of_tag(to_tag, req.call_id) else {
             // DLG-2: no such dialog (e.g. after a reboot).
-            let h = self.new_server(ctx, &req, from, NONE);
-            self.respond(ctx, h, req.response(StatusCode::CALL_DOES_NOT_EXIST));
+            let h = self.txns.new_server(ctx, &req, from, NONE);
+            self.txns
+                .respond(ctx, h, req.response(StatusCode::CALL_DOES_NOT_EXIST));
             return;
         };
-        let h = self.new_server(ctx, &req, from, d);
+        let h = self.txns.new_server(ctx, &req, from, d);
         let dl = self.dialogs.get_mut(d).expect("found above");
         dl.remote_cseq = dl.remote_cseq.max(req.cseq);
         let (call, link, invite_pending) = (dl.call, dl.link, dl.invite_client != NONE);
         match method {
             Method::Bye => {
-                self.respond(ctx, h, req.response(StatusCode::OK));
+                self.txns.respond(ctx, h, req.response(StatusCode::OK));
                 self.free_dialog(ctx, d, FreeCause::Bye);
                 self.events.push(CoreEvent::Ended {
                     call,
@@ -598,13 +543,14 @@ impl UaCore {
             }
             Method::Invite if invite_pending => {
                 // GLARE-1: our own INVITE is pending in this dialog.
-                self.respond(ctx, h, req.response(StatusCode::REQUEST_PENDING));
+                self.txns
+                    .respond(ctx, h, req.response(StatusCode::REQUEST_PENDING));
             }
             Method::Invite => {
                 let mut ok = req.response(StatusCode::OK);
                 ok.record_route = HopList::default();
                 ok.contact = Some(self.me);
-                self.respond(ctx, h, ok.clone());
+                self.txns.respond(ctx, h, ok.clone());
                 let dl = self.dialogs.get_mut(d).expect("found above");
                 dl.pending_2xx = Some(ok);
                 dl.reply_to = from;
@@ -615,7 +561,7 @@ impl UaCore {
             Method::Update => {
                 let mut ok = req.response(StatusCode::OK);
                 ok.contact = Some(self.me);
-                self.respond(ctx, h, ok);
+                self.txns.respond(ctx, h, ok);
             }
             Method::Ack => unreachable!("handled above"),
         }
@@ -623,7 +569,7 @@ impl UaCore {
 
     fn on_initial_invite(&mut self, ctx: &mut Ctx, from: NodeId, req: &Message) {
         let d = self.dialogs.next_handle();
-        let h = self.new_server(ctx, req, from, d);
+        let h = self.txns.new_server(ctx, req, from, d);
         let dialog = Dialog {
             call: req.call,
             call_id: req.call_id,
@@ -671,21 +617,9 @@ impl UaCore {
     /// Handles a timer of the core's tables. `Hangup` ends the call with BYE.
     pub fn on_timer(&mut self, ctx: &mut Ctx, kind: TimerKind, h: u32) {
         match kind.place().0 {
-            TimerSpace::ClientTxn => {
-                let Some(txn) = self.clients.get_mut(h) else {
-                    return;
-                };
-                let event = txn.on_timer(ctx, h, kind);
-                self.after_client_event(ctx, h, event);
-            }
-            TimerSpace::ServerTxn => {
-                let Some(txn) = self.servers.get_mut(h) else {
-                    return;
-                };
-                // Timer H (no ACK for a 3xx–6xx) needs nothing from the TU.
-                txn.on_timer(ctx, h, kind);
-                if txn.state == ServerState::Terminated {
-                    self.free_server(ctx, h);
+            TimerSpace::ClientTxn | TimerSpace::ServerTxn => {
+                if let Some(event) = self.txns.on_timer(ctx, kind, h) {
+                    self.after_client_event(ctx, h, event);
                 }
             }
             TimerSpace::Dialog => self.on_dialog_timer(ctx, kind, h),
@@ -739,7 +673,8 @@ impl UaCore {
 
     /// Live dialogs, transactions and registered server keys (for tests and probes).
     pub fn sizes(&self) -> (usize, usize, usize) {
-        (self.dialogs.len(), self.clients.len(), self.servers.len())
+        let (c, sv) = self.txns.sizes();
+        (self.dialogs.len(), c, sv)
     }
 
     /// The dialog handle of `call`, if one is live (linear: tests and commands only).

@@ -13,6 +13,7 @@ pub mod proxy;
 pub mod slab;
 pub mod status;
 pub mod txn;
+pub mod txn_table;
 pub mod ua;
 
 pub use action::{Action, Ctx, FreeCause, Record, TimerId, TimerKind, TimerSpace};

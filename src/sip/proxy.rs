@@ -22,7 +22,8 @@ use super::core::NONE;
 use super::message::{Branch, CallId, CallRef, Message, Method, RouteEntry, StartLine, Via};
 use super::slab::Slab;
 use super::status::StatusCode;
-use super::txn::{ClientEvent, ClientState, ClientTxn, ServerIndex, ServerState, ServerTxn};
+use super::txn::{ClientEvent, ClientState};
+use super::txn_table::Transactions;
 
 /// How much state a proxy keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,9 +91,7 @@ struct DialogRecord {
 pub struct Proxy {
     me: NodeId,
     cfg: ProxyConfig,
-    clients: Slab<ClientTxn>,
-    servers: Slab<ServerTxn>,
-    index: ServerIndex,
+    txns: Transactions,
     dialogs: Slab<DialogRecord>,
 }
 
@@ -102,9 +101,7 @@ impl Proxy {
         Proxy {
             me,
             cfg,
-            clients: Slab::default(),
-            servers: Slab::default(),
-            index: ServerIndex::default(),
+            txns: Transactions::default(),
             dialogs: Slab::default(),
         }
     }
@@ -121,7 +118,7 @@ impl Proxy {
 
     /// Live client and server transactions.
     pub fn transactions(&self) -> (usize, usize) {
-        (self.clients.len(), self.servers.len())
+        self.txns.sizes()
     }
 
     /// Handles a message from the previous hop `from`.
@@ -163,24 +160,14 @@ impl Proxy {
     fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, mut req: Message) {
         let method = req.method().expect("request");
         let stateful = self.cfg.stateful != Statefulness::Stateless;
-        if stateful && let Some(h) = self.index.find(from, &req) {
-            let txn = self
-                .servers
-                .get_mut(h)
-                .expect("indexed transactions are live");
-            if txn.absorbs(&req) {
-                if method == Method::Ack {
-                    txn.on_ack(ctx, h);
-                } else {
-                    txn.on_retransmission(ctx);
-                }
-                return;
-            }
+        if stateful && self.txns.absorb(ctx, from, &req) {
+            return;
         }
         let Some((next, cookie)) = self.route(ctx, &mut req) else {
             if stateful && method != Method::Ack {
-                let h = self.new_server(ctx, &req, from, NONE);
-                self.respond(ctx, h, req.response(StatusCode::NOT_FOUND));
+                let h = self.txns.new_server(ctx, &req, from, NONE);
+                self.txns
+                    .respond(ctx, h, req.response(StatusCode::NOT_FOUND));
             }
             return;
         };
@@ -210,7 +197,7 @@ impl Proxy {
             ctx.send(next, req);
             return;
         }
-        let server = self.new_server(ctx, &req, from, NONE);
+        let server = self.txns.new_server(ctx, &req, from, NONE);
         let mut record = NONE;
         if initial_invite && self.cfg.stateful == Statefulness::Dialog {
             record = self.dialogs.insert(DialogRecord {
@@ -225,45 +212,13 @@ impl Proxy {
                 cookie: if record == NONE { 0 } else { record },
             });
         }
-        let client = self.clients.next_handle();
-        req.via.push(Via {
-            node: self.me,
-            branch: Branch(client),
-        });
-        let mut txn = ClientTxn::start(ctx, client, req, next, server);
-        txn.aux = record;
-        let inserted = self.clients.insert(txn);
-        debug_assert_eq!(inserted, client);
-        self.servers.get_mut(server).expect("just created").owner = client;
-    }
-
-    fn new_server(&mut self, ctx: &mut Ctx, req: &Message, from: NodeId, owner: u32) -> u32 {
-        let txn = ServerTxn::new(ctx, req, from, owner);
-        let key = txn.key;
-        let h = self.servers.insert(txn);
-        self.index.insert(key, h);
-        h
-    }
-
-    fn respond(&mut self, ctx: &mut Ctx, h: u32, resp: Message) {
-        if let Some(t) = self.servers.get_mut(h) {
-            t.respond(ctx, h, resp);
-            if t.state == ServerState::Terminated {
-                self.free_server(ctx, h);
-            }
-        }
-    }
-
-    fn free_server(&mut self, ctx: &mut Ctx, h: u32) {
-        if let Some(t) = self.servers.remove(h) {
-            self.index.remove(t.key);
-            ctx.clear_timers(TimerSpace::ServerTxn, h);
-        }
-    }
-
-    fn free_client(&mut self, ctx: &mut Ctx, h: u32) {
-        self.clients.remove(h);
-        ctx.clear_timers(TimerSpace::ClientTxn, h);
+        let client = self.txns.start_client(ctx, req, next, server);
+        self.txns.clients.get_mut(client).expect("just started").aux = record;
+        self.txns
+            .servers
+            .get_mut(server)
+            .expect("just created")
+            .owner = client;
     }
 
     fn free_record(&mut self, ctx: &mut Ctx, r: u32, cause: FreeCause) {
@@ -287,23 +242,25 @@ impl Proxy {
         let ours = resp.via.pop().expect("checked above");
         let h = ours.branch.0;
         let stateful = self.cfg.stateful != Statefulness::Stateless;
-        let event = match self.clients.get_mut(h) {
-            Some(txn) if stateful && txn.matches(&resp) => txn.on_response(ctx, h, &resp),
-            _ => {
-                // Stateless forwarding, and stray 2xx retransmissions (§16.7 step 5).
-                let forward = !stateful || resp.status().is_some_and(|s| s.is_success());
-                if forward && let Some(up) = resp.via.top() {
-                    let up = up.node;
-                    ctx.send(up, resp);
-                }
-                return;
+        let claimed = if stateful {
+            self.txns.on_response(ctx, ours.branch, &resp)
+        } else {
+            None
+        };
+        let Some(event) = claimed else {
+            // Stateless forwarding, and stray 2xx retransmissions (§16.7 step 5).
+            let forward = !stateful || resp.status().is_some_and(|s| s.is_success());
+            if forward && let Some(up) = resp.via.top() {
+                let up = up.node;
+                ctx.send(up, resp);
             }
+            return;
         };
         self.after_client_event(ctx, h, event);
     }
 
     fn after_client_event(&mut self, ctx: &mut Ctx, h: u32, event: ClientEvent) {
-        let txn = self.clients.get(h).expect("caller checked");
+        let txn = self.txns.clients.get(h).expect("caller checked");
         let (server, record, state) = (txn.owner, txn.aux, txn.state);
         let (method, call) = (txn.request.cseq_method, txn.request.call);
         match event {
@@ -311,7 +268,7 @@ impl Proxy {
             ClientEvent::Provisional(resp) => {
                 // 100 Trying is hop-by-hop; other provisionals go upstream.
                 if resp.status() != Some(StatusCode::TRYING) {
-                    self.respond(ctx, server, resp);
+                    self.txns.respond(ctx, server, resp);
                 }
             }
             ClientEvent::Final(resp) => {
@@ -328,7 +285,7 @@ impl Proxy {
                         self.free_record(ctx, record, FreeCause::Bye);
                     }
                 }
-                self.respond(ctx, server, resp);
+                self.txns.respond(ctx, server, resp);
             }
             ClientEvent::Timeout => {
                 ctx.record(Record::TxnTimedOut { call, method });
@@ -336,17 +293,18 @@ impl Proxy {
                     self.free_record(ctx, record, FreeCause::TransactionTimeout);
                 }
                 if method == Method::Invite {
-                    let mut upstream = self.clients.get(h).expect("live").request.clone();
+                    let mut upstream = self.txns.clients.get(h).expect("live").request.clone();
                     upstream.via.pop();
-                    self.respond(ctx, server, upstream.response(StatusCode::REQUEST_TIMEOUT));
+                    self.txns
+                        .respond(ctx, server, upstream.response(StatusCode::REQUEST_TIMEOUT));
                 } else {
                     // RFC 4320: no 408 to a non-INVITE; the upstream client times out itself.
-                    self.free_server(ctx, server);
+                    self.txns.free_server(ctx, server);
                 }
             }
         }
         if state == ClientState::Terminated {
-            self.free_client(ctx, h);
+            self.txns.free_client(ctx, h);
         }
     }
 
@@ -368,20 +326,9 @@ impl Proxy {
     /// Handles a timer.
     pub fn on_timer(&mut self, ctx: &mut Ctx, kind: TimerKind, h: u32) {
         match kind.place().0 {
-            TimerSpace::ClientTxn => {
-                let Some(txn) = self.clients.get_mut(h) else {
-                    return;
-                };
-                let event = txn.on_timer(ctx, h, kind);
-                self.after_client_event(ctx, h, event);
-            }
-            TimerSpace::ServerTxn => {
-                let Some(txn) = self.servers.get_mut(h) else {
-                    return;
-                };
-                txn.on_timer(ctx, h, kind);
-                if txn.state == ServerState::Terminated {
-                    self.free_server(ctx, h);
+            TimerSpace::ClientTxn | TimerSpace::ServerTxn => {
+                if let Some(event) = self.txns.on_timer(ctx, kind, h) {
+                    self.after_client_event(ctx, h, event);
                 }
             }
             TimerSpace::ProxyDialog => {

@@ -10,6 +10,8 @@ mod it {
     mod rng_streams;
     mod routing;
     mod scheduling;
+    mod session_timers;
+    mod st_rules;
     mod support;
     mod timers;
     mod transactions;

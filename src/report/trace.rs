@@ -70,6 +70,7 @@ pub fn describe(r: &Record) -> String {
         }
         Record::CallAnswered { .. } => "call answered".into(),
         Record::CallFailed { status, .. } => format!("call failed: {status}"),
+        Record::SessionTimer { event, .. } => event.name(),
     }
 }
 
@@ -159,7 +160,8 @@ pub fn write_csv(cx: &TraceContext, trace: &[TraceEvent], out: impl Write) -> cs
 fn notes(m: &Message) -> String {
     let t = &m.timer;
     let mut parts = Vec::new();
-    if m.method() != Some(Method::Ack) && m.cseq_method != Method::Invite || m.cseq > 1 {
+    // In-dialog requests show their CSeq (refreshes, BYE).
+    if m.is_request() && m.to_tag.is_some() && m.method() != Some(Method::Ack) {
         parts.push(format!("CSeq {}", cseq(m)));
     }
     let se = session_expires(t);

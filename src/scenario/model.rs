@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::net::{LinkConfig, LinkId, LossModel, NodeId, Probability, Topology};
+use crate::session_timer::presets::{self, PROFILES};
 use crate::session_timer::{
     ExpiryGuard, Mode, RefreshMethod, RefresherPref, SendMinSe, TimerLayer,
 };
 use crate::sim::faults::{ByeSelection, FaultSpec};
 use crate::sim::{NodeKind, NodeSpec, WorkloadSpec, WorldConfig};
+use crate::sip::core::UaConfig;
 use crate::sip::message::MAX_HOPS;
 use crate::sip::{ProxyConfig, SipTimers, Statefulness};
 
@@ -72,6 +74,9 @@ const TIMER_KEYS: &[&str] = &[
     "refresh_at",
     "expiry_guard",
     "send_min_se",
+    "require_timer",
+    "max_422_retries",
+    "profile",
 ];
 const KINDS: &[&str] = &["ua", "proxy", "b2bua"];
 const PROXY_KEYS: &[&str] = &[
@@ -83,6 +88,7 @@ const PROXY_KEYS: &[&str] = &[
     "session_expires",
     "min_se",
     "dialog_fallback_lifetime_s",
+    "proxy_bye_on_expiry",
 ];
 const LINK_KEYS: &[&str] = &[
     "name",
@@ -277,7 +283,7 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
         names.kinds.push(kind.map_or("ua", |k| KINDS[k]));
     }
     // Pass 2: each node's settings.
-    let mut nodes = Vec::new();
+    let mut nodes: Vec<NodeSpec> = Vec::new();
     let mut node_timers = Vec::new();
     for (i, item) in node_items.iter().enumerate() {
         let (spec, timers) = read_node(item, i, &names, &mut errs);
@@ -316,6 +322,7 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
     if !errs.is_empty() {
         return Err(errs);
     }
+    resolve_ua_configs(&mut nodes, &node_timers, &defaults);
     Ok(Scenario {
         source,
         description,
@@ -436,6 +443,18 @@ fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer {
         l.send_min_se = choice(i, &p, &["always", "when_set"], errs)
             .map(|c| [SendMinSe::Always, SendMinSe::WhenSet][c]);
     }
+    if let Some((i, p)) = f.entry("require_timer") {
+        l.require_timer = boolean(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("max_422_retries") {
+        l.max_422_retries = integer(i, &p, 0, 100, "a number of retries", errs).map(|v| v as u32);
+    }
+    // A profile fills whatever this table leaves unset (explicit keys win).
+    if let Some((i, p)) = f.entry("profile")
+        && let Some(c) = choice(i, &p, PROFILES, errs)
+    {
+        l = l.over(&presets::profile(PROFILES[c]).expect("listed profiles exist"));
+    }
     l
 }
 
@@ -462,7 +481,7 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
         return (
             NodeSpec {
                 name: id,
-                kind: NodeKind::Ua,
+                kind: NodeKind::Ua(UaConfig::default()),
             },
             timers,
         );
@@ -543,6 +562,16 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
                     ));
                 }
             }
+            if let Some(x) = f.get("proxy_bye_on_expiry") {
+                p.bye_on_expiry = boolean(x, &f.path("proxy_bye_on_expiry"), errs).unwrap_or(false);
+                if p.bye_on_expiry && !(p.timers && p.stateful == Statefulness::Dialog) {
+                    errs.push(InputError::at(
+                        &x.loc,
+                        f.path("proxy_bye_on_expiry"),
+                        "only a timer-aware dialog-stateful proxy (timers = true, stateful = \"dialog\") has an expiry to act on",
+                    ));
+                }
+            }
             f.finish(PROXY_KEYS, errs);
             NodeKind::Proxy(p)
         }
@@ -579,10 +608,11 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
                 .copied()
                 .collect();
             f.finish(&allowed, errs);
+            // Resolved against [defaults] once everything is read.
             if kind == "b2bua" {
-                NodeKind::B2bua
+                NodeKind::B2bua(UaConfig::default())
             } else {
-                NodeKind::Ua
+                NodeKind::Ua(UaConfig::default())
             }
         }
     };
@@ -1021,6 +1051,25 @@ fn check_settings(
                     );
                 }
             }
+        }
+    }
+}
+
+/// Fills each UA's and B2BUA's settings: `[defaults]` < node < `peers.<id>`.
+fn resolve_ua_configs(nodes: &mut [NodeSpec], timers: &[NodeTimers], defaults: &TimerLayer) {
+    for (spec, t) in nodes.iter_mut().zip(timers) {
+        let node = t.layer.over(defaults);
+        let cfg = UaConfig {
+            base: node.resolve(),
+            peers: t
+                .peers
+                .iter()
+                .map(|(p, l)| (*p, l.over(&node).resolve()))
+                .collect(),
+        };
+        match &mut spec.kind {
+            NodeKind::Ua(c) | NodeKind::B2bua(c) => *c = cfg,
+            NodeKind::Proxy(_) => {}
         }
     }
 }

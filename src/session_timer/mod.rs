@@ -1,8 +1,16 @@
-//! RFC 4028 session timers: settings, modes and (next) negotiation and
-//! refresh/expiry policy, as pure functions over plain data.
+//! RFC 4028 session timers as pure functions and plain data: settings and
+//! their layering, named presets, negotiation at every element, and the
+//! refresh/expiry schedule. Nothing here touches the engine.
 
+pub mod headers;
+pub mod negotiation;
+pub mod policy;
+pub mod presets;
 pub mod settings;
 
+pub use negotiation::{
+    Negotiated, Party, ProxyDecision, ProxyMemo, ProxyTimerConfig, UacMemory, UasDecision,
+};
 pub use settings::{
     ExpiryGuard, Mode, RefreshMethod, RefresherPref, SendMinSe, TimerLayer, TimerSettings,
 };

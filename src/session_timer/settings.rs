@@ -72,6 +72,10 @@ pub struct TimerLayer {
     pub expiry_guard: Option<ExpiryGuard>,
     /// `send_min_se`.
     pub send_min_se: Option<SendMinSe>,
+    /// `require_timer`: the UA puts `Require: timer` in its requests (ST-UAC-2).
+    pub require_timer: Option<bool>,
+    /// `max_422_retries`: how many 422s a UA answers with a retry.
+    pub max_422_retries: Option<u32>,
 }
 
 /// Fully resolved settings for one node (or one node–peer pair).
@@ -93,6 +97,10 @@ pub struct TimerSettings {
     pub expiry_guard: ExpiryGuard,
     /// When Min-SE is sent.
     pub send_min_se: SendMinSe,
+    /// Send `Require: timer` (NOT RECOMMENDED by RFC 4028; off by default).
+    pub require_timer: bool,
+    /// Retries after 422 before giving up on the request.
+    pub max_422_retries: u32,
 }
 
 impl Default for TimerSettings {
@@ -108,6 +116,8 @@ impl Default for TimerSettings {
             refresh_at: 0.5,
             expiry_guard: ExpiryGuard::Rfc,
             send_min_se: SendMinSe::WhenSet,
+            require_timer: false,
+            max_422_retries: 2,
         }
     }
 }
@@ -124,6 +134,8 @@ impl TimerLayer {
             refresh_at: self.refresh_at.or(lower.refresh_at),
             expiry_guard: self.expiry_guard.or(lower.expiry_guard),
             send_min_se: self.send_min_se.or(lower.send_min_se),
+            require_timer: self.require_timer.or(lower.require_timer),
+            max_422_retries: self.max_422_retries.or(lower.max_422_retries),
         }
     }
 
@@ -139,6 +151,8 @@ impl TimerLayer {
             refresh_at: self.refresh_at.unwrap_or(d.refresh_at),
             expiry_guard: self.expiry_guard.unwrap_or(d.expiry_guard),
             send_min_se: self.send_min_se.unwrap_or(d.send_min_se),
+            require_timer: self.require_timer.unwrap_or(d.require_timer),
+            max_422_retries: self.max_422_retries.unwrap_or(d.max_422_retries),
         }
     }
 }

@@ -88,7 +88,9 @@ impl NodeStats {
             Record::TxnTimedOut { method, .. } => self.txn_timed_out[method_index(method)] += 1,
             Record::CallAnswered { .. } => self.calls_answered += 1,
             Record::CallFailed { .. } => self.calls_failed += 1,
-            Record::TimerFired { .. } | Record::GlareBackoff { .. } => {}
+            Record::TimerFired { .. }
+            | Record::GlareBackoff { .. }
+            | Record::SessionTimer { .. } => {}
         }
     }
 

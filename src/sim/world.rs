@@ -18,6 +18,7 @@ use crate::net::{
 };
 use crate::sip::action::{Action, Ctx, TimerId, TimerSpace};
 use crate::sip::b2bua::B2bua;
+use crate::sip::core::UaConfig;
 use crate::sip::proxy::{Proxy, ProxyConfig};
 use crate::sip::slab::{Slab, handle_index};
 use crate::sip::ua::Ua;
@@ -31,11 +32,11 @@ use super::workload::WorkloadSpec;
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
     /// A user agent.
-    Ua,
+    Ua(UaConfig),
     /// A proxy.
     Proxy(ProxyConfig),
     /// A B2BUA.
-    B2bua,
+    B2bua(UaConfig),
 }
 
 /// A node of the model.
@@ -151,9 +152,9 @@ impl World {
             .map(|(i, spec)| {
                 let me = NodeId(i as u16);
                 let role = match &spec.kind {
-                    NodeKind::Ua => Role::Ua(Ua::new(me)),
+                    NodeKind::Ua(c) => Role::Ua(Ua::new(me, c.clone())),
                     NodeKind::Proxy(p) => Role::Proxy(Proxy::new(me, p.clone())),
-                    NodeKind::B2bua => Role::B2bua(B2bua::new(me)),
+                    NodeKind::B2bua(c) => Role::B2bua(B2bua::new(me, c.clone())),
                 };
                 NodeRt {
                     role,

@@ -40,8 +40,8 @@ impl TimerSpace {
         match self {
             TimerSpace::ClientTxn => 4,
             TimerSpace::ServerTxn => 3,
-            TimerSpace::Dialog => 4,
-            TimerSpace::ProxyDialog => 1,
+            TimerSpace::Dialog => 6,
+            TimerSpace::ProxyDialog => 2,
         }
     }
 }
@@ -83,6 +83,12 @@ pub enum TimerKind {
     GlareRetry,
     /// Proxy: free a dialog record nobody ended (fallback lifetime).
     Fallback,
+    /// UA: time to refresh the session (RFC 4028 §10, refresher side).
+    SessionRefresh,
+    /// UA: no refresh arrived; send BYE (ST-EXPIRE-1, non-refresher side).
+    SessionExpiry,
+    /// Proxy: the session interval passed without a refresh (ST-PROXY-13/14).
+    ProxyExpiry,
 }
 
 impl TimerKind {
@@ -102,7 +108,10 @@ impl TimerKind {
             GiveUp2xx => (TimerSpace::Dialog, 1),
             GlareRetry => (TimerSpace::Dialog, 2),
             Hangup => (TimerSpace::Dialog, 3),
+            SessionRefresh => (TimerSpace::Dialog, 4),
+            SessionExpiry => (TimerSpace::Dialog, 5),
             Fallback => (TimerSpace::ProxyDialog, 0),
+            ProxyExpiry => (TimerSpace::ProxyDialog, 1),
         }
     }
 
@@ -127,6 +136,9 @@ impl TimerKind {
             Hangup => "hangup",
             GlareRetry => "glare_retry",
             Fallback => "fallback_lifetime",
+            SessionRefresh => "session_refresh",
+            SessionExpiry => "session_expiry",
+            ProxyExpiry => "proxy_expiry",
         }
     }
 }
@@ -167,6 +179,69 @@ impl FreeCause {
             FreeCause::TransactionTimeout => "transaction_timeout",
             FreeCause::FallbackLifetime => "fallback_lifetime",
             FreeCause::Crash => "crash",
+        }
+    }
+}
+
+/// A session-timer decision (for traces and metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StEvent {
+    /// A timer is in force: interval and whether this node refreshes.
+    Negotiated {
+        /// Session interval, seconds.
+        interval_s: u32,
+        /// This node is the refresher.
+        local_refresher: bool,
+    },
+    /// The latest 2xx left no timer in force.
+    NoTimer,
+    /// A proxy armed its dialog expiry this long after forwarding a 2xx (ST-PROXY-13).
+    ProxyExpirySet {
+        /// Session interval, seconds.
+        interval_s: u32,
+    },
+    /// The refresher's refresh point: a refresh goes out.
+    RefreshDue,
+    /// No refresh arrived in time (UA: at the guard; proxy: at SI).
+    Expired,
+    /// A BYE was sent, and why.
+    ByeSent(FreeCause),
+    /// This node rejected a refresh request with 422 and this Min-SE.
+    Rejected422 {
+        /// The Min-SE it carried.
+        min_se: u32,
+    },
+    /// This node rejected `Require: timer` with 420 (refuse mode).
+    Rejected420,
+    /// A 422 arrived; the request is retried with this Min-SE.
+    Retry422 {
+        /// The Min-SE of the retry.
+        min_se: u32,
+    },
+    /// A 420 with `Unsupported: timer` arrived; retried without `Require`.
+    Retry420,
+}
+
+impl StEvent {
+    /// The trace name (`refresh_due`, `expired`, `bye_sent:expiry`, …).
+    pub fn name(&self) -> String {
+        match self {
+            StEvent::Negotiated {
+                interval_s,
+                local_refresher,
+            } => format!(
+                "timer SE={interval_s} refresher={}",
+                if *local_refresher { "self" } else { "peer" }
+            ),
+            StEvent::NoTimer => "no_timer".into(),
+            StEvent::ProxyExpirySet { interval_s } => format!("proxy_expiry_in {interval_s} s"),
+            StEvent::RefreshDue => "refresh_due".into(),
+            StEvent::Expired => "expired".into(),
+            StEvent::ByeSent(c) => format!("bye_sent:{}", c.name()),
+            StEvent::Rejected422 { min_se } => format!("reject_422 Min-SE={min_se}"),
+            StEvent::Rejected420 => "reject_420".into(),
+            StEvent::Retry422 { min_se } => format!("retry_after_422 Min-SE={min_se}"),
+            StEvent::Retry420 => "retry_after_420".into(),
         }
     }
 }
@@ -232,6 +307,13 @@ pub enum Record {
         /// The final status (408 for a timeout).
         status: StatusCode,
     },
+    /// A session-timer decision.
+    SessionTimer {
+        /// The call.
+        call: CallRef,
+        /// What was decided.
+        event: StEvent,
+    },
 }
 
 impl Record {
@@ -245,7 +327,8 @@ impl Record {
             | Record::TimerFired { call, .. }
             | Record::GlareBackoff { call, .. }
             | Record::CallAnswered { call }
-            | Record::CallFailed { call, .. } => call,
+            | Record::CallFailed { call, .. }
+            | Record::SessionTimer { call, .. } => call,
         }
     }
 }

@@ -6,7 +6,7 @@
 use crate::net::NodeId;
 
 use super::action::{Ctx, TimerKind};
-use super::core::{CoreEvent, NONE, UaCore};
+use super::core::{CoreEvent, NONE, UaConfig, UaCore};
 use super::message::Message;
 use super::status::StatusCode;
 
@@ -19,9 +19,9 @@ pub struct B2bua {
 
 impl B2bua {
     /// An idle B2BUA at `me`.
-    pub fn new(me: NodeId) -> Self {
+    pub fn new(me: NodeId, cfg: UaConfig) -> Self {
         B2bua {
-            core: UaCore::new(me),
+            core: UaCore::new(me, cfg),
         }
     }
 

@@ -16,7 +16,7 @@ pub mod txn;
 pub mod txn_table;
 pub mod ua;
 
-pub use action::{Action, Ctx, FreeCause, Record, TimerId, TimerKind, TimerSpace};
+pub use action::{Action, Ctx, FreeCause, Record, StEvent, TimerId, TimerKind, TimerSpace};
 pub use message::{CallRef, Message, Method};
 pub use proxy::{ProxyConfig, Statefulness};
 pub use status::StatusCode;

@@ -16,10 +16,15 @@
 
 use crate::engine::SimDuration;
 use crate::net::NodeId;
+use crate::session_timer::negotiation::{proxy_request, proxy_response};
+use crate::session_timer::policy::proxy_expiry_delay;
+use crate::session_timer::{ProxyDecision, ProxyTimerConfig};
 
-use super::action::{Ctx, FreeCause, Record, TimerKind, TimerSpace};
+use super::action::{Ctx, FreeCause, Record, StEvent, TimerKind, TimerSpace};
 use super::core::NONE;
-use super::message::{Branch, CallId, CallRef, Message, Method, RouteEntry, StartLine, Via};
+use super::message::{
+    Branch, CallId, CallRef, HopList, Message, Method, RouteEntry, StartLine, Tag, Via,
+};
 use super::slab::Slab;
 use super::status::StatusCode;
 use super::txn::{ClientEvent, ClientState};
@@ -62,6 +67,8 @@ pub struct ProxyConfig {
     pub min_se: u32,
     /// How long a dialog record lives when nothing else frees it; `None` = forever.
     pub dialog_fallback_lifetime: Option<SimDuration>,
+    /// At its session expiry, also send BYE toward both ends (Kamailio-style).
+    pub bye_on_expiry: bool,
 }
 
 impl Default for ProxyConfig {
@@ -73,6 +80,7 @@ impl Default for ProxyConfig {
             session_expires: None,
             min_se: 90,
             dialog_fallback_lifetime: None,
+            bye_on_expiry: false,
         }
     }
 }
@@ -84,6 +92,14 @@ struct DialogRecord {
     call_id: CallId,
     /// Set once the 2xx passed; before that the record is only reserved.
     confirmed: bool,
+    /// The caller's tag and Contact, and the highest CSeq seen from it.
+    caller: (Tag, NodeId, u32),
+    /// The callee's tag and Contact, and the highest CSeq seen from it.
+    callee: (Option<Tag>, NodeId, u32),
+    /// Record-Route entries between this proxy and the caller, nearest first.
+    route_up: HopList<RouteEntry>,
+    /// … and between this proxy and the callee, nearest first.
+    route_down: HopList<RouteEntry>,
 }
 
 /// A proxy.
@@ -171,15 +187,24 @@ impl Proxy {
             }
             return;
         };
-        // A BYE passing a dialog-stateful proxy ends its record.
-        if method == Method::Bye
-            && let Some(c) = cookie
-            && self
-                .dialogs
+        // The dialog record this in-dialog request belongs to, if any.
+        let routed = cookie.filter(|&c| {
+            self.dialogs
                 .get(c)
                 .is_some_and(|d| d.call_id == req.call_id)
-        {
-            self.free_record(ctx, c, FreeCause::Bye);
+        });
+        if let Some(c) = routed {
+            let rec = self.dialogs.get_mut(c).expect("checked");
+            let side = if req.from_tag == rec.caller.0 {
+                &mut rec.caller.2
+            } else {
+                &mut rec.callee.2
+            };
+            *side = (*side).max(req.cseq);
+            // A BYE passing a dialog-stateful proxy ends its record.
+            if method == Method::Bye {
+                self.free_record(ctx, c, FreeCause::Bye);
+            }
         }
         let initial_invite = method == Method::Invite && req.to_tag.is_none();
         if !stateful || method == Method::Ack {
@@ -198,12 +223,38 @@ impl Proxy {
             return;
         }
         let server = self.txns.new_server(ctx, &req, from, NONE);
-        let mut record = NONE;
+        // RFC 4028 §8.1: a timer-aware proxy processes every refresh request.
+        let mut memo = None;
+        if self.cfg.timers && matches!(method, Method::Invite | Method::Update) {
+            let cfg = ProxyTimerConfig {
+                ceiling: self.cfg.session_expires,
+                min_se: self.cfg.min_se,
+            };
+            match proxy_request(&cfg, &mut req.timer) {
+                ProxyDecision::Forward(m) => memo = Some(m),
+                ProxyDecision::Reject422 { min_se } => {
+                    let mut r = req.response(StatusCode::SESSION_INTERVAL_TOO_SMALL);
+                    r.timer.min_se = Some(min_se);
+                    self.txns.respond(ctx, server, r);
+                    ctx.record(Record::SessionTimer {
+                        call: req.call,
+                        event: StEvent::Rejected422 { min_se },
+                    });
+                    return;
+                }
+            }
+        }
+        let mut record = routed.unwrap_or(NONE);
         if initial_invite && self.cfg.stateful == Statefulness::Dialog {
+            let caller = req.contact.unwrap_or(from);
             record = self.dialogs.insert(DialogRecord {
                 call: req.call,
                 call_id: req.call_id,
                 confirmed: false,
+                caller: (req.from_tag, caller, req.cseq),
+                callee: (None, caller, 0),
+                route_up: HopList::default(),
+                route_down: HopList::default(),
             });
         }
         if initial_invite && self.cfg.record_route {
@@ -213,7 +264,9 @@ impl Proxy {
             });
         }
         let client = self.txns.start_client(ctx, req, next, server);
-        self.txns.clients.get_mut(client).expect("just started").aux = record;
+        let txn = self.txns.clients.get_mut(client).expect("just started");
+        txn.aux = record;
+        txn.memo = memo;
         self.txns
             .servers
             .get_mut(server)
@@ -261,7 +314,7 @@ impl Proxy {
 
     fn after_client_event(&mut self, ctx: &mut Ctx, h: u32, event: ClientEvent) {
         let txn = self.txns.clients.get(h).expect("caller checked");
-        let (server, record, state) = (txn.owner, txn.aux, txn.state);
+        let (server, record, state, memo) = (txn.owner, txn.aux, txn.state, txn.memo);
         let (method, call) = (txn.request.cseq_method, txn.request.call);
         match event {
             ClientEvent::Nothing => {}
@@ -271,19 +324,34 @@ impl Proxy {
                     self.txns.respond(ctx, server, resp);
                 }
             }
-            ClientEvent::Final(resp) => {
+            ClientEvent::Final(mut resp) => {
                 let status = resp.status().expect("response");
                 ctx.record(Record::TxnCompleted {
                     call,
                     method,
                     status,
                 });
-                if record != NONE {
+                let initial =
+                    method == Method::Invite && record != NONE && !self.is_confirmed(record);
+                if initial {
                     if status.is_success() {
-                        self.confirm_record(ctx, record);
+                        self.confirm_record(ctx, record, &resp);
                     } else {
                         self.free_record(ctx, record, FreeCause::Bye);
                     }
+                }
+                // RFC 4028 §8.2: the 2xx may gain SE; its SI sets our expiry (ST-PROXY-13).
+                if status.is_success()
+                    && let Some(memo) = memo
+                    && let Some(si) = proxy_response(&memo, &mut resp.timer)
+                    && record != NONE
+                    && self.is_confirmed(record)
+                {
+                    ctx.set_timer(TimerKind::ProxyExpiry, record, proxy_expiry_delay(si));
+                    ctx.record(Record::SessionTimer {
+                        call,
+                        event: StEvent::ProxyExpirySet { interval_s: si },
+                    });
                 }
                 self.txns.respond(ctx, server, resp);
             }
@@ -308,19 +376,88 @@ impl Proxy {
         }
     }
 
-    fn confirm_record(&mut self, ctx: &mut Ctx, r: u32) {
+    fn is_confirmed(&self, r: u32) -> bool {
+        self.dialogs.get(r).is_some_and(|d| d.confirmed)
+    }
+
+    /// The 2xx to the initial INVITE passed: the record now holds state.
+    fn confirm_record(&mut self, ctx: &mut Ctx, r: u32, resp: &Message) {
+        let me = self.me;
         let Some(rec) = self.dialogs.get_mut(r) else {
             return;
         };
-        if rec.confirmed {
-            return;
-        }
         rec.confirmed = true;
+        rec.callee = (resp.to_tag, resp.contact.unwrap_or(rec.callee.1), 0);
+        let rr = resp.record_route.as_slice();
+        if let Some(k) = rr.iter().position(|e| e.node == me) {
+            rec.route_up = rr[..k].iter().rev().copied().collect();
+            rec.route_down = rr[k + 1..].iter().copied().collect();
+        }
         let call = rec.call;
         ctx.record(Record::StateCreated { call, state: r });
         if let Some(life) = self.cfg.dialog_fallback_lifetime {
             ctx.set_timer(TimerKind::Fallback, r, life);
         }
+    }
+
+    /// ST-PROXY-14: at expiry the record goes; with `bye_on_expiry` the proxy
+    /// also sends BYE toward both ends (as Kamailio's dialog module can).
+    fn on_expiry(&mut self, ctx: &mut Ctx, r: u32) {
+        let Some(rec) = self.dialogs.get(r) else {
+            return;
+        };
+        let call = rec.call;
+        ctx.record(Record::SessionTimer {
+            call,
+            event: StEvent::Expired,
+        });
+        if self.cfg.bye_on_expiry {
+            let rec = rec.clone();
+            let legs = [
+                // Toward the callee, as if from the caller.
+                (
+                    rec.callee.1,
+                    rec.caller.0,
+                    rec.callee.0,
+                    rec.caller.2 + 1,
+                    rec.route_down,
+                ),
+                // Toward the caller, as if from the callee.
+                (
+                    rec.caller.1,
+                    rec.callee.0.unwrap_or(Tag(0)),
+                    Some(rec.caller.0),
+                    rec.callee.2 + 1,
+                    rec.route_up,
+                ),
+            ];
+            for (target, from_tag, to_tag, cseq, route) in legs {
+                let bye = Message {
+                    start: StartLine::Request {
+                        method: Method::Bye,
+                        target,
+                    },
+                    cseq,
+                    cseq_method: Method::Bye,
+                    call_id: rec.call_id,
+                    from_tag,
+                    to_tag,
+                    via: HopList::default(),
+                    route,
+                    record_route: HopList::default(),
+                    contact: Some(self.me),
+                    timer: Default::default(),
+                    call,
+                };
+                let next = route.first().map_or(target, |e| e.node);
+                self.txns.start_client(ctx, bye, next, NONE);
+            }
+            ctx.record(Record::SessionTimer {
+                call,
+                event: StEvent::ByeSent(FreeCause::Expiry),
+            });
+        }
+        self.free_record(ctx, r, FreeCause::Expiry);
     }
 
     /// Handles a timer.
@@ -331,15 +468,17 @@ impl Proxy {
                     self.after_client_event(ctx, h, event);
                 }
             }
-            TimerSpace::ProxyDialog => {
-                if kind == TimerKind::Fallback
-                    && let Some(rec) = self.dialogs.get(h)
-                {
-                    let call = rec.call;
-                    ctx.record(Record::TimerFired { call, kind });
-                    self.free_record(ctx, h, FreeCause::FallbackLifetime);
+            TimerSpace::ProxyDialog => match kind {
+                TimerKind::Fallback => {
+                    if let Some(rec) = self.dialogs.get(h) {
+                        let call = rec.call;
+                        ctx.record(Record::TimerFired { call, kind });
+                        self.free_record(ctx, h, FreeCause::FallbackLifetime);
+                    }
                 }
-            }
+                TimerKind::ProxyExpiry => self.on_expiry(ctx, h),
+                _ => {}
+            },
             TimerSpace::Dialog => {}
         }
     }

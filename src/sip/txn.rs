@@ -98,6 +98,8 @@ pub struct ClientTxn {
     pub owner: u32,
     /// A second TU value (a proxy's dialog record), `u32::MAX` if unused.
     pub aux: u32,
+    /// A timer-aware proxy's memory of what it forwarded (ST-PROXY-8).
+    pub memo: Option<crate::session_timer::ProxyMemo>,
 }
 
 impl ClientTxn {
@@ -132,6 +134,7 @@ impl ClientTxn {
             interval: t1,
             owner,
             aux: u32::MAX,
+            memo: None,
         }
     }
 

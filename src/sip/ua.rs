@@ -5,7 +5,7 @@ use crate::engine::SimDuration;
 use crate::net::NodeId;
 
 use super::action::{Ctx, TimerKind};
-use super::core::{CoreEvent, NONE, UaCore};
+use super::core::{CoreEvent, NONE, UaConfig, UaCore};
 use super::message::{CallRef, Message};
 
 /// Something the workload (or a test) asks a UA to do.
@@ -20,10 +20,14 @@ pub enum Command {
         /// Time from answer to BYE.
         holding: SimDuration,
     },
-    /// Send a re-INVITE in the call's dialog (refresh, hold, codec change).
+    /// Send a re-INVITE in the call's dialog (hold, codec change: any
+    /// re-INVITE is also a refresh, ST-UAC-13).
     Reinvite {
         /// The call.
         call: CallRef,
+        /// Hand the refresher role to the peer (`refresher=uas`, ST-UAC-19
+        /// [MAY]); honoured only if the peer has shown timer support.
+        hand_over: bool,
     },
 }
 
@@ -36,9 +40,9 @@ pub struct Ua {
 
 impl Ua {
     /// An idle UA at `me`.
-    pub fn new(me: NodeId) -> Self {
+    pub fn new(me: NodeId, cfg: UaConfig) -> Self {
         Ua {
-            core: UaCore::new(me),
+            core: UaCore::new(me, cfg),
         }
     }
 
@@ -52,9 +56,9 @@ impl Ua {
             } => {
                 self.core.invite(ctx, call, callee, Some(holding), NONE);
             }
-            Command::Reinvite { call } => {
+            Command::Reinvite { call, hand_over } => {
                 if let Some(d) = self.core.dialog_of_call(call) {
-                    self.core.reinvite(ctx, d);
+                    self.core.reinvite(ctx, d, hand_over);
                 }
             }
         }

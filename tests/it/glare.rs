@@ -43,8 +43,22 @@ fn glare_resolves_and_both_reinvites_succeed() {
         let mut w = world(MODEL, seed, TraceFilter::All);
         let (alice, bob) = (node(&w, "alice"), node(&w, "bob"));
         let at = SimTime::from_secs(5);
-        w.schedule_command(at, alice, Command::Reinvite { call: CallRef(0) });
-        w.schedule_command(at, bob, Command::Reinvite { call: CallRef(0) });
+        w.schedule_command(
+            at,
+            alice,
+            Command::Reinvite {
+                call: CallRef(0),
+                hand_over: false,
+            },
+        );
+        w.schedule_command(
+            at,
+            bob,
+            Command::Reinvite {
+                call: CallRef(0),
+                hand_over: false,
+            },
+        );
         w.run();
         // alice: initial 200, then 491, then 200; bob: 491, then 200.
         let a = invite_outcomes(&w, "alice");

@@ -1,0 +1,355 @@
+//! RFC 4028 negotiation as pure functions over header values and settings.
+//!
+//! Each function is one element's decision at one point of a refresh
+//! transaction (initial INVITE, re-INVITE or UPDATE alike, ST-PROXY-2,
+//! ST-REFRESH-1). Rule ids refer to `shared/spec/session-timers.md`; Asterisk
+//! semantics for the modes follow its §4.1.
+
+use super::headers::{RefresherParam, SessionExpires, TimerHeaders};
+
+use super::settings::{Mode, RefresherPref, SendMinSe, TimerSettings};
+
+/// The RFC 4028 floor for Session-Expires and Min-SE, and Min-SE when absent.
+pub const RFC_MIN_SE: u32 = 90;
+/// The value an element that inserts Session-Expires should not go below (§4).
+pub const RECOMMENDED_SE: u32 = 1800;
+
+/// Who refreshes, from one UA's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    /// This UA.
+    Local,
+    /// The other UA.
+    Peer,
+}
+
+/// A session timer in force on a dialog (ST-UAC-7, ST-UAS-7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Negotiated {
+    /// The session interval, seconds.
+    pub interval_s: u32,
+    /// Who refreshes.
+    pub refresher: Party,
+}
+
+/// What a UA remembers between its requests on one dialog (ST-UAC-17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UacMemory {
+    /// The timer in force, if any.
+    pub active: Option<Negotiated>,
+    /// The largest Min-SE learned from 422s and received refreshes.
+    pub learned_min_se: Option<u32>,
+    /// The Session-Expires our last request carried.
+    pub requested_se: Option<u32>,
+    /// Drop `Require: timer` (after a 420 with `Unsupported: timer`, ST-UAC-6).
+    pub drop_require: bool,
+}
+
+/// The Min-SE a request carries, if any: always with `send_min_se = always`;
+/// with `when_set` only when the own minimum differs from the implicit 90 or
+/// a value was learned (ST-UAC-3, ST-UAC-17), never below what was learned.
+fn request_min_se(s: &TimerSettings, mem: &UacMemory) -> Option<u32> {
+    let own = s.min_se.max(RFC_MIN_SE);
+    match (s.send_min_se, mem.learned_min_se) {
+        (_, Some(learned)) => Some(learned.max(own)),
+        (SendMinSe::Always, None) => Some(own),
+        (SendMinSe::WhenSet, None) => (s.min_se != RFC_MIN_SE).then_some(own),
+    }
+}
+
+/// The session-timer headers of a request a UA sends: the initial INVITE
+/// when `mem.active` is `None` and `initial` is true, or a refresh.
+///
+/// - ST-UAC-1: `Supported: timer` unless refusing.
+/// - ST-UAC-2: `Require: timer` only when configured (`require`).
+/// - ST-UAC-4/5: initial SE only in `originate` mode, without `refresher`.
+/// - ST-UAC-15: after a 422, SE ≥ the learned Min-SE.
+/// - ST-UAC-16/18/19: refreshes keep the tags, carry SE = max(MSE, SI), and
+///   `refresher` naming the current refresher.
+pub fn uac_request(
+    s: &TimerSettings,
+    require: bool,
+    mem: &UacMemory,
+    initial: bool,
+) -> TimerHeaders {
+    if s.mode == Mode::Refuse {
+        return TimerHeaders::default();
+    }
+    let min_se = request_min_se(s, mem);
+    let mse = min_se.unwrap_or(RFC_MIN_SE);
+    let session_expires = match mem.active {
+        Some(n) => Some(SessionExpires {
+            delta_s: n.interval_s.max(mse),
+            refresher: Some(match n.refresher {
+                Party::Local => RefresherParam::Uac,
+                Party::Peer => RefresherParam::Uas,
+            }),
+        }),
+        None => {
+            let wanted = match (s.mode, initial) {
+                (Mode::Originate, _) => Some(s.session_expires),
+                _ => mem.requested_se,
+            };
+            // After a 422, ask for at least the learned minimum (ST-UAC-15).
+            let wanted = match (wanted, mem.learned_min_se) {
+                (w, Some(_)) => Some(w.unwrap_or(0).max(mse)),
+                (w, None) => w,
+            };
+            wanted.map(|v| SessionExpires {
+                delta_s: v.max(mse),
+                refresher: None,
+            })
+        }
+    };
+    TimerHeaders {
+        session_expires,
+        min_se,
+        supported_timer: true,
+        require_timer: require && !mem.drop_require,
+        unsupported_timer: false,
+    }
+}
+
+/// What a UAS answers to a refresh request (initial or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UasDecision {
+    /// 422 with this Min-SE (ST-UAS-1).
+    Reject422 {
+        /// The UAS's minimum.
+        min_se: u32,
+    },
+    /// 420 with `Unsupported: timer` (refuse mode, `Require: timer`).
+    Reject420,
+    /// 2xx with these headers; the timer that results.
+    Accept {
+        /// Headers for the 2xx.
+        headers: TimerHeaders,
+        /// The timer in force after the 2xx, if any.
+        timer: Option<Negotiated>,
+    },
+}
+
+/// A UAS's decision on a refresh request (§9, Table 2 of the spec's §3,
+/// Asterisk §4.1):
+/// - refuse: 420 to `Require: timer` (ST-UAS via RFC 3261 §8.2.2.3), otherwise no timer;
+/// - the UAC supports timers: 422 below the own minimum (ST-UAS-1); else
+///   SI = min(SE, max(own SE, MSE)) (never above the request's SE, never
+///   below its Min-SE, ST-UAS-2), or max(own SE, MSE) without SE (ST-UAS-3);
+///   refresher from the request, else the own preference (rows 4–6, ST-UAS-5);
+///   `Require: timer` in the 2xx (ST-UAS-6);
+/// - the UAC lacks support: `originate` runs the timer alone with
+///   `refresher=uas` and no `Require` (row 1, ST-UAS-4), raising a too-small
+///   SE to its minimum (erratum 1687); `accept` runs no timer.
+pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
+    if s.mode == Mode::Refuse {
+        return if req.require_timer {
+            UasDecision::Reject420
+        } else {
+            UasDecision::Accept {
+                headers: TimerHeaders::default(),
+                timer: None,
+            }
+        };
+    }
+    let uac_supports = req.supported_timer || req.require_timer;
+    let mse = req.min_se.unwrap_or(RFC_MIN_SE).max(RFC_MIN_SE);
+    let own_min = s.min_se.max(RFC_MIN_SE);
+    let no_timer = UasDecision::Accept {
+        headers: TimerHeaders {
+            supported_timer: true,
+            ..TimerHeaders::default()
+        },
+        timer: None,
+    };
+    if uac_supports {
+        if let Some(se) = req.session_expires
+            && se.delta_s < own_min
+        {
+            return UasDecision::Reject422 { min_se: own_min };
+        }
+        let interval_s = match req.session_expires {
+            Some(se) => se.delta_s.min(s.session_expires.max(mse)),
+            None => s.session_expires.max(mse),
+        };
+        let param = req
+            .session_expires
+            .and_then(|se| se.refresher)
+            .unwrap_or(match s.refresher {
+                RefresherPref::Uac => RefresherParam::Uac,
+                RefresherPref::Uas => RefresherParam::Uas,
+            });
+        let refresher = match param {
+            RefresherParam::Uac => Party::Peer,
+            RefresherParam::Uas => Party::Local,
+        };
+        return UasDecision::Accept {
+            headers: TimerHeaders {
+                session_expires: Some(SessionExpires {
+                    delta_s: interval_s,
+                    refresher: Some(param),
+                }),
+                min_se: None,
+                supported_timer: true,
+                require_timer: true,
+                unsupported_timer: false,
+            },
+            timer: Some(Negotiated {
+                interval_s,
+                refresher,
+            }),
+        };
+    }
+    if s.mode != Mode::Originate {
+        return no_timer;
+    }
+    let interval_s = match req.session_expires {
+        Some(se) => se.delta_s.min(s.session_expires.max(mse)).max(own_min),
+        None => s.session_expires.max(mse),
+    };
+    UasDecision::Accept {
+        headers: TimerHeaders {
+            session_expires: Some(SessionExpires {
+                delta_s: interval_s,
+                refresher: Some(RefresherParam::Uas),
+            }),
+            min_se: None,
+            supported_timer: true,
+            require_timer: false,
+            unsupported_timer: false,
+        },
+        timer: Some(Negotiated {
+            interval_s,
+            refresher: Party::Local,
+        }),
+    }
+}
+
+/// The timer a UAC runs after a 2xx to its refresh request (§7.2):
+/// - a 2xx with SE sets SI and the refresher, `uac` meaning this UA
+///   (ST-UAC-9); a 2xx without `refresher` is non-compliant and this UA refreshes;
+/// - no SE, no `Require: timer`, but we asked: `originate` refreshes alone with
+///   the requested SE (ST-UAC-10); otherwise no timer (ST-UAC-11).
+pub fn uac_on_2xx(
+    s: &TimerSettings,
+    sent: &TimerHeaders,
+    resp: &TimerHeaders,
+) -> Option<Negotiated> {
+    if s.mode == Mode::Refuse {
+        return None;
+    }
+    if let Some(se) = resp.session_expires {
+        return Some(Negotiated {
+            interval_s: se.delta_s,
+            refresher: match se.refresher {
+                Some(RefresherParam::Uas) => Party::Peer,
+                Some(RefresherParam::Uac) | None => Party::Local,
+            },
+        });
+    }
+    match sent.session_expires {
+        Some(se) if s.mode == Mode::Originate && !resp.require_timer => Some(Negotiated {
+            interval_s: se.delta_s,
+            refresher: Party::Local,
+        }),
+        _ => None,
+    }
+}
+
+/// A timer-aware proxy's settings (§8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyTimerConfig {
+    /// Its Session-Expires ceiling, seconds.
+    pub ceiling: Option<u32>,
+    /// Its minimum, seconds (≥ 90).
+    pub min_se: u32,
+}
+
+/// What a proxy remembers for the duration of a transaction (ST-PROXY-8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyMemo {
+    /// It requested a timer (inserted, lowered, or accepted SE).
+    pub requested: bool,
+    /// The SE it forwarded.
+    pub forwarded_se: u32,
+    /// The request had `Supported: timer`.
+    pub uac_supported: bool,
+}
+
+/// A proxy's decision on a refresh request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyDecision {
+    /// Forward the (possibly modified) request and remember this.
+    Forward(ProxyMemo),
+    /// Reject with 422 carrying this Min-SE (ST-PROXY-5).
+    Reject422 {
+        /// The proxy's minimum.
+        min_se: u32,
+    },
+}
+
+/// A timer-aware proxy processes a request's headers in place (§8.1):
+/// - ST-PROXY-3: insert SE (≥ MSE, at least its ceiling or 1800) when absent; never touch `refresher`;
+/// - ST-PROXY-4: lower SE to its ceiling, never below MSE; never raise an SE ≥ MSE;
+/// - ST-PROXY-5/7: SE below its minimum with `Supported: timer` → 422 with its Min-SE;
+/// - ST-PROXY-6: … without `Supported: timer` → raise Min-SE (never lower it) and SE to it;
+/// - ST-PROXY-8: remember what was forwarded and whether the UAC supports timers;
+/// - ST-PROXY-9: never add `Require: timer` (NOT RECOMMENDED).
+pub fn proxy_request(cfg: &ProxyTimerConfig, req: &mut TimerHeaders) -> ProxyDecision {
+    let own_min = cfg.min_se.max(RFC_MIN_SE);
+    let supported = req.supported_timer;
+    let mut mse = req.min_se.unwrap_or(RFC_MIN_SE);
+    let se = match req.session_expires {
+        Some(se) if se.delta_s < own_min => {
+            if supported {
+                return ProxyDecision::Reject422 { min_se: own_min };
+            }
+            mse = mse.max(own_min);
+            req.min_se = Some(mse);
+            SessionExpires {
+                delta_s: se.delta_s.max(mse),
+                refresher: se.refresher,
+            }
+        }
+        Some(se) => {
+            let lowered = match cfg.ceiling {
+                Some(c) if c < se.delta_s => c.max(mse),
+                _ => se.delta_s,
+            };
+            SessionExpires {
+                delta_s: lowered.max(mse),
+                refresher: se.refresher,
+            }
+        }
+        None => SessionExpires {
+            delta_s: cfg.ceiling.unwrap_or(RECOMMENDED_SE).max(mse).max(own_min),
+            refresher: None,
+        },
+    };
+    req.session_expires = Some(se);
+    ProxyDecision::Forward(ProxyMemo {
+        requested: true,
+        forwarded_se: se.delta_s,
+        uac_supported: supported,
+    })
+}
+
+/// A timer-aware proxy processes a 2xx in place (§8.2) and returns the
+/// session interval now in force for its dialog record (ST-PROXY-13):
+/// - ST-PROXY-12: a 2xx with SE is forwarded unchanged;
+/// - ST-PROXY-11: no SE and no `Require: timer`, the UAC supports timers:
+///   insert `SE = forwarded;refresher=uac` and `Require: timer`;
+/// - ST-PROXY-10: the UAC lacks support too: unchanged, no timer anywhere.
+pub fn proxy_response(memo: &ProxyMemo, resp: &mut TimerHeaders) -> Option<u32> {
+    if let Some(se) = resp.session_expires {
+        return Some(se.delta_s);
+    }
+    if memo.requested && memo.uac_supported && !resp.require_timer {
+        resp.session_expires = Some(SessionExpires {
+            delta_s: memo.forwarded_se,
+            refresher: Some(RefresherParam::Uac),
+        });
+        resp.require_timer = true;
+        return Some(memo.forwarded_se);
+    }
+    None
+}

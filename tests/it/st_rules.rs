@@ -1,0 +1,981 @@
+//! One test per RFC 4028 rule id of `shared/spec/session-timers.md`
+//! (ST-UAC, ST-PROXY, ST-UAS, ST-REFRESH, ST-EXPIRE), over the pure
+//! negotiation and policy functions. Rules about run-time behaviour are also
+//! covered end to end in `session_timers.rs`, under the same names.
+
+use sstsim::engine::SimDuration;
+use sstsim::session_timer::negotiation::{
+    proxy_request, proxy_response, uac_on_2xx, uac_request, uas_decide,
+};
+use sstsim::session_timer::policy::{expiry_delay, proxy_expiry_delay, refresh_delay};
+use sstsim::session_timer::{
+    ExpiryGuard, Mode, Negotiated, Party, ProxyDecision, ProxyMemo, ProxyTimerConfig,
+    RefresherPref, SendMinSe, TimerSettings, UacMemory, UasDecision,
+};
+use sstsim::sip::message::{RefresherParam, SessionExpires, TimerHeaders};
+
+fn settings(mode: Mode) -> TimerSettings {
+    TimerSettings {
+        mode,
+        ..TimerSettings::default()
+    }
+}
+
+fn se(delta_s: u32, refresher: Option<RefresherParam>) -> Option<SessionExpires> {
+    Some(SessionExpires { delta_s, refresher })
+}
+
+fn supported() -> TimerHeaders {
+    TimerHeaders {
+        supported_timer: true,
+        ..TimerHeaders::default()
+    }
+}
+
+fn accept(d: UasDecision) -> (TimerHeaders, Option<Negotiated>) {
+    match d {
+        UasDecision::Accept { headers, timer } => (headers, timer),
+        other => panic!("expected a 2xx, got {other:?}"),
+    }
+}
+
+const NONE: Option<RefresherParam> = None;
+const UAC: Option<RefresherParam> = Some(RefresherParam::Uac);
+const UAS: Option<RefresherParam> = Some(RefresherParam::Uas);
+
+fn active(interval_s: u32, refresher: Party) -> UacMemory {
+    UacMemory {
+        active: Some(Negotiated {
+            interval_s,
+            refresher,
+        }),
+        ..UacMemory::default()
+    }
+}
+
+// ---- UAC: initial request (§7.1) ----
+
+#[test]
+fn st_uac_1_supported_timer_on_every_request_unless_refusing() {
+    for mode in [Mode::Accept, Mode::Originate] {
+        let s = settings(mode);
+        assert!(uac_request(&s, false, &UacMemory::default(), true).supported_timer);
+        assert!(
+            uac_request(&s, true, &UacMemory::default(), true).supported_timer,
+            "also with Require"
+        );
+        assert!(uac_request(&s, false, &active(600, Party::Peer), false).supported_timer);
+    }
+    assert!(
+        !uac_request(&settings(Mode::Refuse), false, &UacMemory::default(), true).supported_timer
+    );
+}
+
+#[test]
+fn st_uac_2_require_timer_only_when_configured_and_it_does_not_pick_the_refresher() {
+    let s = settings(Mode::Originate);
+    assert!(!uac_request(&s, false, &UacMemory::default(), true).require_timer);
+    let req = uac_request(&s, true, &UacMemory::default(), true);
+    assert!(req.require_timer && req.supported_timer);
+    // The UAS still applies its own preference (row 4): Require does not make it refresh.
+    let uas = TimerSettings {
+        refresher: RefresherPref::Uac,
+        ..settings(Mode::Accept)
+    };
+    let (_, timer) = accept(uas_decide(&uas, &req));
+    assert_eq!(timer.unwrap().refresher, Party::Peer);
+}
+
+#[test]
+fn st_uac_3_min_se_in_the_initial_invite() {
+    let mut s = settings(Mode::Originate);
+    s.send_min_se = SendMinSe::Always;
+    assert_eq!(
+        uac_request(&s, false, &UacMemory::default(), true).min_se,
+        Some(90)
+    );
+    s.send_min_se = SendMinSe::WhenSet;
+    assert_eq!(
+        uac_request(&s, false, &UacMemory::default(), true).min_se,
+        None,
+        "90 is implied"
+    );
+    s.min_se = 120;
+    assert_eq!(
+        uac_request(&s, false, &UacMemory::default(), true).min_se,
+        Some(120)
+    );
+}
+
+#[test]
+fn st_uac_4_session_expires_is_at_least_min_se() {
+    let s = TimerSettings {
+        session_expires: 1800,
+        min_se: 120,
+        send_min_se: SendMinSe::Always,
+        ..settings(Mode::Originate)
+    };
+    let req = uac_request(&s, false, &UacMemory::default(), true);
+    assert_eq!(
+        (req.session_expires.unwrap().delta_s, req.min_se),
+        (1800, Some(120))
+    );
+    let mem = UacMemory {
+        learned_min_se: Some(2400),
+        ..UacMemory::default()
+    };
+    let req = uac_request(&s, false, &mem, true);
+    assert_eq!(
+        (req.session_expires.unwrap().delta_s, req.min_se),
+        (2400, Some(2400))
+    );
+}
+
+#[test]
+fn st_uac_5_initial_request_leaves_the_refresher_out() {
+    let req = uac_request(
+        &settings(Mode::Originate),
+        false,
+        &UacMemory::default(),
+        true,
+    );
+    assert_eq!(req.session_expires, se(1800, NONE));
+    // accept never asks (Asterisk): no Session-Expires at all.
+    assert_eq!(
+        uac_request(&settings(Mode::Accept), false, &UacMemory::default(), true).session_expires,
+        None
+    );
+}
+
+#[test]
+fn st_uac_6_after_420_the_retry_drops_require() {
+    let mem = UacMemory {
+        drop_require: true,
+        ..UacMemory::default()
+    };
+    let req = uac_request(&settings(Mode::Originate), true, &mem, true);
+    assert!(!req.require_timer && req.supported_timer);
+}
+
+// ---- UAC: 2xx (§7.2) ----
+
+#[test]
+fn st_uac_7_each_dialog_keeps_its_own_timer_and_may_have_none() {
+    let s = settings(Mode::Accept);
+    let sent = uac_request(&s, false, &UacMemory::default(), true);
+    let a = uac_on_2xx(
+        &s,
+        &sent,
+        &TimerHeaders {
+            session_expires: se(600, UAC),
+            ..supported()
+        },
+    );
+    let b = uac_on_2xx(&s, &sent, &supported());
+    assert_eq!(
+        a,
+        Some(Negotiated {
+            interval_s: 600,
+            refresher: Party::Local
+        })
+    );
+    assert_eq!(b, None, "a forked 2xx without SE: that dialog has no timer");
+}
+
+#[test]
+fn st_uac_8_require_timer_in_the_2xx_means_session_expires_is_processed() {
+    let s = settings(Mode::Accept);
+    let resp = TimerHeaders {
+        session_expires: se(900, UAC),
+        require_timer: true,
+        ..supported()
+    };
+    assert_eq!(
+        uac_on_2xx(&s, &supported(), &resp),
+        Some(Negotiated {
+            interval_s: 900,
+            refresher: Party::Local
+        })
+    );
+}
+
+#[test]
+fn st_uac_9_session_expires_in_a_2xx_is_accepted_even_if_not_requested() {
+    let s = settings(Mode::Accept);
+    let sent = uac_request(&s, false, &UacMemory::default(), true);
+    assert_eq!(sent.session_expires, None);
+    let uas_refreshes = TimerHeaders {
+        session_expires: se(1800, UAS),
+        ..supported()
+    };
+    assert_eq!(
+        uac_on_2xx(&s, &sent, &uas_refreshes),
+        Some(Negotiated {
+            interval_s: 1800,
+            refresher: Party::Peer
+        })
+    );
+    let uac_refreshes = TimerHeaders {
+        session_expires: se(1800, UAC),
+        ..supported()
+    };
+    assert_eq!(
+        uac_on_2xx(&s, &sent, &uac_refreshes).unwrap().refresher,
+        Party::Local,
+        "uac means self"
+    );
+}
+
+#[test]
+fn st_uac_10_originate_refreshes_alone_when_the_2xx_has_no_timer() {
+    let s = settings(Mode::Originate);
+    let sent = uac_request(&s, false, &UacMemory::default(), true);
+    let plain = TimerHeaders::default();
+    assert_eq!(
+        uac_on_2xx(&s, &sent, &plain),
+        Some(Negotiated {
+            interval_s: 1800,
+            refresher: Party::Local
+        })
+    );
+}
+
+#[test]
+fn st_uac_11_any_other_2xx_without_session_expires_means_no_timer() {
+    let s = settings(Mode::Accept);
+    let sent = uac_request(&s, false, &UacMemory::default(), true);
+    assert_eq!(uac_on_2xx(&s, &sent, &supported()), None);
+    // A refresh 2xx without SE switches an active timer off (accept mode).
+    let sent = uac_request(&s, false, &active(600, Party::Local), false);
+    assert!(sent.session_expires.is_some());
+    assert_eq!(uac_on_2xx(&s, &sent, &supported()), None);
+}
+
+#[test]
+fn st_uac_12_refresh_at_half_the_interval() {
+    assert_eq!(refresh_delay(1800, 0.5), SimDuration::from_secs(900));
+    assert_eq!(refresh_delay(90, 0.5), SimDuration::from_secs(45));
+    assert_eq!(refresh_delay(4000, 0.5), SimDuration::from_secs(2000));
+    assert_eq!(refresh_delay(1000, 0.25), SimDuration::from_secs(250));
+}
+
+#[test]
+fn st_uac_13_any_reinvite_in_the_dialog_is_a_refresh() {
+    // A re-INVITE for another purpose carries the same timer headers.
+    let s = settings(Mode::Accept);
+    let req = uac_request(&s, false, &active(600, Party::Peer), false);
+    assert_eq!(req.session_expires, se(600, UAS));
+}
+
+#[test]
+fn st_uac_14_a_retry_after_422_asks_again_with_the_learned_minimum() {
+    // The retry's SE and Min-SE; its new CSeq and From tag are checked end to end.
+    let s = TimerSettings {
+        session_expires: 90,
+        ..settings(Mode::Originate)
+    };
+    let first = uac_request(&s, false, &UacMemory::default(), true);
+    assert_eq!(first.session_expires.unwrap().delta_s, 90);
+    let mem = UacMemory {
+        learned_min_se: Some(120),
+        requested_se: Some(90),
+        ..UacMemory::default()
+    };
+    let retry = uac_request(&s, false, &mem, true);
+    assert_eq!(
+        (retry.session_expires.unwrap().delta_s, retry.min_se),
+        (120, Some(120))
+    );
+}
+
+#[test]
+fn st_uac_15_the_retry_carries_min_se_and_se_at_least_that() {
+    // accept mode never asked, but after a 422 the retry must carry both.
+    let mem = UacMemory {
+        learned_min_se: Some(300),
+        ..UacMemory::default()
+    };
+    let retry = uac_request(&settings(Mode::Accept), false, &mem, true);
+    assert_eq!(
+        (retry.session_expires.unwrap().delta_s, retry.min_se),
+        (300, Some(300))
+    );
+    // SE = max(old SE, MSE).
+    let mem = UacMemory {
+        learned_min_se: Some(300),
+        requested_se: Some(1800),
+        ..UacMemory::default()
+    };
+    assert_eq!(
+        uac_request(&settings(Mode::Originate), false, &mem, true)
+            .session_expires
+            .unwrap()
+            .delta_s,
+        1800
+    );
+}
+
+#[test]
+fn st_uac_16_refreshes_repeat_the_initial_supported_and_require() {
+    let s = settings(Mode::Originate);
+    let initial = uac_request(&s, true, &UacMemory::default(), true);
+    let mut mem = active(1800, Party::Local);
+    let refresh = uac_request(&s, true, &mem, false);
+    assert_eq!(
+        (refresh.supported_timer, refresh.require_timer),
+        (initial.supported_timer, initial.require_timer)
+    );
+    mem.drop_require = true;
+    assert!(!uac_request(&s, true, &mem, false).require_timer);
+}
+
+#[test]
+fn st_uac_17_min_se_is_the_largest_learned_value_never_below_ours() {
+    let s = TimerSettings {
+        min_se: 120,
+        ..settings(Mode::Originate)
+    };
+    let mut mem = active(1800, Party::Local);
+    mem.learned_min_se = Some(150);
+    assert_eq!(uac_request(&s, false, &mem, false).min_se, Some(150));
+    mem.learned_min_se = Some(100);
+    assert_eq!(
+        uac_request(&s, false, &mem, false).min_se,
+        Some(120),
+        "raised to our own minimum [MAY]"
+    );
+    let plain = settings(Mode::Originate);
+    assert_eq!(
+        uac_request(&plain, false, &active(1800, Party::Local), false).min_se,
+        None
+    );
+}
+
+#[test]
+fn st_uac_18_refresh_session_expires_is_max_of_min_se_and_interval() {
+    let s = settings(Mode::Accept);
+    assert_eq!(
+        uac_request(&s, false, &active(300, Party::Local), false)
+            .session_expires
+            .unwrap()
+            .delta_s,
+        300
+    );
+    let mut mem = active(300, Party::Local);
+    mem.learned_min_se = Some(400);
+    assert_eq!(
+        uac_request(&s, false, &mem, false)
+            .session_expires
+            .unwrap()
+            .delta_s,
+        400
+    );
+}
+
+#[test]
+fn st_uac_19_the_refresher_parameter_keeps_roles_stable() {
+    let s = settings(Mode::Accept);
+    assert_eq!(
+        uac_request(&s, false, &active(600, Party::Local), false).session_expires,
+        se(600, UAC)
+    );
+    assert_eq!(
+        uac_request(&s, false, &active(600, Party::Peer), false).session_expires,
+        se(600, UAS)
+    );
+}
+
+#[test]
+fn st_uac_20_refresh_method_is_a_setting() {
+    // Which method goes on the wire is checked end to end (scenario h); here
+    // the presets: Asterisk re-INVITEs only, the RFC profile recommends UPDATE.
+    use sstsim::session_timer::RefreshMethod;
+    use sstsim::session_timer::presets::profile;
+    assert_eq!(
+        profile("asterisk").unwrap().resolve().refresh_method,
+        RefreshMethod::Reinvite
+    );
+    assert_eq!(
+        profile("rfc4028").unwrap().resolve().refresh_method,
+        RefreshMethod::Update
+    );
+}
+
+// ---- Proxy (§8) ----
+
+const P120: ProxyTimerConfig = ProxyTimerConfig {
+    ceiling: None,
+    min_se: 120,
+};
+
+fn forward(cfg: &ProxyTimerConfig, req: &mut TimerHeaders) -> ProxyMemo {
+    match proxy_request(cfg, req) {
+        ProxyDecision::Forward(m) => m,
+        other => panic!("expected forwarding, got {other:?}"),
+    }
+}
+
+#[test]
+fn st_proxy_1_a_stateless_proxy_never_requests_a_timer() {
+    let model = r#"
+[[node]]
+id = "a"
+kind = "ua"
+[[node]]
+id = "p"
+kind = "proxy"
+stateful = "none"
+timers = true
+[[node]]
+id = "b"
+kind = "ua"
+[[link]]
+between = ["a", "p"]
+[[link]]
+between = ["p", "b"]
+[workload]
+caller = "a"
+callee = "b"
+horizon_s = 10
+"#;
+    let e = sstsim::scenario::model_from_str("m.toml", model)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("a stateless proxy never requests a timer"),
+        "{e}"
+    );
+    // A transaction-stateful proxy may.
+    assert!(
+        sstsim::scenario::model_from_str("m.toml", &model.replace("\"none\"", "\"transaction\""))
+            .is_ok()
+    );
+}
+
+#[test]
+fn st_proxy_2_initial_and_subsequent_refreshes_are_processed_alike() {
+    let cfg = ProxyTimerConfig {
+        ceiling: Some(300),
+        min_se: 90,
+    };
+    let mut initial = TimerHeaders {
+        session_expires: se(1800, NONE),
+        ..supported()
+    };
+    let mut refresh = TimerHeaders {
+        session_expires: se(1800, UAC),
+        ..supported()
+    };
+    forward(&cfg, &mut initial);
+    forward(&cfg, &mut refresh);
+    assert_eq!(initial.session_expires.unwrap().delta_s, 300);
+    assert_eq!(refresh.session_expires.unwrap().delta_s, 300);
+}
+
+#[test]
+fn st_proxy_3_inserts_session_expires_but_never_a_refresher() {
+    let mut req = supported();
+    forward(
+        &ProxyTimerConfig {
+            ceiling: Some(600),
+            min_se: 90,
+        },
+        &mut req,
+    );
+    assert_eq!(req.session_expires, se(600, NONE));
+    let mut req = supported();
+    forward(
+        &ProxyTimerConfig {
+            ceiling: None,
+            min_se: 90,
+        },
+        &mut req,
+    );
+    assert_eq!(
+        req.session_expires,
+        se(1800, NONE),
+        "an inserter should not go below 1800"
+    );
+    let mut req = TimerHeaders {
+        session_expires: se(900, UAS),
+        ..supported()
+    };
+    forward(
+        &ProxyTimerConfig {
+            ceiling: None,
+            min_se: 90,
+        },
+        &mut req,
+    );
+    assert_eq!(req.session_expires, se(900, UAS), "refresher untouched");
+}
+
+#[test]
+fn st_proxy_4_lowers_but_not_below_min_se() {
+    let cfg = ProxyTimerConfig {
+        ceiling: Some(300),
+        min_se: 90,
+    };
+    let mut req = TimerHeaders {
+        session_expires: se(1800, NONE),
+        ..supported()
+    };
+    forward(&cfg, &mut req);
+    assert_eq!(req.session_expires.unwrap().delta_s, 300);
+    let mut req = TimerHeaders {
+        session_expires: se(1800, NONE),
+        min_se: Some(600),
+        ..supported()
+    };
+    forward(&cfg, &mut req);
+    assert_eq!(
+        req.session_expires.unwrap().delta_s,
+        600,
+        "never below the request's Min-SE"
+    );
+    let mut req = TimerHeaders {
+        session_expires: se(200, NONE),
+        ..supported()
+    };
+    forward(&cfg, &mut req);
+    assert_eq!(
+        req.session_expires.unwrap().delta_s,
+        200,
+        "never raised when SE ≥ MSE"
+    );
+}
+
+#[test]
+fn st_proxy_5_rejects_a_too_small_interval_with_422_when_supported() {
+    let mut req = TimerHeaders {
+        session_expires: se(90, NONE),
+        ..supported()
+    };
+    assert_eq!(
+        proxy_request(&P120, &mut req),
+        ProxyDecision::Reject422 { min_se: 120 }
+    );
+    let low = ProxyTimerConfig {
+        ceiling: None,
+        min_se: 30,
+    };
+    let mut req = TimerHeaders {
+        session_expires: se(60, NONE),
+        ..supported()
+    };
+    assert_eq!(
+        proxy_request(&low, &mut req),
+        ProxyDecision::Reject422 { min_se: 90 },
+        "Min-SE ≥ 90"
+    );
+}
+
+#[test]
+fn st_proxy_6_without_supported_raises_min_se_and_session_expires() {
+    let mut req = TimerHeaders {
+        session_expires: se(90, NONE),
+        ..TimerHeaders::default()
+    };
+    forward(&P120, &mut req);
+    assert_eq!(
+        (req.session_expires.unwrap().delta_s, req.min_se),
+        (120, Some(120))
+    );
+    let mut req = TimerHeaders {
+        session_expires: se(100, NONE),
+        min_se: Some(100),
+        ..TimerHeaders::default()
+    };
+    forward(
+        &ProxyTimerConfig {
+            ceiling: None,
+            min_se: 150,
+        },
+        &mut req,
+    );
+    assert_eq!(
+        (req.session_expires.unwrap().delta_s, req.min_se),
+        (150, Some(150))
+    );
+    let mut req = TimerHeaders {
+        session_expires: se(100, NONE),
+        min_se: Some(200),
+        ..TimerHeaders::default()
+    };
+    forward(&P120, &mut req);
+    assert_eq!(req.min_se, Some(200), "never lowered");
+}
+
+#[test]
+fn st_proxy_7_never_modifies_min_se_when_supported() {
+    let mut req = TimerHeaders {
+        session_expires: se(1800, NONE),
+        ..supported()
+    };
+    forward(&P120, &mut req);
+    assert_eq!(req.min_se, None);
+    let mut req = TimerHeaders {
+        session_expires: se(100, NONE),
+        min_se: Some(100),
+        ..supported()
+    };
+    assert!(matches!(
+        proxy_request(&P120, &mut req),
+        ProxyDecision::Reject422 { .. }
+    ));
+    assert_eq!(req.min_se, Some(100), "422 instead of rewriting");
+}
+
+#[test]
+fn st_proxy_8_remembers_what_it_forwarded_and_whether_the_uac_supports() {
+    let mut req = TimerHeaders {
+        session_expires: se(1800, NONE),
+        ..supported()
+    };
+    let memo = forward(
+        &ProxyTimerConfig {
+            ceiling: Some(600),
+            min_se: 90,
+        },
+        &mut req,
+    );
+    assert_eq!(
+        memo,
+        ProxyMemo {
+            requested: true,
+            forwarded_se: 600,
+            uac_supported: true
+        }
+    );
+    let mut plain = TimerHeaders::default();
+    assert!(!forward(&P120, &mut plain).uac_supported);
+}
+
+#[test]
+fn st_proxy_9_never_adds_require_timer() {
+    let mut req = TimerHeaders::default();
+    forward(&P120, &mut req);
+    assert!(!req.require_timer);
+}
+
+#[test]
+fn st_proxy_10_no_timer_when_neither_ua_supports() {
+    let memo = ProxyMemo {
+        requested: true,
+        forwarded_se: 1800,
+        uac_supported: false,
+    };
+    let mut resp = TimerHeaders::default();
+    assert_eq!(proxy_response(&memo, &mut resp), None);
+    assert_eq!(resp, TimerHeaders::default(), "forwarded unchanged");
+}
+
+#[test]
+fn st_proxy_11_first_aware_proxy_puts_the_timer_in_the_2xx_for_the_uac() {
+    let memo = ProxyMemo {
+        requested: true,
+        forwarded_se: 1800,
+        uac_supported: true,
+    };
+    let mut resp = TimerHeaders::default();
+    assert_eq!(proxy_response(&memo, &mut resp), Some(1800));
+    assert_eq!(resp.session_expires, se(1800, UAC));
+    assert!(resp.require_timer);
+}
+
+#[test]
+fn st_proxy_12_a_2xx_with_session_expires_passes_unchanged() {
+    let memo = ProxyMemo {
+        requested: true,
+        forwarded_se: 1800,
+        uac_supported: true,
+    };
+    let mut resp = TimerHeaders {
+        session_expires: se(600, UAS),
+        require_timer: true,
+        ..supported()
+    };
+    let before = resp;
+    assert_eq!(proxy_response(&memo, &mut resp), Some(600));
+    assert_eq!(resp, before);
+}
+
+#[test]
+fn st_proxy_13_proxy_expiry_is_one_interval_after_forwarding() {
+    assert_eq!(proxy_expiry_delay(1800), SimDuration::from_secs(1800));
+    assert_eq!(proxy_expiry_delay(90), SimDuration::from_secs(90));
+}
+
+// ST-PROXY-14 needs a run: see session_timers.rs.
+
+// ---- UAS (§9) ----
+
+#[test]
+fn st_uas_1_422_below_the_own_minimum_when_the_uac_supports() {
+    let s = TimerSettings {
+        min_se: 300,
+        session_expires: 1800,
+        ..settings(Mode::Accept)
+    };
+    let req = TimerHeaders {
+        session_expires: se(120, NONE),
+        ..supported()
+    };
+    assert_eq!(uas_decide(&s, &req), UasDecision::Reject422 { min_se: 300 });
+}
+
+#[test]
+fn st_uas_2_copies_se_may_lower_never_below_mse_never_raises() {
+    let s = TimerSettings {
+        session_expires: 600,
+        ..settings(Mode::Accept)
+    };
+    let (h, _) = accept(uas_decide(
+        &s,
+        &TimerHeaders {
+            session_expires: se(1800, NONE),
+            ..supported()
+        },
+    ));
+    assert_eq!(h.session_expires.unwrap().delta_s, 600, "lowered");
+    let (h, _) = accept(uas_decide(
+        &s,
+        &TimerHeaders {
+            session_expires: se(300, NONE),
+            ..supported()
+        },
+    ));
+    assert_eq!(h.session_expires.unwrap().delta_s, 300, "never raised");
+    let req = TimerHeaders {
+        session_expires: se(1800, NONE),
+        min_se: Some(900),
+        ..supported()
+    };
+    let (h, _) = accept(uas_decide(&s, &req));
+    assert_eq!(
+        h.session_expires.unwrap().delta_s,
+        900,
+        "never below the request's Min-SE"
+    );
+}
+
+#[test]
+fn st_uas_3_supported_without_se_may_get_a_timer_at_least_mse() {
+    let s = TimerSettings {
+        session_expires: 600,
+        ..settings(Mode::Accept)
+    };
+    let (h, t) = accept(uas_decide(&s, &supported()));
+    assert_eq!(h.session_expires.unwrap().delta_s, 600);
+    assert!(t.is_some());
+    let (h, _) = accept(uas_decide(
+        &s,
+        &TimerHeaders {
+            min_se: Some(1000),
+            ..supported()
+        },
+    ));
+    assert_eq!(h.session_expires.unwrap().delta_s, 1000);
+}
+
+#[test]
+fn st_uas_4_without_support_originate_runs_the_timer_alone() {
+    let (h, t) = accept(uas_decide(
+        &settings(Mode::Originate),
+        &TimerHeaders::default(),
+    ));
+    assert_eq!(h.session_expires, se(1800, UAS));
+    assert!(!h.require_timer, "row 1: the UAC cannot use Require");
+    assert_eq!(
+        t,
+        Some(Negotiated {
+            interval_s: 1800,
+            refresher: Party::Local
+        })
+    );
+    let (h, t) = accept(uas_decide(
+        &settings(Mode::Accept),
+        &TimerHeaders::default(),
+    ));
+    assert_eq!((h.session_expires, t), (None, None), "accept: no timer");
+}
+
+#[test]
+fn st_uas_5_refresher_follows_the_table_and_never_overrides_the_uac() {
+    let pref = |r| TimerSettings {
+        refresher: r,
+        ..settings(Mode::Accept)
+    };
+    // Row 4: the UAC left the choice to us.
+    let row4 = TimerHeaders {
+        session_expires: se(1800, NONE),
+        ..supported()
+    };
+    assert_eq!(
+        accept(uas_decide(&pref(RefresherPref::Uac), &row4))
+            .0
+            .session_expires,
+        se(1800, UAC)
+    );
+    assert_eq!(
+        accept(uas_decide(&pref(RefresherPref::Uas), &row4))
+            .0
+            .session_expires,
+        se(1800, UAS)
+    );
+    // Rows 5 and 6: the UAC chose.
+    let row5 = TimerHeaders {
+        session_expires: se(1800, UAC),
+        ..supported()
+    };
+    assert_eq!(
+        accept(uas_decide(&pref(RefresherPref::Uas), &row5))
+            .1
+            .unwrap()
+            .refresher,
+        Party::Peer
+    );
+    let row6 = TimerHeaders {
+        session_expires: se(1800, UAS),
+        ..supported()
+    };
+    assert_eq!(
+        accept(uas_decide(&pref(RefresherPref::Uac), &row6))
+            .1
+            .unwrap()
+            .refresher,
+        Party::Local
+    );
+}
+
+#[test]
+fn st_uas_6_require_timer_in_the_2xx() {
+    let uac = TimerHeaders {
+        session_expires: se(1800, UAC),
+        ..supported()
+    };
+    assert!(
+        accept(uas_decide(&settings(Mode::Accept), &uac))
+            .0
+            .require_timer
+    );
+    let uas = TimerHeaders {
+        session_expires: se(1800, UAS),
+        ..supported()
+    };
+    assert!(
+        accept(uas_decide(&settings(Mode::Accept), &uas))
+            .0
+            .require_timer
+    );
+}
+
+#[test]
+fn st_uas_7_the_latest_2xx_defines_the_timer_and_no_se_means_none() {
+    let s = settings(Mode::Accept);
+    let (h, t) = accept(uas_decide(&s, &TimerHeaders::default()));
+    assert_eq!((h.session_expires, t), (None, None));
+}
+
+#[test]
+fn st_uas_8_a_uas_refresher_refreshes_at_half_the_interval() {
+    let (_, t) = accept(uas_decide(
+        &settings(Mode::Accept),
+        &TimerHeaders {
+            session_expires: se(600, UAS),
+            ..supported()
+        },
+    ));
+    let t = t.unwrap();
+    assert_eq!(t.refresher, Party::Local);
+    assert_eq!(
+        refresh_delay(t.interval_s, 0.5),
+        SimDuration::from_secs(300)
+    );
+}
+
+#[test]
+fn st_uas_9_the_2xx_says_supported_timer() {
+    let (h, _) = accept(uas_decide(&settings(Mode::Accept), &supported()));
+    assert!(h.supported_timer);
+}
+
+// ---- Refreshes (§10) ----
+
+#[test]
+fn st_refresh_1_the_receiver_handles_a_refresh_with_the_uas_rules() {
+    let s = TimerSettings {
+        min_se: 300,
+        ..settings(Mode::Accept)
+    };
+    let refresh = TimerHeaders {
+        session_expires: se(120, UAC),
+        min_se: Some(120),
+        ..supported()
+    };
+    assert_eq!(
+        uas_decide(&s, &refresh),
+        UasDecision::Reject422 { min_se: 300 }
+    );
+    let refresh = TimerHeaders {
+        session_expires: se(1800, UAC),
+        ..supported()
+    };
+    let (_, t) = accept(uas_decide(
+        &TimerSettings {
+            session_expires: 600,
+            ..s
+        },
+        &refresh,
+    ));
+    assert_eq!(
+        t,
+        Some(Negotiated {
+            interval_s: 600,
+            refresher: Party::Peer
+        })
+    );
+}
+
+// ST-REFRESH-2, -4, -5, -6 are run-time rules: see session_timers.rs.
+
+#[test]
+fn st_refresh_3_after_422_the_refresh_asks_for_more_than_the_current_interval() {
+    let mut mem = active(100, Party::Local);
+    mem.learned_min_se = Some(150);
+    let req = uac_request(&settings(Mode::Accept), false, &mem, false);
+    assert_eq!(
+        (req.session_expires.unwrap().delta_s, req.min_se),
+        (150, Some(150))
+    );
+}
+
+// ---- Expiry ----
+
+#[test]
+fn st_expire_1_bye_at_si_minus_min_32_si_over_3() {
+    // The spec's worked values (§1.2).
+    for (si, bye) in [(90, 60), (120, 88), (600, 568), (1800, 1768), (4000, 3968)] {
+        assert_eq!(
+            expiry_delay(si, ExpiryGuard::Rfc),
+            SimDuration::from_secs(bye),
+            "SI {si}"
+        );
+    }
+    assert_eq!(
+        expiry_delay(600, ExpiryGuard::AtExpiry),
+        SimDuration::from_secs(600)
+    );
+    // SI/3 is exact in nanoseconds: SI = 91 gives 91 - 30.333… s.
+    assert_eq!(
+        expiry_delay(91, ExpiryGuard::Rfc).as_nanos(),
+        91_000_000_000 - 30_333_333_333
+    );
+}
+
+#[test]
+fn st_expire_4_a_2xx_without_session_expires_cancels_the_timer() {
+    let s = settings(Mode::Accept);
+    let sent = uac_request(&s, false, &active(600, Party::Peer), false);
+    assert_eq!(uac_on_2xx(&s, &sent, &supported()), None);
+}

@@ -732,16 +732,13 @@ impl UaCore {
                 self.end(ctx, d, FreeCause::RefreshFailed);
                 return;
             }
-            422 => {
-                if dl.st.retries_422 < s.max_422_retries {
-                    dl.st.retries_422 += 1;
-                    let min_se = resp.and_then(|r| r.timer.min_se).unwrap_or(90);
-                    dl.st.mem.learned_min_se =
-                        Some(dl.st.mem.learned_min_se.unwrap_or(0).max(min_se));
-                    Self::st_record(ctx, call, StEvent::Retry422 { min_se });
-                    self.send_refresh(ctx, d, method);
-                    return;
-                }
+            422 if dl.st.retries_422 < s.max_422_retries => {
+                dl.st.retries_422 += 1;
+                let min_se = resp.and_then(|r| r.timer.min_se).unwrap_or(90);
+                dl.st.mem.learned_min_se = Some(dl.st.mem.learned_min_se.unwrap_or(0).max(min_se));
+                Self::st_record(ctx, call, StEvent::Retry422 { min_se });
+                self.send_refresh(ctx, d, method);
+                return;
             }
             491 => {
                 // Glare: retry after the §14.1 back-off, drawn from this node's stream.
@@ -892,8 +889,10 @@ impl UaCore {
         };
         let d = self.dialogs.next_handle();
         let h = self.txns.new_server(ctx, req, from, d);
-        let mut mem = UacMemory::default();
-        mem.learned_min_se = req.timer.min_se;
+        let mem = UacMemory {
+            learned_min_se: req.timer.min_se,
+            ..UacMemory::default()
+        };
         let dialog = Dialog {
             call,
             call_id: req.call_id,

@@ -1,7 +1,11 @@
-//! SIP call throughput: 10,000 sequential calls (INVITE, 100, 200, ACK,
-//! hold 60 s, BYE, 200) through `models/basic.toml` with 1% loss on every
-//! hop, retransmissions included. Reported twice over the same run: in calls
+//! SIP call throughput through `models/basic.toml` with 1% loss on every
+//! hop, retransmissions included, reported twice over the same run: in calls
 //! per second (group `calls`) and in engine events per second (group `events`).
+//!
+//! - `basic_1pct_loss/10000`: 10,000 sequential short calls (INVITE, 100, 200,
+//!   ACK, hold 60 s, BYE, 200; the session timer of 120 s never fires).
+//! - `timers_se90_1h/1000`: 1,000 calls of 1 h with SE = 90 s (about 40
+//!   refreshes per call), started 3.6 s apart so about 1,000 run at once.
 //!
 //! `cargo bench --bench calls`
 #![allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark is for
@@ -13,12 +17,12 @@ use criterion::{Criterion, SamplingMode, Throughput};
 use sstsim::engine::{SeedSpace, SimDuration, SimTime};
 use sstsim::net::{LossModel, Probability};
 use sstsim::scenario::load_model;
-use sstsim::sim::{TraceFilter, World, WorldConfig};
+use sstsim::sim::{NodeKind, TraceFilter, World, WorldConfig};
 
 const CALLS: u32 = 10_000;
 
 /// basic.toml with 1% Bernoulli loss per hop and 10,000 calls 65 s apart.
-fn config() -> WorldConfig {
+fn short_calls() -> WorldConfig {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/basic.toml");
     let mut world = load_model(std::path::Path::new(path))
         .expect("basic.toml is valid")
@@ -34,25 +38,47 @@ fn config() -> WorldConfig {
     world
 }
 
+const LONG_CALLS: u32 = 1_000;
+
+/// basic.toml with 1% loss, SE 90 s (alice asks), 1,000 calls of 1 h.
+fn long_calls() -> WorldConfig {
+    let mut world = short_calls();
+    for n in &mut world.nodes {
+        if let NodeKind::Ua(c) = &mut n.kind {
+            c.base.session_expires = 90;
+        }
+    }
+    let w = &mut world.workload;
+    w.calls = LONG_CALLS;
+    w.interval = SimDuration::from_millis(3600);
+    w.holding = SimDuration::from_secs(3600);
+    w.horizon = SimTime::from_secs(3600 * LONG_CALLS / 1000 + 3600 + 300);
+    world
+}
+
 /// Builds and runs the world; returns the events it processed.
 fn run(cfg: &WorldConfig) -> u64 {
     let mut w = World::new(cfg.clone(), SeedSpace::new(1, 0, 0), TraceFilter::Off);
     w.run();
-    assert!(w.stats().calls_started == CALLS as u64);
+    assert_eq!(w.stats().calls_started, cfg.workload.calls as u64);
     w.events()
 }
 
-fn bench(c: &mut Criterion) {
-    let cfg = config();
+fn bench(c: &mut Criterion, name: &str, cfg: WorldConfig) {
     let events = run(&cfg);
-    for (group, elements) in [("calls", CALLS as u64), ("events", events)] {
+    let calls = cfg.workload.calls as u64;
+    println!(
+        "{name}: {events} events for {calls} calls ({:.1} per call)",
+        events as f64 / calls as f64
+    );
+    for (group, elements) in [("calls", calls), ("events", events)] {
         let mut g = c.benchmark_group(group);
         g.sample_size(10)
             .sampling_mode(SamplingMode::Flat)
             .warm_up_time(Duration::from_secs(1))
             .measurement_time(Duration::from_secs(5))
             .throughput(Throughput::Elements(elements));
-        g.bench_function("basic_1pct_loss/10000", |b| {
+        g.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let start = Instant::now();
                 for _ in 0..iters {
@@ -68,6 +94,7 @@ fn bench(c: &mut Criterion) {
 fn main() {
     sstsim::report::charts::register_fonts();
     let mut c = Criterion::default().configure_from_args();
-    bench(&mut c);
+    bench(&mut c, "basic_1pct_loss/10000", short_calls());
+    bench(&mut c, "timers_se90_1h/1000", long_calls());
     c.final_summary();
 }

@@ -17,6 +17,8 @@
 //! and its children share a line, which is what bounds pop cost at 10^6 pending
 //! events. Payloads of any size stay in the slot table and never move in the heap.
 
+use std::num::NonZeroU32;
+
 use super::time::SimTime;
 
 /// Children per heap node.
@@ -32,8 +34,23 @@ const COMPACT_MIN: usize = 64;
 #[must_use = "dropping a TimerKey makes the event impossible to cancel; use schedule() for events never cancelled"]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimerKey {
-    slot: u32,
+    /// Slot index + 1, so that `Option<TimerKey>` stays 8 bytes.
+    slot: NonZeroU32,
     generation: u32,
+}
+
+impl TimerKey {
+    #[inline]
+    fn new(slot: u32, generation: u32) -> Self {
+        TimerKey {
+            slot: NonZeroU32::new(slot + 1).expect("slot index below u32::MAX"),
+            generation,
+        }
+    }
+    #[inline]
+    fn index(self) -> usize {
+        (self.slot.get() - 1) as usize
+    }
 }
 
 /// One heap entry: `time << 64 | seq << 32 | slot`, so that plain integer order
@@ -131,13 +148,13 @@ impl<P> EventQueue<P> {
     /// True while `key`'s event is still pending.
     pub fn is_pending(&self, key: TimerKey) -> bool {
         self.slots
-            .get(key.slot as usize)
+            .get(key.index())
             .is_some_and(|s| s.generation == key.generation && s.payload.is_some())
     }
 
     /// The payload of a pending event.
     pub fn get(&self, key: TimerKey) -> Option<&P> {
-        let slot = self.slots.get(key.slot as usize)?;
+        let slot = self.slots.get(key.index())?;
         if slot.generation == key.generation {
             slot.payload.as_ref()
         } else {
@@ -165,23 +182,20 @@ impl<P> EventQueue<P> {
         debug_assert!(s.payload.is_none(), "free slot holds a payload");
         s.seq = seq;
         s.payload = Some(payload);
-        let key = TimerKey {
-            slot,
-            generation: s.generation,
-        };
+        let key = TimerKey::new(slot, s.generation);
         self.heap_push(Entry::new(at, seq, slot));
         key
     }
 
     /// Cancels a pending event and returns its payload; `None` if the key is dead.
     pub fn cancel(&mut self, key: TimerKey) -> Option<P> {
-        let s = self.slots.get_mut(key.slot as usize)?;
+        let s = self.slots.get_mut(key.index())?;
         if s.generation != key.generation {
             return None;
         }
         let payload = s.payload.take()?;
         s.generation = s.generation.wrapping_add(1);
-        self.free.push(key.slot);
+        self.free.push(key.index() as u32);
         self.stale += 1;
         self.maybe_compact();
         Some(payload)
@@ -194,9 +208,9 @@ impl<P> EventQueue<P> {
             return false;
         }
         let seq = self.take_seq();
-        self.slots[key.slot as usize].seq = seq;
+        self.slots[key.index()].seq = seq;
         self.stale += 1;
-        self.heap_push(Entry::new(at, seq, key.slot));
+        self.heap_push(Entry::new(at, seq, key.index() as u32));
         self.maybe_compact();
         true
     }
@@ -427,7 +441,7 @@ mod tests {
         assert!(!q.rearm(k, SimTime::from_nanos(9)));
         // The freed slot is reused; the old key must not reach the new occupant.
         let k2 = q.push(SimTime::from_nanos(2), 'z');
-        assert_eq!(k2.slot, k.slot);
+        assert_eq!(k2.index(), k.index());
         assert_eq!(q.cancel(k), None);
         assert_eq!(drain(&mut q), vec![(2, 'z'), (4, 'y')]);
     }

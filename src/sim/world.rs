@@ -61,15 +61,15 @@ pub struct WorldConfig {
     pub workload: WorkloadSpec,
 }
 
-/// Engine payloads.
-#[derive(Debug, Clone, Copy)]
+/// Engine payloads, kept small (16 bytes): they sit in every pending timer's slot.
+#[derive(Debug, Clone)]
 enum Event {
     /// A message arrives at its next SIP hop (handle into the in-flight table).
     Deliver(u32),
     /// A role's timer fires.
     Timer { node: NodeId, id: TimerId },
-    /// A command for a node's role.
-    Command { node: NodeId, cmd: Command },
+    /// A command for a node's role (rare: boxed to keep every other event small).
+    Command(Box<(NodeId, Command)>),
     /// The workload starts call `i`.
     NextCall(u32),
 }
@@ -207,7 +207,7 @@ impl World {
     pub fn schedule_command(&mut self, at: SimTime, node: NodeId, cmd: Command) {
         self.sim
             .scheduler()
-            .schedule_at(at, Event::Command { node, cmd })
+            .schedule_at(at, Event::Command(Box::new((node, cmd))))
             .expect("commands are scheduled before the run reaches them");
     }
 
@@ -277,7 +277,8 @@ impl State {
                 self.with_ctx(sched, node, |role, ctx| role.on_timer(ctx, id));
                 node
             }
-            Event::Command { node, cmd } => {
+            Event::Command(c) => {
+                let (node, cmd) = *c;
                 self.with_ctx(sched, node, |role, ctx| role.on_command(ctx, cmd));
                 node
             }

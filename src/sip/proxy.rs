@@ -96,10 +96,9 @@ struct DialogRecord {
     caller: (Tag, NodeId, u32),
     /// The callee's tag and Contact, and the highest CSeq seen from it.
     callee: (Option<Tag>, NodeId, u32),
-    /// Record-Route entries between this proxy and the caller, nearest first.
-    route_up: HopList<RouteEntry>,
-    /// … and between this proxy and the callee, nearest first.
-    route_down: HopList<RouteEntry>,
+    /// Record-Route entries toward the caller and toward the callee, nearest
+    /// first; kept only when this proxy may send BYE at expiry.
+    routes: Option<Box<(HopList<RouteEntry>, HopList<RouteEntry>)>>,
 }
 
 /// A proxy.
@@ -253,8 +252,7 @@ impl Proxy {
                 confirmed: false,
                 caller: (req.from_tag, caller, req.cseq),
                 callee: (None, caller, 0),
-                route_up: HopList::default(),
-                route_down: HopList::default(),
+                routes: None,
             });
         }
         if initial_invite && self.cfg.record_route {
@@ -361,7 +359,7 @@ impl Proxy {
                     self.free_record(ctx, record, FreeCause::TransactionTimeout);
                 }
                 if method == Method::Invite {
-                    let mut upstream = self.txns.clients.get(h).expect("live").request.clone();
+                    let mut upstream = (*self.txns.clients.get(h).expect("live").request).clone();
                     upstream.via.pop();
                     self.txns
                         .respond(ctx, server, upstream.response(StatusCode::REQUEST_TIMEOUT));
@@ -389,9 +387,12 @@ impl Proxy {
         rec.confirmed = true;
         rec.callee = (resp.to_tag, resp.contact.unwrap_or(rec.callee.1), 0);
         let rr = resp.record_route.as_slice();
-        if let Some(k) = rr.iter().position(|e| e.node == me) {
-            rec.route_up = rr[..k].iter().rev().copied().collect();
-            rec.route_down = rr[k + 1..].iter().copied().collect();
+        if self.cfg.bye_on_expiry
+            && let Some(k) = rr.iter().position(|e| e.node == me)
+        {
+            let up = rr[..k].iter().rev().copied().collect();
+            let down = rr[k + 1..].iter().copied().collect();
+            rec.routes = Some(Box::new((up, down)));
         }
         let call = rec.call;
         ctx.record(Record::StateCreated { call, state: r });
@@ -413,6 +414,7 @@ impl Proxy {
         });
         if self.cfg.bye_on_expiry {
             let rec = rec.clone();
+            let (route_up, route_down) = rec.routes.as_deref().copied().unwrap_or_default();
             let legs = [
                 // Toward the callee, as if from the caller.
                 (
@@ -420,7 +422,7 @@ impl Proxy {
                     rec.caller.0,
                     rec.callee.0,
                     rec.caller.2 + 1,
-                    rec.route_down,
+                    route_down,
                 ),
                 // Toward the caller, as if from the callee.
                 (
@@ -428,7 +430,7 @@ impl Proxy {
                     rec.callee.0.unwrap_or(Tag(0)),
                     Some(rec.caller.0),
                     rec.callee.2 + 1,
-                    rec.route_up,
+                    route_up,
                 ),
             ];
             for (target, from_tag, to_tag, cseq, route) in legs {

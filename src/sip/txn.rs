@@ -17,7 +17,7 @@ use crate::engine::SimDuration;
 use crate::net::NodeId;
 
 use super::action::{Ctx, TimerKind};
-use super::message::{Branch, Message, Method, StartLine};
+use super::message::{Branch, CallId, Message, Method, StartLine};
 use super::status::StatusCode;
 
 /// RFC 3261 timer base values (Appendix A) and Timer C.
@@ -89,7 +89,7 @@ pub struct ClientTxn {
     /// Current state.
     pub state: ClientState,
     /// The request as sent (top Via carries this transaction's branch).
-    pub request: Message,
+    pub request: Box<Message>,
     /// The next SIP hop the request goes to.
     pub to: NodeId,
     /// Current retransmission interval.
@@ -114,6 +114,7 @@ impl ClientTxn {
             "top Via branch is the transaction handle"
         );
         ctx.send(to, request.clone());
+        let request = Box::new(request);
         let t1 = ctx.timers.t1;
         if invite {
             ctx.set_timer(TimerKind::A, handle, t1);
@@ -201,7 +202,7 @@ impl ClientTxn {
 
     /// The hop-by-hop ACK for a 3xx–6xx (TXN-D): same branch and Via, same next hop.
     fn send_ack(&self, ctx: &mut Ctx, resp: &Message) {
-        let mut ack = self.request.clone();
+        let mut ack = (*self.request).clone();
         if let StartLine::Request { target, .. } = ack.start {
             ack.start = StartLine::Request {
                 method: Method::Ack,
@@ -218,13 +219,13 @@ impl ClientTxn {
     pub fn on_timer(&mut self, ctx: &mut Ctx, handle: u32, kind: TimerKind) -> ClientEvent {
         match (kind, self.state) {
             (TimerKind::A, ClientState::Calling) => {
-                ctx.send(self.to, self.request.clone());
+                ctx.send(self.to, (*self.request).clone());
                 self.interval = self.interval * 2;
                 ctx.set_timer(TimerKind::A, handle, self.interval);
                 ClientEvent::Nothing
             }
             (TimerKind::E, ClientState::Trying | ClientState::Proceeding) => {
-                ctx.send(self.to, self.request.clone());
+                ctx.send(self.to, (*self.request).clone());
                 if self.state == ClientState::Trying {
                     self.interval = (self.interval * 2).min(ctx.timers.t2);
                 }
@@ -287,10 +288,17 @@ pub struct ServerTxn {
     pub peer: NodeId,
     /// Lookup key in the node's [`ServerIndex`].
     pub key: ServerKey,
-    /// The request, to build responses and to tell retransmissions from new requests.
-    pub request: Message,
+    /// Call-ID, CSeq and method of the request: enough to tell its
+    /// retransmissions from new requests once the request itself is dropped.
+    pub call_id: CallId,
+    /// CSeq number of the request.
+    pub cseq: u32,
+    /// Method of the request.
+    pub method: Method,
+    /// The request, kept until the final response is sent (to build responses).
+    request: Option<Box<Message>>,
     /// The last response sent, resent on request retransmissions.
-    pub last: Option<Message>,
+    last: Option<Box<Message>>,
     interval: crate::engine::SimDuration,
     /// The TU's context.
     pub owner: u32,
@@ -311,15 +319,18 @@ impl ServerTxn {
             invite,
             peer,
             key: (peer, branch),
-            request: req.clone(),
+            call_id: req.call_id,
+            cseq: req.cseq,
+            method: req.method().expect("a request"),
+            request: Some(Box::new(req.clone())),
             last: None,
             interval: ctx.timers.t1,
             owner,
         };
         if invite {
             let trying = req.response(StatusCode::TRYING);
-            txn.last = Some(trying.clone());
-            ctx.send(peer, trying);
+            ctx.send(peer, trying.clone());
+            txn.last = Some(Box::new(trying));
         }
         txn
     }
@@ -329,20 +340,24 @@ impl ServerTxn {
     /// in Accepted (after a 2xx) is end-to-end and belongs to the TU
     /// (RFC 6026 §7.1), even when it reuses the INVITE's branch.
     pub fn absorbs(&self, req: &Message) -> bool {
-        if req.call_id != self.request.call_id || req.cseq != self.request.cseq {
+        if req.call_id != self.call_id || req.cseq != self.cseq {
             return false;
         }
         match req.method() {
             Some(Method::Ack) => {
                 self.invite && matches!(self.state, ServerState::Completed | ServerState::Confirmed)
             }
-            m => m == self.request.method(),
+            m => m == Some(self.method),
         }
     }
 
-    /// A response to this transaction's request.
+    /// A response to this transaction's request; only before the final
+    /// response, which is when the TU builds them.
     pub fn response(&self, status: StatusCode) -> Message {
-        self.request.response(status)
+        self.request
+            .as_ref()
+            .expect("responses are built before the final one is sent")
+            .response(status)
     }
 
     /// A retransmitted request arrived: resend the last response, if any
@@ -351,7 +366,7 @@ impl ServerTxn {
         if matches!(self.state, ServerState::Proceeding | ServerState::Completed)
             && let Some(last) = &self.last
         {
-            ctx.send(self.peer, last.clone());
+            ctx.send(self.peer, (**last).clone());
         }
     }
 
@@ -365,9 +380,11 @@ impl ServerTxn {
         ctx.send(self.peer, resp.clone());
         if status.is_provisional() {
             self.state = ServerState::Proceeding;
-            self.last = Some(resp);
+            self.last = Some(Box::new(resp));
             return;
         }
+        // Only retransmission matching needs the request from here on.
+        self.request = None;
         let t1x64 = ctx.timers.t1x64();
         if self.invite {
             if status.is_success() {
@@ -376,14 +393,14 @@ impl ServerTxn {
                 ctx.set_timer(TimerKind::L, handle, t1x64);
             } else {
                 self.state = ServerState::Completed;
-                self.last = Some(resp);
+                self.last = Some(Box::new(resp));
                 self.interval = ctx.timers.t1;
                 ctx.set_timer(TimerKind::G, handle, self.interval);
                 ctx.set_timer(TimerKind::H, handle, t1x64);
             }
         } else {
             self.state = ServerState::Completed;
-            self.last = Some(resp);
+            self.last = Some(Box::new(resp));
             ctx.set_timer(TimerKind::J, handle, t1x64);
         }
     }
@@ -403,7 +420,7 @@ impl ServerTxn {
         match (kind, self.state) {
             (TimerKind::G, ServerState::Completed) => {
                 if let Some(last) = &self.last {
-                    ctx.send(self.peer, last.clone());
+                    ctx.send(self.peer, (**last).clone());
                 }
                 self.interval = (self.interval * 2).min(ctx.timers.t2);
                 ctx.set_timer(TimerKind::G, handle, self.interval);

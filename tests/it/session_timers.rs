@@ -727,3 +727,32 @@ fn traces_show_negotiation_refreshes_and_the_bye() {
     );
     assert!(names.iter().any(|n| n == "bye_sent:bye"), "{names:?}");
 }
+
+#[test]
+fn b2bua_legs_negotiate_with_each_peers_settings() {
+    // asterisk-b2bua.toml: the pbx uses SE 600 by default and 1800 toward the
+    // carrier (`[node.peers.carrier]`). phone1 refuses timers, so the pbx runs
+    // leg A's timer alone (SE 600, row 1); leg B asks the carrier for 1800.
+    let m = std::fs::read_to_string(format!(
+        "{}/models/asterisk-b2bua.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .replace("loss = 0.005", "loss = 0.0")
+    .replace("jitter_ms = 10", "jitter_ms = 0");
+    let mut w = world(&m, 1, TraceFilter::All);
+    w.run();
+    let pbx: Vec<StEvent> = st_events(&w, "pbx").into_iter().map(|e| e.1).collect();
+    assert!(pbx.contains(&negotiated(600, true)), "leg A: {pbx:?}");
+    assert!(pbx.contains(&negotiated(1800, false)), "leg B: {pbx:?}");
+    let leg_b = &sends(&w, "pbx", "INVITE")[0].2;
+    assert_eq!(leg_b.timer.session_expires.unwrap().delta_s, 1800);
+    let leg_a_ok = &sends(&w, "pbx", "200 OK")[0].2;
+    assert_eq!(
+        leg_a_ok
+            .timer
+            .session_expires
+            .map(|s| (s.delta_s, s.refresher)),
+        Some((600, Some(RefresherParam::Uas)))
+    );
+}

@@ -1,0 +1,76 @@
+//! Memory per concurrently active call, with session timers on: 100,000
+//! calls through `models/basic.toml` (SE 90 s, 1 h holding), all started in
+//! the first 100 s, measured at 300 s when every call is up and refreshing.
+//! Bytes are counted exactly by a counting global allocator (heap bytes live
+//! at the measurement point, minus those before the world was built), summed
+//! over every node, the network and the engine.
+//!
+//! `cargo bench --bench memory` prints the figure; the target is ≤ 2 KiB.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sstsim::engine::{SeedSpace, SimDuration, SimTime};
+use sstsim::scenario::load_model;
+use sstsim::sim::{TraceFilter, World};
+use sstsim::sip::StatusCode;
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: as for `alloc`/`dealloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const CALLS: u32 = 100_000;
+
+fn main() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/basic.toml");
+    let mut cfg = load_model(std::path::Path::new(path)).expect("valid").world;
+    for n in &mut cfg.nodes {
+        if let sstsim::sim::NodeKind::Ua(c) = &mut n.kind {
+            c.base.session_expires = 90;
+            c.base.mode = sstsim::session_timer::Mode::Originate;
+        }
+    }
+    let w = &mut cfg.workload;
+    w.calls = CALLS;
+    w.interval = SimDuration::from_millis(1);
+    w.holding = SimDuration::from_secs(3600);
+    w.horizon = SimTime::from_secs(4000);
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut world = World::new(cfg, SeedSpace::new(1, 0, 0), TraceFilter::Off);
+    world.run_until(SimTime::from_secs(300));
+    let after = LIVE.load(Ordering::Relaxed);
+    let stats = world.stats();
+    let answered: u64 = stats.nodes.iter().map(|n| n.calls_answered).sum();
+    let held: u64 = stats.nodes.iter().map(|n| n.states_held()).sum();
+    assert_eq!(answered, CALLS as u64, "every call is up");
+    let per_call = (after - before) as f64 / CALLS as f64;
+    println!(
+        "memory: {CALLS} concurrent calls, {held} dialog states held, {} events so far: {:.0} bytes per active call ({:.2} KiB; target 2 KiB)",
+        world.events(),
+        per_call,
+        per_call / 1024.0
+    );
+    let _ = StatusCode::OK;
+}

@@ -496,7 +496,7 @@ fn proxy_expiry_model(bye_on_expiry: bool) -> String {
 }
 
 #[test]
-fn st_proxy_14_the_proxy_frees_state_at_its_expiry_and_sends_no_bye() {
+fn st_proxy_14_and_st_expire_3_the_proxy_frees_state_at_its_expiry_and_sends_no_bye() {
     let mut w = world(&proxy_expiry_model(false), 1, TraceFilter::All);
     w.run();
     // ST-PROXY-13: expiry = forward time of the last refresh 2xx (0.03) + SI (120).

@@ -17,7 +17,7 @@ use criterion::{Criterion, SamplingMode, Throughput};
 use sstsim::engine::{SeedSpace, SimDuration, SimTime};
 use sstsim::net::{LossModel, Probability};
 use sstsim::scenario::load_model;
-use sstsim::sim::{NodeKind, TraceFilter, World, WorldConfig};
+use sstsim::sim::{Arrivals, Holding, NodeKind, TraceFilter, World, WorldConfig};
 
 const CALLS: u32 = 10_000;
 
@@ -31,9 +31,12 @@ fn short_calls() -> WorldConfig {
         l.loss = LossModel::Bernoulli(Probability::new(0.01).expect("in range"));
     }
     let w = &mut world.workload;
-    w.calls = CALLS;
-    w.interval = SimDuration::from_secs(65);
-    w.holding = SimDuration::from_secs(60);
+    w.arrivals = Arrivals::Regular {
+        calls: CALLS,
+        start: SimTime::ZERO,
+        interval: SimDuration::from_secs(65),
+    };
+    w.holding = Holding::Fixed(SimDuration::from_secs(60));
     w.horizon = SimTime::from_secs(65 * CALLS + 300);
     world
 }
@@ -49,9 +52,12 @@ fn long_calls() -> WorldConfig {
         }
     }
     let w = &mut world.workload;
-    w.calls = LONG_CALLS;
-    w.interval = SimDuration::from_millis(3600);
-    w.holding = SimDuration::from_secs(3600);
+    w.arrivals = Arrivals::Regular {
+        calls: LONG_CALLS,
+        start: SimTime::ZERO,
+        interval: SimDuration::from_millis(3600),
+    };
+    w.holding = Holding::Fixed(SimDuration::from_secs(3600));
     w.horizon = SimTime::from_secs(3600 * LONG_CALLS / 1000 + 3600 + 300);
     world
 }
@@ -60,13 +66,16 @@ fn long_calls() -> WorldConfig {
 fn run(cfg: &WorldConfig) -> u64 {
     let mut w = World::new(cfg.clone(), SeedSpace::new(1, 0, 0), TraceFilter::Off);
     w.run();
-    assert_eq!(w.stats().calls_started, cfg.workload.calls as u64);
+    assert_eq!(
+        Some(w.stats().calls_started as u32),
+        cfg.workload.max_calls()
+    );
     w.events()
 }
 
 fn bench(c: &mut Criterion, name: &str, cfg: WorldConfig) {
     let events = run(&cfg);
-    let calls = cfg.workload.calls as u64;
+    let calls = cfg.workload.max_calls().expect("a fixed number of calls") as u64;
     println!(
         "{name}: {events} events for {calls} calls ({:.1} per call)",
         events as f64 / calls as f64

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sstsim::engine::{SeedSpace, SimDuration, SimTime};
 use sstsim::scenario::load_model;
-use sstsim::sim::{TraceFilter, World};
+use sstsim::sim::{Arrivals, Holding, TraceFilter, World};
 use sstsim::sip::StatusCode;
 
 struct Counting;
@@ -53,9 +53,12 @@ fn main() {
         }
     }
     let w = &mut cfg.workload;
-    w.calls = CALLS;
-    w.interval = SimDuration::from_millis(1);
-    w.holding = SimDuration::from_secs(3600);
+    w.arrivals = Arrivals::Regular {
+        calls: CALLS,
+        start: SimTime::ZERO,
+        interval: SimDuration::from_millis(1),
+    };
+    w.holding = Holding::Fixed(SimDuration::from_secs(3600));
     w.horizon = SimTime::from_secs(4000);
     let before = LIVE.load(Ordering::Relaxed);
     let mut world = World::new(cfg, SeedSpace::new(1, 0, 0), TraceFilter::Off);

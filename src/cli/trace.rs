@@ -42,19 +42,14 @@ pub struct TraceArgs {
 /// Runs the model to its horizon and renders the traced call.
 pub fn run(args: &TraceArgs) -> Result<String, Failure> {
     let scenario = load_model(&args.model).map_err(|e| Failure::Input(e.to_string()))?;
-    let calls = scenario.world.workload.calls;
-    if args.call >= calls {
+    if let Some(calls) = scenario.world.workload.max_calls()
+        && args.call >= calls
+    {
         return Err(Failure::Input(format!(
             "error: --call {}: the model places {calls} call(s), numbered 0 to {}",
             args.call,
             calls.saturating_sub(1)
         )));
-    }
-    if !scenario.faults.is_empty() {
-        eprintln!(
-            "note: {} [[fault]] table(s) were validated; fault injection is not part of this version",
-            scenario.faults.len()
-        );
     }
     let mut world = World::new(
         scenario.world,

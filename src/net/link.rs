@@ -92,6 +92,8 @@ pub struct LinkConfig {
     pub loss: LossModel,
     /// Intervals `[start, end)` during which every packet entering the link is lost.
     pub outages: Vec<(SimTime, SimTime)>,
+    /// Intervals `[start, end)` with their own loss probability (fault `loss_burst`).
+    pub bursts: Vec<(SimTime, SimTime, Probability)>,
 }
 
 /// Which way a packet crosses a link.
@@ -128,6 +130,10 @@ pub enum LossCause {
     Outage,
     /// No path leads to the destination.
     NoRoute,
+    /// An injected fault (a loss burst, a swallowed BYE).
+    Fault,
+    /// The receiving node (or the call's endpoint there) is down.
+    NodeDown,
 }
 
 impl LossCause {
@@ -138,6 +144,8 @@ impl LossCause {
             LossCause::Burst => "burst",
             LossCause::Outage => "outage",
             LossCause::NoRoute => "no_route",
+            LossCause::Fault => "fault",
+            LossCause::NodeDown => "node_down",
         }
     }
 }
@@ -191,8 +199,15 @@ impl LinkConfig {
                 (u_loss < p.get()).then_some(cause)
             }
         };
+        let burst = self
+            .bursts
+            .iter()
+            .find(|&&(s, e, _)| s <= t && t < e)
+            .is_some_and(|&(_, _, p)| u_loss < p.get());
         if self.in_outage(t) {
             Fate::Lost(LossCause::Outage)
+        } else if burst {
+            Fate::Lost(LossCause::Fault)
         } else if let Some(cause) = lost {
             Fate::Lost(cause)
         } else {
@@ -214,6 +229,7 @@ mod tests {
             jitter: SimDuration::from_millis(4),
             loss,
             outages: vec![(SimTime::from_secs(100), SimTime::from_secs(160))],
+            bursts: vec![],
         }
     }
 

@@ -71,6 +71,7 @@ pub fn describe(r: &Record) -> String {
         Record::CallAnswered { .. } => "call answered".into(),
         Record::CallFailed { status, .. } => format!("call failed: {status}"),
         Record::SessionTimer { event, .. } => event.name(),
+        Record::RefreshSent { method, .. } => format!("refresh sent ({})", method.name()),
     }
 }
 

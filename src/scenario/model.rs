@@ -12,7 +12,9 @@ use crate::session_timer::{
     ExpiryGuard, Mode, RefreshMethod, RefresherPref, SendMinSe, TimerLayer,
 };
 use crate::sim::faults::{ByeSelection, FaultSpec};
-use crate::sim::{NodeKind, NodeSpec, WorkloadSpec, WorldConfig};
+use crate::sim::{
+    Arrivals, CallCrash, CrashSide, Holding, NodeKind, NodeSpec, Pairs, WorkloadSpec, WorldConfig,
+};
 use crate::sip::core::UaConfig;
 use crate::sip::message::MAX_HOPS;
 use crate::sip::{ProxyConfig, SipTimers, Statefulness};
@@ -101,11 +103,17 @@ const LINK_KEYS: &[&str] = &[
 const WORKLOAD_KEYS: &[&str] = &[
     "horizon_s",
     "calls",
-    "caller",
-    "callee",
     "start_s",
     "interval_s",
+    "spread_s",
+    "rate_per_s",
     "holding_s",
+    "caller",
+    "callee",
+    "pairs",
+    "caller_group",
+    "callee_group",
+    "call_crash",
 ];
 const FAULT_KINDS: &[&str] = &["crash", "link_down", "loss_burst", "drop_bye"];
 /// Longest time accepted anywhere: 10^9 s (about 31 years) keeps all sums far from overflow.
@@ -114,6 +122,8 @@ const MAX_SECONDS: f64 = 1e9;
 /// Names and ids known while reading, for references and suggestions.
 struct Names {
     nodes: BTreeMap<String, NodeId>,
+    /// UA groups (`group = "..."`) and their members.
+    groups: BTreeMap<String, Vec<NodeId>>,
     kinds: Vec<&'static str>,
     links: BTreeMap<String, LinkId>,
     link_pairs: Vec<(NodeId, NodeId)>,
@@ -238,6 +248,7 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
     }
     let mut names = Names {
         nodes: BTreeMap::new(),
+        groups: BTreeMap::new(),
         kinds: Vec::new(),
         links: BTreeMap::new(),
         link_pairs: Vec::new(),
@@ -281,6 +292,15 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
         let id = id.unwrap_or_else(|| format!("#{i}"));
         names.nodes.entry(id).or_insert(NodeId(i as u16));
         names.kinds.push(kind.map_or("ua", |k| KINDS[k]));
+        if let Some(e) = t.get("group")
+            && let Value::Str(g) = &e.item.value
+        {
+            names
+                .groups
+                .entry(g.clone())
+                .or_default()
+                .push(NodeId(i as u16));
+        }
     }
     // Pass 2: each node's settings.
     let mut nodes: Vec<NodeSpec> = Vec::new();
@@ -331,6 +351,7 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
             links,
             sip,
             workload: workload.0,
+            faults: faults.clone(),
         },
         strict_rfc,
         defaults,
@@ -602,7 +623,17 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
                     }
                 }
             }
-            let allowed: Vec<&str> = ["id", "kind", "peers"]
+            if let Some(g) = f.get("group") {
+                let gp = f.path("group");
+                if string(g, &gp, errs).is_some() && kind != "ua" {
+                    errs.push(InputError::at(
+                        &g.loc,
+                        gp,
+                        "only UAs belong to workload groups",
+                    ));
+                }
+            }
+            let allowed: Vec<&str> = ["id", "kind", "group", "peers"]
                 .iter()
                 .chain(TIMER_KEYS)
                 .copied()
@@ -796,82 +827,252 @@ fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> Vec<LinkConf
                 jitter,
                 loss,
                 outages,
+                bursts: Vec::new(),
             });
         }
     }
     links
 }
 
-/// The workload and the locations of its caller/callee keys (for route errors).
+/// The workload and where its pairs were written (for route errors).
 type ReadWorkload = (WorkloadSpec, Loc);
+
+const HOLDING_MODELS: &[&str] = &["fixed", "exponential", "lognormal"];
+
+fn read_holding(item: &Item, path: &str, errs: &mut Errors) -> Option<Holding> {
+    if !matches!(item.value, Value::Table(_)) {
+        return seconds(item, path, errs).map(Holding::Fixed);
+    }
+    let mut f = Fields::of(item, path, errs)?;
+    let (m, mp) = f.require("model", errs)?;
+    let model = choice(m, &mp, HOLDING_MODELS, errs)?;
+    let h = match HOLDING_MODELS[model] {
+        "fixed" => {
+            let s = f.require("s", errs).and_then(|(i, p)| seconds(i, &p, errs));
+            f.finish(&["model", "s"], errs);
+            Holding::Fixed(s?)
+        }
+        "exponential" => {
+            let mean = f
+                .require("mean_s", errs)
+                .and_then(|(i, p)| seconds(i, &p, errs));
+            f.finish(&["model", "mean_s"], errs);
+            Holding::Exponential { mean: mean? }
+        }
+        _ => {
+            let median = f
+                .require("median_s", errs)
+                .and_then(|(i, p)| seconds(i, &p, errs));
+            let sigma = f
+                .require("sigma", errs)
+                .and_then(|(i, p)| number(i, &p, 0.0, 10.0, "a lognormal shape (sigma)", errs));
+            f.finish(&["model", "median_s", "sigma"], errs);
+            Holding::LogNormal {
+                median: median?,
+                sigma: sigma?,
+            }
+        }
+    };
+    Some(h)
+}
 
 fn read_workload(item: &Item, names: &Names, errs: &mut Errors) -> Option<ReadWorkload> {
     let mut f = Fields::of(item, "workload", errs)?;
     let horizon = f
         .require("horizon_s", errs)
         .and_then(|(i, p)| seconds(i, &p, errs));
-    let caller_item = f.require("caller", errs);
-    let caller = caller_item
-        .as_ref()
-        .and_then(|(i, p)| names.node(i, p, errs));
-    let callee = f
-        .require("callee", errs)
-        .and_then(|(i, p)| names.node(i, &p, errs));
+    let to_time = |d: SimDuration| SimTime::from_nanos(d.as_nanos());
+    let start = f
+        .entry("start_s")
+        .map_or(Some(SimDuration::ZERO), |(i, p)| seconds(i, &p, errs))
+        .map(to_time);
     let calls = f
-        .get("calls")
-        .map_or(Some(1), |i| {
-            integer(
-                i,
-                "workload.calls",
-                0,
-                100_000_000,
-                "a number of calls",
-                errs,
-            )
-        })
-        .map(|c| c as u32);
-    let start = f.get("start_s").map_or(Some(SimDuration::ZERO), |i| {
-        seconds(i, "workload.start_s", errs)
-    });
-    let interval = f.get("interval_s").map_or(Some(SimDuration::ZERO), |i| {
-        seconds(i, "workload.interval_s", errs)
-    });
-    let holding = f
-        .get("holding_s")
-        .map_or(Some(SimDuration::from_secs(60)), |i| {
-            seconds(i, "workload.holding_s", errs)
-        });
-    f.finish(WORKLOAD_KEYS, errs);
-    for (who, id) in [("caller", caller), ("callee", callee)] {
-        if let Some(id) = id
-            && names.kinds[id.index()] != "ua"
-        {
+        .entry("calls")
+        .map(|(i, p)| integer(i, &p, 0, 100_000_000, "a number of calls", errs).map(|c| c as u32));
+    let interval = f.entry("interval_s");
+    let spread = f.entry("spread_s");
+    let rate = f.entry("rate_per_s");
+    let arrivals = match (interval, spread, rate) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
             errs.push(InputError::at(
                 &item.loc,
-                format!("workload.{who}"),
+                "workload",
+                "give one arrival pattern: interval_s (regular), spread_s (uniform over a window) or rate_per_s (Poisson)",
+            ));
+            None
+        }
+        (_, _, Some((i, p))) => {
+            number(i, &p, 1e-9, 1e9, "a rate in calls per second", errs).map(|r| {
+                Arrivals::Poisson {
+                    rate_per_s: r,
+                    start: start.unwrap_or_default(),
+                    max_calls: calls.flatten(),
+                }
+            })
+        }
+        (_, Some((i, p)), _) => seconds(i, &p, errs).map(|over| Arrivals::Spread {
+            calls: calls.flatten().unwrap_or(1),
+            start: start.unwrap_or_default(),
+            over,
+        }),
+        (Some((i, p)), _, _) => seconds(i, &p, errs).map(|interval| Arrivals::Regular {
+            calls: calls.flatten().unwrap_or(1),
+            start: start.unwrap_or_default(),
+            interval,
+        }),
+        (None, None, None) => Some(Arrivals::Regular {
+            calls: calls.flatten().unwrap_or(1),
+            start: start.unwrap_or_default(),
+            interval: SimDuration::ZERO,
+        }),
+    };
+    let holding = f.entry("holding_s").map_or(
+        Some(Holding::Fixed(SimDuration::from_secs(60))),
+        |(i, p)| read_holding(i, &p, errs),
+    );
+    let pairs = read_pairs(&mut f, item, names, errs);
+    let call_crash = f.entry("call_crash").and_then(|(i, p)| {
+        let mut cf = Fields::of(i, &p, errs)?;
+        let probability = cf
+            .require("probability", errs)
+            .and_then(|(x, q)| probability(x, &q, errs));
+        let side = cf
+            .entry("side")
+            .map_or(Some(2), |(x, q)| {
+                choice(x, &q, &["caller", "callee", "either"], errs)
+            })
+            .map(|c| [CrashSide::Caller, CrashSide::Callee, CrashSide::Either][c]);
+        cf.finish(&["probability", "side"], errs);
+        Some(CallCrash {
+            probability: probability?,
+            side: side?,
+        })
+    });
+    f.finish(WORKLOAD_KEYS, errs);
+    let (pairs, loc) = pairs?;
+    Some((
+        WorkloadSpec {
+            arrivals: arrivals?,
+            holding: holding?,
+            pairs,
+            call_crash,
+            horizon: to_time(horizon?),
+        },
+        loc,
+    ))
+}
+
+/// `caller`/`callee`, `pairs = [[a, b], …]`, or `caller_group`/`callee_group`.
+fn read_pairs(
+    f: &mut Fields,
+    item: &Item,
+    names: &Names,
+    errs: &mut Errors,
+) -> Option<(Pairs, Loc)> {
+    let single = (f.entry("caller"), f.entry("callee"));
+    let list = f.entry("pairs");
+    let groups = (f.entry("caller_group"), f.entry("callee_group"));
+    let forms = usize::from(single.0.is_some() || single.1.is_some())
+        + usize::from(list.is_some())
+        + usize::from(groups.0.is_some() || groups.1.is_some());
+    if forms != 1 {
+        errs.push(InputError::at(
+            &item.loc,
+            "workload",
+            "say who calls whom with exactly one of: caller + callee, pairs = [[caller, callee], …], or caller_group + callee_group",
+        ));
+        return None;
+    }
+    let ua = |id: NodeId, loc: &Loc, path: &str, errs: &mut Errors| {
+        if names.kinds[id.index()] != "ua" {
+            errs.push(InputError::at(
+                loc,
+                path,
                 "calls start and end at nodes of kind \"ua\"",
             ));
         }
+    };
+    let pair = |a: (&Item, String), b: (&Item, String), errs: &mut Errors| {
+        let x = names.node(a.0, &a.1, errs)?;
+        let y = names.node(b.0, &b.1, errs)?;
+        ua(x, &a.0.loc, &a.1, errs);
+        ua(y, &b.0.loc, &b.1, errs);
+        if x == y {
+            errs.push(InputError::at(
+                &b.0.loc,
+                &b.1,
+                "the callee must differ from the caller",
+            ));
+            return None;
+        }
+        Some((x, y))
+    };
+    if let (Some(a), Some(b)) = single.clone() {
+        let loc = a.0.loc.clone();
+        return pair(a, b, errs).map(|p| (Pairs::List(vec![p]), loc));
     }
-    if caller.is_some() && caller == callee {
+    if single.0.is_some() || single.1.is_some() {
         errs.push(InputError::at(
             &item.loc,
-            "workload.callee",
-            "the callee must differ from the caller",
+            "workload",
+            "caller and callee go together",
         ));
+        return None;
     }
-    Some((
-        WorkloadSpec {
-            calls: calls?,
-            start: SimTime::from_nanos(start?.as_nanos()),
-            interval: interval?,
-            holding: holding?,
-            caller: caller?,
-            callee: callee?,
-            horizon: SimTime::from_nanos(horizon?.as_nanos()),
-        },
-        caller_item?.0.loc.clone(),
-    ))
+    if let Some((i, p)) = list {
+        let pairs = array(i, &p, errs, |x, q, e| {
+            let Value::Array(two) = &x.value else {
+                e.push(InputError::at(&x.loc, q, "expected [caller, callee]"));
+                return None;
+            };
+            if two.len() != 2 {
+                e.push(InputError::at(&x.loc, q, "expected [caller, callee]"));
+                return None;
+            }
+            pair(
+                (&two[0], format!("{q}[0]")),
+                (&two[1], format!("{q}[1]")),
+                e,
+            )
+        })?;
+        if pairs.is_empty() {
+            errs.push(InputError::at(&i.loc, &p, "at least one pair is needed"));
+            return None;
+        }
+        return Some((Pairs::List(pairs), i.loc.clone()));
+    }
+    let (Some((ci, cp)), Some((ei, ep))) = groups else {
+        errs.push(InputError::at(
+            &item.loc,
+            "workload",
+            "caller_group and callee_group go together",
+        ));
+        return None;
+    };
+    let group = |x: &Item, path: &str, errs: &mut Errors| -> Option<Vec<NodeId>> {
+        let g = string(x, path, errs)?;
+        match names.groups.get(&g) {
+            Some(members) => Some(members.clone()),
+            None => {
+                errs.push(
+                    InputError::at(&x.loc, path, format!("no UA has group = \"{g}\""))
+                        .with_hint(did_you_mean(&g, names.groups.keys().map(String::as_str))),
+                );
+                None
+            }
+        }
+    };
+    let callers = group(ci, &cp, errs)?;
+    let callees = group(ei, &ep, errs)?;
+    if callers.len() == 1 && callees == callers {
+        errs.push(InputError::at(
+            &ei.loc,
+            &ep,
+            "a group of one UA cannot call itself",
+        ));
+        return None;
+    }
+    Some((Pairs::Groups { callers, callees }, ci.loc.clone()))
 }
 
 fn read_fault(item: &Item, path: &str, names: &Names, errs: &mut Errors) -> Option<FaultSpec> {
@@ -1118,34 +1319,46 @@ fn check_routes(
         .collect();
     let topo = Topology::new(nodes.len(), &weights);
     let (spec, loc) = w;
-    let (a, b) = (spec.caller, spec.callee);
+    let pairs: Vec<(NodeId, NodeId)> = match &spec.pairs {
+        Pairs::List(l) => l.clone(),
+        Pairs::Groups { callers, callees } => callers
+            .iter()
+            .flat_map(|&a| {
+                callees
+                    .iter()
+                    .filter(move |&&b| b != a)
+                    .map(move |&b| (a, b))
+            })
+            .collect(),
+    };
     let name = |n: NodeId| nodes[n.index()].name.clone();
-    match topo.path(a, b) {
-        None => errs.push(InputError::at(
-            loc,
-            "workload.caller",
-            format!(
-                "caller \"{}\" cannot reach callee \"{}\": no chain of [[link]]s joins them",
-                name(a),
-                name(b)
-            ),
-        )),
-        Some(path) => {
-            // The Via stack grows by one per SIP element until a B2BUA restarts it.
-            let mut depth = 0;
-            for n in &path[..path.len() - 1] {
-                depth = if names.kinds[n.index()] == "b2bua" {
-                    1
-                } else {
-                    depth + 1
-                };
-                if depth > MAX_HOPS {
-                    errs.push(InputError::at(loc, "workload.caller", format!(
-                        "the path from \"{}\" to \"{}\" crosses more than {MAX_HOPS} SIP elements without a B2BUA",
-                        name(a),
-                        name(b)
-                    )));
-                    break;
+    for (a, b) in pairs {
+        match topo.path(a, b) {
+            None => {
+                errs.push(InputError::at(loc, "workload.caller", format!(
+                    "caller \"{}\" cannot reach callee \"{}\": no chain of [[link]]s joins them",
+                    name(a),
+                    name(b)
+                )));
+                return;
+            }
+            Some(path) => {
+                // The Via stack grows by one per SIP element until a B2BUA restarts it.
+                let mut depth = 0;
+                for n in &path[..path.len() - 1] {
+                    depth = if names.kinds[n.index()] == "b2bua" {
+                        1
+                    } else {
+                        depth + 1
+                    };
+                    if depth > MAX_HOPS {
+                        errs.push(InputError::at(loc, "workload.caller", format!(
+                            "the path from \"{}\" to \"{}\" crosses more than {MAX_HOPS} SIP elements without a B2BUA",
+                            name(a),
+                            name(b)
+                        )));
+                        return;
+                    }
                 }
             }
         }

@@ -16,11 +16,13 @@ pub const CAUSES: [FreeCause; 6] = [
     FreeCause::Crash,
 ];
 /// Loss causes in counter order.
-pub const LOSS_CAUSES: [LossCause; 4] = [
+pub const LOSS_CAUSES: [LossCause; 6] = [
     LossCause::Random,
     LossCause::Burst,
     LossCause::Outage,
     LossCause::NoRoute,
+    LossCause::Fault,
+    LossCause::NodeDown,
 ];
 
 fn method_index(m: Method) -> usize {
@@ -56,6 +58,8 @@ pub struct NodeStats {
     pub calls_answered: u64,
     /// Initial INVITEs that failed.
     pub calls_failed: u64,
+    /// Refresh requests sent (new re-INVITE/UPDATE transactions).
+    pub refreshes_sent: u64,
 }
 
 impl NodeStats {
@@ -88,6 +92,7 @@ impl NodeStats {
             Record::TxnTimedOut { method, .. } => self.txn_timed_out[method_index(method)] += 1,
             Record::CallAnswered { .. } => self.calls_answered += 1,
             Record::CallFailed { .. } => self.calls_failed += 1,
+            Record::RefreshSent { .. } => self.refreshes_sent += 1,
             Record::TimerFired { .. }
             | Record::GlareBackoff { .. }
             | Record::SessionTimer { .. } => {}
@@ -110,7 +115,9 @@ pub struct Stats {
     /// Messages that reached their next SIP hop.
     pub messages_delivered: u64,
     /// Messages lost, by cause ([`LOSS_CAUSES`] order).
-    pub messages_lost: [u64; 4],
+    pub messages_lost: [u64; 6],
+    /// Messages that belong to session refreshes (retransmissions included).
+    pub refresh_messages: u64,
     /// Calls the workload started.
     pub calls_started: u64,
     /// Per node, in model order.

@@ -8,7 +8,11 @@
 //!   a proxy that did not record-route is bypassed.
 //! - `SetTimer`/`CancelTimer`/`ClearTimers` map a role's `TimerId` to an
 //!   engine `TimerKey` through a dense per-node table (O(1)).
-//! - `Record` feeds the counters and the optional trace.
+//! - `Record` feeds the counters, the probes (hung-state metrics) and the
+//!   optional trace.
+//!
+//! Calls come from the workload generator one at a time; faults are
+//! scheduled world events (see `faults.rs`).
 
 use crate::engine::{
     RunOutcome, Scheduler, SeedSpace, SimRng, SimTime, Simulation, StreamId, TimerKey,
@@ -24,9 +28,11 @@ use crate::sip::slab::{Slab, handle_index};
 use crate::sip::ua::Ua;
 use crate::sip::{CallRef, Command, Message, Role, SipTimers};
 
+use super::faults::{ByeSelection, FaultSpec};
+use super::probes::{CallTrack, DialogRow, NodeClass, Probes, RunMetrics};
 use super::stats::Stats;
 use super::trace::{TraceEvent, TraceFate, TraceFilter};
-use super::workload::WorkloadSpec;
+use super::workload::{CallPlan, Generator, WorkloadSpec};
 
 /// What kind of SIP element a node is.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,55 +65,72 @@ pub struct WorldConfig {
     pub sip: SipTimers,
     /// The calls to place.
     pub workload: WorkloadSpec,
+    /// Scheduled faults.
+    pub faults: Vec<FaultSpec>,
 }
 
 /// Engine payloads, kept small (16 bytes): they sit in every pending timer's slot.
 #[derive(Debug, Clone)]
-enum Event {
+pub(super) enum Event {
     /// A message arrives at its next SIP hop (handle into the in-flight table).
     Deliver(u32),
     /// A role's timer fires.
     Timer { node: NodeId, id: TimerId },
     /// A command for a node's role (rare: boxed to keep every other event small).
     Command(Box<(NodeId, Command)>),
-    /// The workload starts call `i`.
-    NextCall(u32),
+    /// The workload starts a call.
+    StartCall(Box<CallPlan>),
+    /// `call_crash`: the call's endpoint at `node` dies silently.
+    CallCrash { call: CallRef, node: NodeId },
+    /// A node crashes (its state is lost) ...
+    NodeCrash(NodeId),
+    /// ... and comes back empty.
+    NodeRestart(NodeId),
 }
 
 /// A message on its way.
 #[derive(Debug)]
-struct Flight {
+pub(super) struct Flight {
     from: NodeId,
     to: NodeId,
     msg: Message,
 }
 
 /// One direction of a link at run time: channel state and its own stream.
-struct LinkDir {
+pub(super) struct LinkDir {
     state: DirectionState,
     rng: SimRng,
 }
 
 /// A node at run time.
-struct NodeRt {
-    role: Role,
+pub(super) struct NodeRt {
+    pub(super) role: Role,
     rng: SimRng,
     /// Per timer space: `handle_index * slots + slot` → armed engine timer.
-    timers: [Vec<Option<TimerKey>>; 4],
+    pub(super) timers: [Vec<Option<TimerKey>>; 4],
+    /// False while crashed.
+    pub(super) up: bool,
 }
 
 /// Everything but the engine, so event handlers can borrow it whole.
-struct State {
+pub(super) struct State {
     topo: Topology,
     links: Vec<LinkConfig>,
     link_dirs: Vec<[LinkDir; 2]>,
-    nodes: Vec<NodeRt>,
+    pub(super) nodes: Vec<NodeRt>,
+    pub(super) specs: Vec<NodeSpec>,
     names: Vec<String>,
     sip: SipTimers,
-    workload: WorkloadSpec,
+    calls: Generator,
+    horizon: SimTime,
+    /// Per link: bitmask of `drop_bye` faults acting on it.
+    drop_bye_links: Vec<u8>,
+    /// The `drop_bye` selections, by bit.
+    drop_bye_rules: Vec<ByeSelection>,
     in_flight: Slab<Flight>,
     out: Vec<Action>,
     stats: Stats,
+    pub(super) probes: Probes,
     filter: TraceFilter,
     trace: Vec<TraceEvent>,
 }
@@ -118,7 +141,7 @@ pub struct World {
     st: State,
 }
 
-fn space_index(space: TimerSpace) -> usize {
+pub(super) fn space_index(space: TimerSpace) -> usize {
     space as usize
 }
 
@@ -126,15 +149,51 @@ impl World {
     /// Builds the world; `seeds` names the run's random streams.
     pub fn new(cfg: WorldConfig, seeds: SeedSpace, filter: TraceFilter) -> Self {
         let n = cfg.nodes.len();
-        let weights: Vec<_> = cfg
-            .links
+        let mut links = cfg.links;
+        let mut sim = Simulation::new();
+        let mut drop_bye_links = vec![0u8; links.len()];
+        let mut drop_bye_rules = Vec::new();
+        for f in &cfg.faults {
+            match f {
+                FaultSpec::LinkDown { link, from, to } => {
+                    links[link.index()].outages.push((*from, *to))
+                }
+                FaultSpec::LossBurst {
+                    link,
+                    from,
+                    to,
+                    loss,
+                } => {
+                    links[link.index()].bursts.push((*from, *to, *loss));
+                }
+                FaultSpec::DropBye { link, calls } => {
+                    let bit = drop_bye_rules.len();
+                    assert!(bit < 8, "at most 8 drop_bye faults (validated)");
+                    drop_bye_links[link.index()] |= 1 << bit;
+                    drop_bye_rules.push(calls.clone());
+                }
+                FaultSpec::Crash {
+                    node,
+                    at,
+                    restart_after,
+                } => {
+                    let s = sim.scheduler();
+                    s.schedule_at(*at, Event::NodeCrash(*node))
+                        .expect("validated time");
+                    if let Some(r) = restart_after {
+                        s.schedule_at(*at + *r, Event::NodeRestart(*node))
+                            .expect("validated time");
+                    }
+                }
+            }
+        }
+        let weights: Vec<_> = links
             .iter()
             .map(|l| (l.a, l.b, l.mean_delay_ns()))
             .collect();
         let topo = Topology::new(n, &weights);
         let names: Vec<String> = cfg.nodes.iter().map(|s| s.name.clone()).collect();
-        let link_dirs = cfg
-            .links
+        let link_dirs = links
             .iter()
             .map(|l| {
                 let (a, b) = (&names[l.a.index()], &names[l.b.index()]);
@@ -149,51 +208,76 @@ impl World {
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, spec)| {
-                let me = NodeId(i as u16);
-                let role = match &spec.kind {
-                    NodeKind::Ua(c) => Role::Ua(Ua::new(me, c.clone())),
-                    NodeKind::Proxy(p) => Role::Proxy(Proxy::new(me, p.clone())),
-                    NodeKind::B2bua(c) => Role::B2bua(B2bua::new(me, c.clone())),
-                };
-                NodeRt {
-                    role,
-                    rng: seeds.stream(StreamId::for_component("node", &spec.name)),
-                    timers: Default::default(),
-                }
+            .map(|(i, spec)| NodeRt {
+                role: new_role(NodeId(i as u16), &spec.kind),
+                rng: seeds.stream(StreamId::for_component("node", &spec.name)),
+                timers: Default::default(),
+                up: true,
             })
             .collect();
-        let mut sim = Simulation::new();
-        if cfg.workload.calls > 0 {
+        let classes = cfg.nodes.iter().map(|s| class_of(&s.kind)).collect();
+        let horizon = cfg.workload.horizon;
+        let mut calls = Generator::new(cfg.workload, &seeds);
+        if let Some(plan) = calls.next_call() {
             sim.scheduler()
-                .schedule_at(cfg.workload.start, Event::NextCall(0))
+                .schedule_at(plan.start, Event::StartCall(Box::new(plan)))
                 .expect("the clock starts at zero");
         }
         World {
             sim,
             st: State {
                 topo,
-                links: cfg.links,
+                links,
                 link_dirs,
                 nodes,
+                specs: cfg.nodes,
                 names,
                 sip: cfg.sip,
-                workload: cfg.workload,
+                calls,
+                horizon,
+                drop_bye_links,
+                drop_bye_rules,
                 in_flight: Slab::default(),
                 out: Vec::new(),
                 stats: Stats {
                     nodes: vec![Default::default(); n],
                     ..Stats::default()
                 },
+                probes: Probes::new(classes, false),
                 filter,
                 trace: Vec::new(),
             },
         }
     }
 
+    /// Keeps one row per node × dialog for `dialogs.csv` (call before running).
+    pub fn record_dialogs(&mut self) {
+        let classes = self.st.specs.iter().map(|s| class_of(&s.kind)).collect();
+        self.st.probes = Probes::new(classes, true);
+    }
+
+    /// Closes the run at the current time and returns its metrics (and dialog rows, if kept).
+    pub fn finish(self) -> (RunMetrics, Option<Vec<DialogRow>>) {
+        let now = self.sim.now();
+        let events = self.sim.events();
+        let s = self.st.stats;
+        let refreshes = s.nodes.iter().map(|n| n.refreshes_sent).sum();
+        self.st.probes.finish(
+            now,
+            (s.messages_sent, s.lost_total(), s.refresh_messages),
+            refreshes,
+            events,
+        )
+    }
+
+    /// Calls whose record is still open (concurrency).
+    pub fn tracked_calls(&self) -> usize {
+        self.st.probes.tracked_calls()
+    }
+
     /// Runs to the workload's horizon.
     pub fn run(&mut self) -> RunOutcome {
-        let horizon = self.st.workload.horizon;
+        let horizon = self.st.horizon;
         self.run_until(horizon)
     }
 
@@ -265,6 +349,17 @@ impl State {
                     .in_flight
                     .remove(h)
                     .expect("in-flight handles are live");
+                if !self.nodes[f.to.index()].up
+                    || self
+                        .probes
+                        .calls
+                        .get(&f.msg.call)
+                        .is_some_and(|c| c.dead_endpoint == Some(f.to))
+                {
+                    // The receiver (or this call's endpoint there) is gone.
+                    self.stats.count_loss(LossCause::NodeDown);
+                    return;
+                }
                 self.stats.messages_delivered += 1;
                 self.stats.nodes[f.to.index()].count_received(f.msg.method());
                 self.with_ctx(sched, f.to, |role, ctx| role.on_message(ctx, f.from, f.msg));
@@ -279,34 +374,70 @@ impl State {
             }
             Event::Command(c) => {
                 let (node, cmd) = *c;
+                if !self.nodes[node.index()].up {
+                    return;
+                }
                 self.with_ctx(sched, node, |role, ctx| role.on_command(ctx, cmd));
                 node
             }
-            Event::NextCall(i) => {
-                let w = &self.workload;
-                if i + 1 < w.calls
-                    && let Some(t) = w.start_of(i + 1)
-                {
+            Event::StartCall(plan) => {
+                if let Some(next) = self.calls.next_call() {
                     sched
-                        .schedule_at(t, Event::NextCall(i + 1))
+                        .schedule_at(next.start, Event::StartCall(Box::new(next)))
                         .expect("call starts are increasing");
                 }
-                let cmd = Command::StartCall {
-                    call: CallRef(i),
-                    callee: w.callee,
-                    holding: w.holding,
-                };
-                let caller = w.caller;
+                let call = CallRef(plan.index);
+                let mask = self.drop_bye_mask(&plan);
+                self.probes.start_call(
+                    call,
+                    CallTrack::new(plan.caller, plan.holding, plan.crash, mask),
+                );
                 self.stats.calls_started += 1;
-                self.with_ctx(sched, caller, |role, ctx| role.on_command(ctx, cmd));
-                caller
+                if !self.nodes[plan.caller.index()].up {
+                    self.probes.call_not_started(call);
+                    return;
+                }
+                let cmd = Command::StartCall {
+                    call,
+                    callee: plan.callee,
+                    holding: plan.holding,
+                };
+                self.with_ctx(sched, plan.caller, |role, ctx| role.on_command(ctx, cmd));
+                plan.caller
+            }
+            Event::CallCrash { call, node } => {
+                self.crash_call(sched, call, node);
+                node
+            }
+            Event::NodeCrash(node) => {
+                self.crash_node(sched, node);
+                return;
+            }
+            Event::NodeRestart(node) => {
+                self.nodes[node.index()].up = true;
+                return;
             }
         };
         self.apply(sched, node);
     }
 
+    /// Which `drop_bye` faults select this call.
+    fn drop_bye_mask(&self, plan: &CallPlan) -> u8 {
+        let mut mask = 0;
+        for (bit, rule) in self.drop_bye_rules.iter().enumerate() {
+            let hit = match rule {
+                ByeSelection::Calls(list) => list.contains(&plan.index),
+                ByeSelection::Probability(p) => plan.fault_draw < p.get(),
+            };
+            if hit {
+                mask |= 1 << bit;
+            }
+        }
+        mask
+    }
+
     /// Runs `f` on a node's role with a fresh context; actions land in `self.out`.
-    fn with_ctx(
+    pub(super) fn with_ctx(
         &mut self,
         sched: &Scheduler<Event>,
         node: NodeId,
@@ -325,7 +456,7 @@ impl State {
     }
 
     /// Carries out the actions `node` left in `self.out`.
-    fn apply(&mut self, sched: &mut Scheduler<Event>, node: NodeId) {
+    pub(super) fn apply(&mut self, sched: &mut Scheduler<Event>, node: NodeId) {
         let mut out = std::mem::take(&mut self.out);
         for action in out.drain(..) {
             match action {
@@ -375,6 +506,11 @@ impl State {
                 }
                 Action::Record(record) => {
                     self.stats.nodes[node.index()].count_record(&record);
+                    let now = sched.now();
+                    self.probes.on_record(now, node, &record);
+                    if let crate::sip::Record::StateCreated { call, .. } = record {
+                        self.schedule_call_crash(sched, call, node);
+                    }
                     if self.filter.wants(record.call()) {
                         self.trace.push(TraceEvent::Record {
                             t: sched.now(),
@@ -391,7 +527,15 @@ impl State {
     /// Sends `msg` from `from` to its next SIP hop `to`, link by link.
     fn transmit(&mut self, sched: &mut Scheduler<Event>, from: NodeId, to: NodeId, msg: Message) {
         self.stats.messages_sent += 1;
+        if msg.refresh {
+            self.stats.refresh_messages += 1;
+        }
         let now = sched.now();
+        let bye_mask = if msg.method() == Some(crate::sip::Method::Bye) {
+            self.probes.calls.get(&msg.call).map_or(0, |c| c.drop_bye)
+        } else {
+            0
+        };
         let mut t = now;
         let mut at = from;
         let mut lost = None;
@@ -400,6 +544,13 @@ impl State {
                 lost = Some((None, LossCause::NoRoute));
                 break;
             };
+            if bye_mask & self.drop_bye_links[link.index()] != 0 {
+                // drop_bye: this call's BYE dies here, every retransmission too;
+                // the call ended at the sender, so its state elsewhere is hung.
+                self.probes.mark_dead(msg.call, now);
+                lost = Some((Some(link), LossCause::Fault));
+                break;
+            }
             let cfg = &self.links[link.index()];
             let dir = if cfg.a == at {
                 Direction::AtoB
@@ -441,6 +592,25 @@ impl State {
                 .schedule_at(t, Event::Deliver(h))
                 .expect("arrival is after the send");
         }
+    }
+}
+
+/// A fresh role for a node (at start, and after a crash).
+pub(super) fn new_role(me: NodeId, kind: &NodeKind) -> Role {
+    match kind {
+        NodeKind::Ua(c) => Role::Ua(Ua::new(me, c.clone())),
+        NodeKind::Proxy(p) => Role::Proxy(Proxy::new(me, p.clone())),
+        NodeKind::B2bua(c) => Role::B2bua(B2bua::new(me, c.clone())),
+    }
+}
+
+/// The metrics class of a node kind.
+pub fn class_of(kind: &NodeKind) -> NodeClass {
+    match kind {
+        NodeKind::Ua(_) => NodeClass::Ua,
+        NodeKind::B2bua(_) => NodeClass::B2bua,
+        NodeKind::Proxy(p) if p.timers => NodeClass::ProxyTimer,
+        NodeKind::Proxy(_) => NodeClass::ProxyPlain,
     }
 }
 

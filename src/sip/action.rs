@@ -307,6 +307,13 @@ pub enum Record {
         /// The final status (408 for a timeout).
         status: StatusCode,
     },
+    /// A refresh request (re-INVITE or UPDATE) went out as a new transaction.
+    RefreshSent {
+        /// The call.
+        call: CallRef,
+        /// re-INVITE or UPDATE.
+        method: Method,
+    },
     /// A session-timer decision.
     SessionTimer {
         /// The call.
@@ -328,6 +335,7 @@ impl Record {
             | Record::GlareBackoff { call, .. }
             | Record::CallAnswered { call }
             | Record::CallFailed { call, .. }
+            | Record::RefreshSent { call, .. }
             | Record::SessionTimer { call, .. } => call,
         }
     }

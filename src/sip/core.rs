@@ -248,6 +248,8 @@ impl UaCore {
             contact: Some(me),
             timer: TimerHeaders::default(),
             call: dl.call,
+            // In-dialog INVITEs and UPDATEs are refreshes (ST-UAC-13); callers adjust ACK/BYE.
+            refresh: matches!(method, Method::Invite | Method::Update),
         };
         let next = dl.route_set.first().map_or(dl.remote_target, |r| r.node);
         Some((msg, next))
@@ -274,6 +276,7 @@ impl UaCore {
             contact: Some(self.me),
             timer: headers,
             call: dl.call,
+            refresh: false,
         };
         let next = dl.reply_to;
         let txn = self.txns.start_client(ctx, invite, next, d);
@@ -453,6 +456,8 @@ impl UaCore {
         dl.st.mem.requested_se = headers.session_expires.map(|s| s.delta_s);
         dl.st.refresh_client = txn;
         dl.st.hand_over = false;
+        let call = dl.call;
+        ctx.record(Record::RefreshSent { call, method });
         if method == Method::Invite {
             dl.invite_client = txn;
             dl.ack_branch = txn;
@@ -524,12 +529,14 @@ impl UaCore {
         self.after_client_event(ctx, h, event);
     }
 
-    /// The ACK for a 2xx to our INVITE with this CSeq.
-    fn ack(&mut self, d: u32, cseq: u32) -> Option<(Message, NodeId)> {
+    /// The ACK for `resp`, a 2xx to our INVITE.
+    fn ack(&mut self, d: u32, resp: &Message) -> Option<(Message, NodeId)> {
         let me = self.me;
         let branch = self.dialogs.get(d)?.ack_branch;
         let (mut ack, next) = self.dialog_request(d, Method::Ack)?;
-        ack.cseq = cseq;
+        ack.cseq = resp.cseq;
+        // The ACK of a refresh's 2xx is refresh traffic; the 2xx says which it was.
+        ack.refresh = resp.refresh;
         ack.via.push(Via {
             node: me,
             branch: Branch(branch),
@@ -550,7 +557,7 @@ impl UaCore {
             .dialogs
             .get(d)
             .is_some_and(|dl| dl.state == DialogState::Confirmed)
-            && let Some((ack, next)) = self.ack(d, resp.cseq)
+            && let Some((ack, next)) = self.ack(d, resp)
         {
             ctx.send(next, ack);
         }
@@ -609,7 +616,7 @@ impl UaCore {
         let status = resp.status().expect("response");
         if dl.state != DialogState::Calling {
             if status.is_success()
-                && let Some((ack, next)) = self.ack(d, resp.cseq)
+                && let Some((ack, next)) = self.ack(d, resp)
             {
                 ctx.send(next, ack);
             }
@@ -629,7 +636,7 @@ impl UaCore {
         dl.counted = true;
         dl.st.peer_supports |= resp.timer.supported_timer;
         let (call, holding, sent) = (dl.call, dl.holding, dl.st.sent);
-        if let Some((ack, next)) = self.ack(d, resp.cseq) {
+        if let Some((ack, next)) = self.ack(d, resp) {
             ctx.send(next, ack);
         }
         ctx.record(Record::StateCreated { call, state: d });
@@ -1004,6 +1011,23 @@ impl UaCore {
                 self.end(ctx, d, FreeCause::Expiry);
             }
             _ => {}
+        }
+    }
+
+    /// Drops dialog `d` without a word (its UA died): its timers and its
+    /// pending transactions go too. The caller records the loss.
+    pub fn forget(&mut self, ctx: &mut Ctx, d: u32) {
+        let Some(dl) = self.dialogs.remove(d) else {
+            return;
+        };
+        ctx.clear_timers(TimerSpace::Dialog, d);
+        for h in [dl.invite_client, dl.st.refresh_client] {
+            if h != NONE {
+                self.txns.free_client(ctx, h);
+            }
+        }
+        if dl.invite_server != NONE {
+            self.txns.free_server(ctx, dl.invite_server);
         }
     }
 

@@ -202,6 +202,9 @@ pub struct Message {
     pub timer: TimerHeaders,
     /// The workload call this belongs to.
     pub call: CallRef,
+    /// Simulator metadata: part of a session refresh (re-INVITE or UPDATE,
+    /// its responses, the ACK of its 2xx), for refresh-overhead metrics.
+    pub refresh: bool,
 }
 
 impl Message {
@@ -243,6 +246,7 @@ impl Message {
             contact: None,
             timer: TimerHeaders::default(),
             call: self.call,
+            refresh: self.refresh,
         }
     }
 

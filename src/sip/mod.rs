@@ -55,6 +55,16 @@ impl Role {
         }
     }
 
+    /// Drops one dialog state silently (its endpoint died: no BYE, no
+    /// record); proxies keep no per-call endpoint state to drop.
+    pub fn forget(&mut self, ctx: &mut Ctx, state: u32) {
+        match self {
+            Role::Ua(r) => r.core.forget(ctx, state),
+            Role::B2bua(r) => r.core.forget(ctx, state),
+            Role::Proxy(_) => {}
+        }
+    }
+
     /// Handles a command; only UAs take commands, others ignore them.
     pub fn on_command(&mut self, ctx: &mut Ctx, cmd: Command) {
         if let Role::Ua(r) = self {

@@ -450,6 +450,7 @@ impl Proxy {
                     contact: Some(self.me),
                     timer: Default::default(),
                     call,
+                    refresh: false,
                 };
                 let next = route.first().map_or(target, |e| e.node);
                 self.txns.start_client(ctx, bye, next, NONE);

@@ -6,6 +6,7 @@ mod it {
     mod cli;
     mod determinism;
     mod glare;
+    mod hung_state;
     mod model_files;
     mod rng_streams;
     mod routing;

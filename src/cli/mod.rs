@@ -4,6 +4,7 @@
 //! also exit 2), 1 on an internal failure such as an I/O error.
 
 mod demo;
+mod run;
 mod trace;
 
 use std::io::Write;
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use demo::{DemoConfig, DemoReport, run_demo};
+pub use run::RunArgs;
 pub use trace::TraceArgs;
 
 /// Deterministic simulator of SIP Session-Timer (RFC 4028) networks.
@@ -29,6 +31,8 @@ pub enum Command {
     /// Session-timer expiry on the bare engine: refreshers crash, the
     /// non-refreshers' expiry timers reclaim their state (RFC 4028 §10).
     Demo(DemoConfig),
+    /// Run a model file and print its hung-state, refresh and teardown metrics.
+    Run(RunArgs),
     /// Print one call's message flow through a model, as a ladder or CSV.
     Trace(TraceArgs),
 }
@@ -46,6 +50,7 @@ pub enum Failure {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Some(Command::Run(args)) => run::run(&args),
         Some(Command::Trace(args)) => trace::run(&args),
         Some(Command::Demo(c)) => demo_text(c),
         None => demo_text(DemoConfig::default()),

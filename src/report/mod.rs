@@ -2,4 +2,6 @@
 //! summary statistics and traces as they arrive.
 
 pub mod charts;
+pub mod csv;
+pub mod metrics;
 pub mod trace;

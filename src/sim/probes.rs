@@ -242,6 +242,9 @@ pub struct Probes {
     no_timer: u64,
     rejects_422: u64,
     rows: Option<Vec<DialogRow>>,
+    /// Dead endpoints of calls folded since the world last looked: messages
+    /// may still be on their way there, and must stay unanswered.
+    pub folded_dead_endpoints: Vec<(CallRef, NodeId)>,
 }
 
 impl Probes {
@@ -262,6 +265,7 @@ impl Probes {
             no_timer: 0,
             rejects_422: 0,
             rows: rows.then(Vec::new),
+            folded_dead_endpoints: Vec::new(),
         }
     }
 
@@ -431,6 +435,9 @@ impl Probes {
             .is_some_and(|c| c.caller_done && c.open == 0);
         if done {
             let c = self.calls.remove(&call).expect("checked");
+            if let Some(n) = c.dead_endpoint {
+                self.folded_dead_endpoints.push((call, n));
+            }
             self.fold(&c);
         }
     }

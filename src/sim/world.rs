@@ -131,6 +131,10 @@ pub(super) struct State {
     out: Vec<Action>,
     stats: Stats,
     pub(super) probes: Probes,
+    /// Endpoints of folded dead calls that must stay silent, until the time given.
+    tombstones: std::collections::BTreeMap<(CallRef, NodeId), SimTime>,
+    /// The same, in expiry order, for purging.
+    tombstone_queue: std::collections::VecDeque<(SimTime, CallRef, NodeId)>,
     filter: TraceFilter,
     trace: Vec<TraceEvent>,
 }
@@ -244,6 +248,8 @@ impl World {
                     ..Stats::default()
                 },
                 probes: Probes::new(classes, false),
+                tombstones: Default::default(),
+                tombstone_queue: Default::default(),
                 filter,
                 trace: Vec::new(),
             },
@@ -349,13 +355,7 @@ impl State {
                     .in_flight
                     .remove(h)
                     .expect("in-flight handles are live");
-                if !self.nodes[f.to.index()].up
-                    || self
-                        .probes
-                        .calls
-                        .get(&f.msg.call)
-                        .is_some_and(|c| c.dead_endpoint == Some(f.to))
-                {
+                if !self.nodes[f.to.index()].up || self.endpoint_dead(f.msg.call, f.to) {
                     // The receiver (or this call's endpoint there) is gone.
                     self.stats.count_loss(LossCause::NodeDown);
                     return;
@@ -419,6 +419,32 @@ impl State {
             }
         };
         self.apply(sched, node);
+    }
+
+    /// True if `call`'s endpoint at `node` has died (`call_crash`).
+    fn endpoint_dead(&self, call: CallRef, node: NodeId) -> bool {
+        self.probes
+            .calls
+            .get(&call)
+            .is_some_and(|c| c.dead_endpoint == Some(node))
+            || self.tombstones.contains_key(&(call, node))
+    }
+
+    /// Keeps dead endpoints of folded calls silent for 64·T1 + T4 (the
+    /// longest any transaction keeps sending), then forgets them.
+    fn update_tombstones(&mut self, now: SimTime) {
+        let keep = self.sip.t1x64() + self.sip.t4;
+        for (call, node) in self.probes.folded_dead_endpoints.drain(..) {
+            self.tombstones.insert((call, node), now + keep);
+            self.tombstone_queue.push_back((now + keep, call, node));
+        }
+        while let Some(&(until, call, node)) = self.tombstone_queue.front() {
+            if until > now {
+                break;
+            }
+            self.tombstone_queue.pop_front();
+            self.tombstones.remove(&(call, node));
+        }
     }
 
     /// Which `drop_bye` faults select this call.
@@ -522,6 +548,9 @@ impl State {
             }
         }
         self.out = out;
+        if !self.probes.folded_dead_endpoints.is_empty() || !self.tombstone_queue.is_empty() {
+            self.update_tombstones(sched.now());
+        }
     }
 
     /// Sends `msg` from `from` to its next SIP hop `to`, link by link.

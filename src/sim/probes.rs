@@ -242,9 +242,9 @@ pub struct Probes {
     no_timer: u64,
     rejects_422: u64,
     rows: Option<Vec<DialogRow>>,
-    /// Dead endpoints of calls folded since the world last looked: messages
-    /// may still be on their way there, and must stay unanswered.
-    pub folded_dead_endpoints: Vec<(CallRef, NodeId)>,
+    /// Fault marks (dead endpoint, `drop_bye` mask) of calls folded since the
+    /// world last looked: messages of those calls may still be on their way.
+    pub folded_faulted: Vec<(CallRef, Option<NodeId>, u8)>,
 }
 
 impl Probes {
@@ -265,7 +265,7 @@ impl Probes {
             no_timer: 0,
             rejects_422: 0,
             rows: rows.then(Vec::new),
-            folded_dead_endpoints: Vec::new(),
+            folded_faulted: Vec::new(),
         }
     }
 
@@ -435,8 +435,9 @@ impl Probes {
             .is_some_and(|c| c.caller_done && c.open == 0);
         if done {
             let c = self.calls.remove(&call).expect("checked");
-            if let Some(n) = c.dead_endpoint {
-                self.folded_dead_endpoints.push((call, n));
+            if c.dead_endpoint.is_some() || c.drop_bye != 0 {
+                self.folded_faulted
+                    .push((call, c.dead_endpoint, c.drop_bye));
             }
             self.fold(&c);
         }

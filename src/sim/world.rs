@@ -131,10 +131,11 @@ pub(super) struct State {
     out: Vec<Action>,
     stats: Stats,
     pub(super) probes: Probes,
-    /// Endpoints of folded dead calls that must stay silent, until the time given.
-    tombstones: std::collections::BTreeMap<(CallRef, NodeId), SimTime>,
-    /// The same, in expiry order, for purging.
-    tombstone_queue: std::collections::VecDeque<(SimTime, CallRef, NodeId)>,
+    /// Fault marks of folded calls (dead endpoint, `drop_bye` mask), kept
+    /// while their messages may still be in flight.
+    lingering: std::collections::BTreeMap<CallRef, (Option<NodeId>, u8)>,
+    /// The same calls, in expiry order, for purging.
+    lingering_queue: std::collections::VecDeque<(SimTime, CallRef)>,
     filter: TraceFilter,
     trace: Vec<TraceEvent>,
 }
@@ -248,8 +249,8 @@ impl World {
                     ..Stats::default()
                 },
                 probes: Probes::new(classes, false),
-                tombstones: Default::default(),
-                tombstone_queue: Default::default(),
+                lingering: Default::default(),
+                lingering_queue: Default::default(),
                 filter,
                 trace: Vec::new(),
             },
@@ -423,27 +424,35 @@ impl State {
 
     /// True if `call`'s endpoint at `node` has died (`call_crash`).
     fn endpoint_dead(&self, call: CallRef, node: NodeId) -> bool {
-        self.probes
-            .calls
-            .get(&call)
-            .is_some_and(|c| c.dead_endpoint == Some(node))
-            || self.tombstones.contains_key(&(call, node))
+        match self.probes.calls.get(&call) {
+            Some(c) => c.dead_endpoint == Some(node),
+            None => self.lingering.get(&call).is_some_and(|l| l.0 == Some(node)),
+        }
     }
 
-    /// Keeps dead endpoints of folded calls silent for 64·T1 + T4 (the
-    /// longest any transaction keeps sending), then forgets them.
-    fn update_tombstones(&mut self, now: SimTime) {
-        let keep = self.sip.t1x64() + self.sip.t4;
-        for (call, node) in self.probes.folded_dead_endpoints.drain(..) {
-            self.tombstones.insert((call, node), now + keep);
-            self.tombstone_queue.push_back((now + keep, call, node));
+    /// The `drop_bye` faults that select `call`.
+    fn drop_bye_of(&self, call: CallRef) -> u8 {
+        match self.probes.calls.get(&call) {
+            Some(c) => c.drop_bye,
+            None => self.lingering.get(&call).map_or(0, |l| l.1),
         }
-        while let Some(&(until, call, node)) = self.tombstone_queue.front() {
+    }
+
+    /// Keeps the fault marks of folded calls for 64·T1 + T4 (the longest any
+    /// transaction keeps sending), then forgets them: a dead endpoint stays
+    /// silent and a swallowed BYE stays swallowed, retransmissions included.
+    fn update_lingering(&mut self, now: SimTime) {
+        let keep = self.sip.t1x64() + self.sip.t4;
+        for (call, dead, mask) in self.probes.folded_faulted.drain(..) {
+            self.lingering.insert(call, (dead, mask));
+            self.lingering_queue.push_back((now + keep, call));
+        }
+        while let Some(&(until, call)) = self.lingering_queue.front() {
             if until > now {
                 break;
             }
-            self.tombstone_queue.pop_front();
-            self.tombstones.remove(&(call, node));
+            self.lingering_queue.pop_front();
+            self.lingering.remove(&call);
         }
     }
 
@@ -548,8 +557,8 @@ impl State {
             }
         }
         self.out = out;
-        if !self.probes.folded_dead_endpoints.is_empty() || !self.tombstone_queue.is_empty() {
-            self.update_tombstones(sched.now());
+        if !self.probes.folded_faulted.is_empty() || !self.lingering_queue.is_empty() {
+            self.update_lingering(sched.now());
         }
     }
 
@@ -561,7 +570,7 @@ impl State {
         }
         let now = sched.now();
         let bye_mask = if msg.method() == Some(crate::sip::Method::Bye) {
-            self.probes.calls.get(&msg.call).map_or(0, |c| c.drop_bye)
+            self.drop_bye_of(msg.call)
         } else {
             0
         };

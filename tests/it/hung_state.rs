@@ -363,3 +363,135 @@ call_crash = { probability = 1.0, side = "caller" }
     );
     assert_eq!(t.unreclaimed + b.unreclaimed, 0);
 }
+
+fn crash_model(restart: &str) -> String {
+    format!(
+        r#"
+[[node]]
+id = "alice"
+kind = "ua"
+session_timers = "originate"
+session_expires = 300
+[[node]]
+id = "bob"
+kind = "ua"
+refresher = "uac"
+[[link]]
+between = ["alice", "bob"]
+delay_ms = 10
+[workload]
+caller = "alice"
+callee = "bob"
+holding_s = 1000
+horizon_s = 1500
+[[fault]]
+kind = "crash"
+node = "bob"
+at_s = 100
+{restart}
+"#
+    )
+}
+
+fn row_of<'a>(rows: &'a [DialogRow], w: &World, name: &str) -> &'a DialogRow {
+    let n = node(w, name);
+    rows.iter().find(|r| r.node == n).expect("a row")
+}
+
+#[test]
+fn a_crashed_node_loses_its_state_and_its_peer_detects_it_by_timeout() {
+    // bob dies at 100 s. alice refreshes at 150.02 (150 s after the 2xx at
+    // 0.02); no answer, so Timer B fires at 182.02 and alice ends the call.
+    let (m, rows, w, _) = run(&crash_model(""), 6);
+    let (a, b) = (row_of(&rows, &w, "alice"), row_of(&rows, &w, "bob"));
+    assert_eq!(
+        (b.cause, b.freed.unwrap().as_secs_f64()),
+        (Some(FreeCause::Crash), 100.0)
+    );
+    assert_eq!(a.cause, Some(FreeCause::RefreshFailed));
+    assert!((a.freed.unwrap().as_secs_f64() - 182.02).abs() < 1e-9);
+    assert!((m.class(NodeClass::Ua).p50_s - 82.02).abs() < 1e-9);
+    assert_eq!(m.calls_dead, 1);
+}
+
+#[test]
+fn a_restarted_node_answers_481_and_the_peer_detects_it_at_once() {
+    // bob comes back empty at 110 s and answers alice's refresh (150.02) with
+    // 481 (DLG-2); alice ends the call when it arrives at 150.04.
+    let (m, rows, w, stats) = run(&crash_model("restart_after_s = 10"), 6);
+    let a = row_of(&rows, &w, "alice");
+    assert_eq!(a.cause, Some(FreeCause::RefreshFailed));
+    assert!(
+        (a.freed.unwrap().as_secs_f64() - 150.04).abs() < 1e-9,
+        "{:?}",
+        a.freed
+    );
+    assert!((m.class(NodeClass::Ua).p50_s - 50.04).abs() < 1e-9);
+    assert_eq!(
+        stats.nodes[node(&w, "bob").index()].received(Method::Invite),
+        2,
+        "initial + refresh after restart"
+    );
+}
+
+#[test]
+fn a_swallowed_bye_leaves_state_until_the_session_timer_reclaims_it() {
+    // alice hangs up at 60.04; the BYE passes p (which frees its record) and
+    // dies on p-bob with every retransmission: the call is dead from 60.05.
+    // bob refreshes at 150.02; p forwards it to alice, who answers 481; bob
+    // frees its state when that arrives at 150.06 (latency 90.01 s).
+    let m = r#"
+[[node]]
+id = "alice"
+kind = "ua"
+[[node]]
+id = "p"
+kind = "proxy"
+stateful = "dialog"
+record_route = true
+timers = true
+session_expires = 300
+[[node]]
+id = "bob"
+kind = "ua"
+[[link]]
+between = ["alice", "p"]
+delay_ms = 10
+[[link]]
+between = ["p", "bob"]
+delay_ms = 10
+[workload]
+caller = "alice"
+callee = "bob"
+calls = 2
+interval_s = 1000
+holding_s = 60
+horizon_s = 2000
+[[fault]]
+kind = "drop_bye"
+link = ["p", "bob"]
+calls = [0]
+"#;
+    let (metrics, rows, w, stats) = run(m, 7);
+    let bob = node(&w, "bob");
+    let lost: Vec<&DialogRow> = rows
+        .iter()
+        .filter(|r| r.node == bob && r.call.0 == 0)
+        .collect();
+    assert_eq!(lost[0].cause, Some(FreeCause::RefreshFailed));
+    assert!((lost[0].dead.unwrap().as_secs_f64() - 60.05).abs() < 1e-9);
+    assert!((lost[0].freed.unwrap().as_secs_f64() - 150.06).abs() < 1e-9);
+    let fine = rows
+        .iter()
+        .find(|r| r.node == bob && r.call.0 == 1)
+        .unwrap();
+    assert_eq!(
+        (fine.cause, fine.dead),
+        (Some(FreeCause::Bye), None),
+        "call 1 is not selected"
+    );
+    assert_eq!(metrics.calls_dead, 1);
+    // Every BYE of call 0 on p-bob is lost, retransmissions included: p's 11
+    // (Timer E over 32 s), and bob's own 11 after the refresh fails.
+    assert_eq!(stats.messages_lost[4], 22, "{:?}", stats.messages_lost);
+}

@@ -325,13 +325,20 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
             None
         }
     };
-    let faults = match top.get("fault") {
+    let fault_item = top.get("fault");
+    let faults = match fault_item {
         Some(i) => {
             array(i, "fault", &mut errs, |x, p, e| read_fault(x, p, &names, e)).unwrap_or_default()
         }
         None => Vec::new(),
     };
     top.finish(ROOT_KEYS, &mut errs);
+    let drop_byes = faults.iter().filter(|f| matches!(f, FaultSpec::DropBye { .. })).count();
+    if drop_byes > 8
+        && let Some(i) = fault_item
+    {
+        errs.push(InputError::at(&i.loc, "fault", format!("{drop_byes} drop_bye faults: at most 8 are supported")));
+    }
 
     if !errs.is_empty() {
         return Err(errs);

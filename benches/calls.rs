@@ -4,8 +4,11 @@
 //!
 //! - `basic_1pct_loss/10000`: 10,000 sequential short calls (INVITE, 100, 200,
 //!   ACK, hold 60 s, BYE, 200; the session timer of 120 s never fires).
-//! - `timers_se90_1h/1000`: 1,000 calls of 1 h with SE = 90 s (about 40
+//! - `timers_se90_1h/1000`: 1,000 calls of 1 h with SE = 90 s (about 80
 //!   refreshes per call), started 3.6 s apart so about 1,000 run at once.
+//! - `faults_crash10_se300/100000`: 100,000 calls, Poisson at 50/s, holding
+//!   exponential with mean 120 s (about 6,000 at once), SE 300 s, and
+//!   `call_crash` killing one endpoint of 10% of calls.
 //!
 //! `cargo bench --bench calls`
 #![allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark is for
@@ -17,7 +20,9 @@ use criterion::{Criterion, SamplingMode, Throughput};
 use sstsim::engine::{SeedSpace, SimDuration, SimTime};
 use sstsim::net::{LossModel, Probability};
 use sstsim::scenario::load_model;
-use sstsim::sim::{Arrivals, Holding, NodeKind, TraceFilter, World, WorldConfig};
+use sstsim::sim::{
+    Arrivals, CallCrash, CrashSide, Holding, NodeKind, TraceFilter, World, WorldConfig,
+};
 
 const CALLS: u32 = 10_000;
 
@@ -62,6 +67,31 @@ fn long_calls() -> WorldConfig {
     world
 }
 
+/// basic.toml with 1% loss, SE 300 s, 100,000 Poisson calls and `call_crash` 0.1.
+fn crash_calls(calls: u32) -> WorldConfig {
+    let mut world = short_calls();
+    for n in &mut world.nodes {
+        if let NodeKind::Ua(c) = &mut n.kind {
+            c.base.session_expires = 300;
+        }
+    }
+    let w = &mut world.workload;
+    w.arrivals = Arrivals::Poisson {
+        rate_per_s: 50.0,
+        start: SimTime::ZERO,
+        max_calls: Some(calls),
+    };
+    w.holding = Holding::Exponential {
+        mean: SimDuration::from_secs(120),
+    };
+    w.call_crash = Some(CallCrash {
+        probability: Probability::new(0.1).expect("in range"),
+        side: CrashSide::Either,
+    });
+    w.horizon = SimTime::from_secs(calls / 50 + 4000);
+    world
+}
+
 /// Builds and runs the world; returns the events it processed.
 fn run(cfg: &WorldConfig) -> u64 {
     let mut w = World::new(cfg.clone(), SeedSpace::new(1, 0, 0), TraceFilter::Off);
@@ -70,7 +100,10 @@ fn run(cfg: &WorldConfig) -> u64 {
         Some(w.stats().calls_started as u32),
         cfg.workload.max_calls()
     );
-    w.events()
+    let events = w.events();
+    // Folding the run into its metrics is part of the work measured.
+    black_box(w.finish());
+    events
 }
 
 fn bench(c: &mut Criterion, name: &str, cfg: WorldConfig) {
@@ -105,5 +138,6 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c, "basic_1pct_loss/10000", short_calls());
     bench(&mut c, "timers_se90_1h/1000", long_calls());
+    bench(&mut c, "faults_crash10_se300/100000", crash_calls(100_000));
     c.final_summary();
 }

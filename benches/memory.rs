@@ -5,7 +5,12 @@
 //! at the measurement point, minus those before the world was built), summed
 //! over every node, the network and the engine.
 //!
-//! `cargo bench --bench memory` prints the figure; the target is ≤ 2 KiB.
+//! A second measurement runs the fault benchmark's workload (Poisson 50/s,
+//! mean holding 120 s, 10% `call_crash`, SE 300 s, 1% loss) for 50k, 100k and
+//! 200k calls and prints each run's peak heap: with the same concurrency the
+//! peak must not grow with the number of calls.
+//!
+//! `cargo bench --bench memory` prints the figures; the target is ≤ 2 KiB per call.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,10 +23,12 @@ use sstsim::sip::StatusCode;
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.alloc(layout) }
     }
@@ -31,7 +38,8 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        let now = LIVE.fetch_add(new_size, Ordering::Relaxed) + new_size;
+        PEAK.fetch_max(now, Ordering::Relaxed);
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
         // SAFETY: as for `alloc`/`dealloc`.
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -76,4 +84,52 @@ fn main() {
         per_call / 1024.0
     );
     let _ = StatusCode::OK;
+    drop(world);
+    for calls in [50_000u32, 100_000, 200_000] {
+        let cfg = crash_calls(calls);
+        let base = LIVE.load(Ordering::Relaxed);
+        PEAK.store(base, Ordering::Relaxed);
+        let mut w = World::new(cfg, SeedSpace::new(1, 0, 0), TraceFilter::Off);
+        w.run();
+        let events = w.events();
+        let (m, _) = w.finish();
+        let peak = PEAK.load(Ordering::Relaxed) - base;
+        println!(
+            "peak: {calls} calls ({} dead, {} events): peak heap {:.1} MiB",
+            m.calls_dead,
+            events,
+            peak as f64 / 1048576.0
+        );
+    }
+}
+
+/// The fault benchmark's workload on basic.toml (see benches/calls.rs).
+fn crash_calls(calls: u32) -> sstsim::sim::WorldConfig {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/basic.toml");
+    let mut cfg = load_model(std::path::Path::new(path)).expect("valid").world;
+    for l in &mut cfg.links {
+        l.loss = sstsim::net::LossModel::Bernoulli(
+            sstsim::net::Probability::new(0.01).expect("in range"),
+        );
+    }
+    for n in &mut cfg.nodes {
+        if let sstsim::sim::NodeKind::Ua(c) = &mut n.kind {
+            c.base.session_expires = 300;
+        }
+    }
+    let w = &mut cfg.workload;
+    w.arrivals = Arrivals::Poisson {
+        rate_per_s: 50.0,
+        start: SimTime::ZERO,
+        max_calls: Some(calls),
+    };
+    w.holding = Holding::Exponential {
+        mean: SimDuration::from_secs(120),
+    };
+    w.call_crash = Some(sstsim::sim::CallCrash {
+        probability: sstsim::net::Probability::new(0.1).expect("in range"),
+        side: sstsim::sim::CrashSide::Either,
+    });
+    w.horizon = SimTime::from_secs(calls / 50 + 4000);
+    cfg
 }

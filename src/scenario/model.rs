@@ -333,11 +333,18 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
         None => Vec::new(),
     };
     top.finish(ROOT_KEYS, &mut errs);
-    let drop_byes = faults.iter().filter(|f| matches!(f, FaultSpec::DropBye { .. })).count();
+    let drop_byes = faults
+        .iter()
+        .filter(|f| matches!(f, FaultSpec::DropBye { .. }))
+        .count();
     if drop_byes > 8
         && let Some(i) = fault_item
     {
-        errs.push(InputError::at(&i.loc, "fault", format!("{drop_byes} drop_bye faults: at most 8 are supported")));
+        errs.push(InputError::at(
+            &i.loc,
+            "fault",
+            format!("{drop_byes} drop_bye faults: at most 8 are supported"),
+        ));
     }
 
     if !errs.is_empty() {

@@ -95,7 +95,7 @@ impl State {
             track.dead_endpoint = Some(node);
         }
         for state in self.probes.states_of(node, call) {
-            self.probes.crash_state(now, node, state);
+            self.probes.crash_state(now, call, node, state);
             self.with_ctx(sched, node, |role, ctx| role.forget(ctx, state));
         }
     }

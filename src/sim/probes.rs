@@ -1,15 +1,22 @@
 //! Probes: when each node created and freed each dialog state, when each
 //! call became dead, and the run's metrics folded from those facts (DESIGN §5).
 //!
-//! Memory follows concurrency, not run length: a call's record lives while
-//! any of its states is held. Once the caller is done and no state is
-//! held, the record is folded into the accumulators and dropped. Dialog rows
-//! for `dialogs.csv` are kept only when asked for.
+//! Memory follows concurrency, not run length: a call's record (with its
+//! few held states inline) lives while any of its states is held. Once the
+//! caller is done and no state is held, the record is folded into the
+//! accumulators and dropped. Dialog rows for `dialogs.csv` are kept only when
+//! asked for.
+//!
+//! Calls sit in an `FxHashMap` with a fixed hasher. It is iterated only
+//! where order cannot matter (integer sums), or after sorting by call, so
+//! results stay deterministic.
 //!
 //! Percentiles use the nearest-rank definition: the p-th percentile of n
 //! sorted values is the value at rank ⌈p·n⌉ (1-based); the maximum is rank n.
 
 use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::net::NodeId;
@@ -91,7 +98,8 @@ pub struct CallTrack {
     pub holding: SimDuration,
     /// Bitmask of `drop_bye` faults that swallow this call's BYE.
     pub drop_bye: u8,
-    open: u32,
+    /// States held: (node, node-local state id, created).
+    states: Vec<(NodeId, u32, SimTime)>,
     caller_done: bool,
     caller_created: Option<SimTime>,
     timer_teardown: bool,
@@ -114,7 +122,7 @@ impl CallTrack {
             crash,
             holding,
             drop_bye,
-            open: 0,
+            states: Vec::new(),
             caller_done: false,
             caller_created: None,
             timer_teardown: false,
@@ -228,9 +236,8 @@ pub fn nearest_rank(sorted: &[u64], p: f64) -> Option<u64> {
 #[derive(Debug)]
 pub struct Probes {
     classes: Vec<NodeClass>,
-    open: BTreeMap<(NodeId, u32), (CallRef, SimTime)>,
     /// Calls with state held somewhere (or not yet done at the caller).
-    pub calls: BTreeMap<CallRef, CallTrack>,
+    pub calls: FxHashMap<CallRef, CallTrack>,
     acc: [ClassAcc; 4],
     calls_started: u64,
     calls_answered: u64,
@@ -252,8 +259,7 @@ impl Probes {
     pub fn new(classes: Vec<NodeClass>, rows: bool) -> Self {
         Probes {
             classes,
-            open: BTreeMap::new(),
-            calls: BTreeMap::new(),
+            calls: FxHashMap::default(),
             acc: Default::default(),
             calls_started: 0,
             calls_answered: 0,
@@ -295,16 +301,15 @@ impl Probes {
         let call = r.call();
         match *r {
             Record::StateCreated { state, .. } => {
-                self.open.insert((node, state), (call, now));
                 if let Some(c) = self.calls.get_mut(&call) {
-                    c.open += 1;
+                    c.states.push((node, state, now));
                     if node == c.caller && c.caller_created.is_none() {
                         c.caller_created = Some(now);
                         self.calls_answered += 1;
                     }
                 }
             }
-            Record::StateFreed { state, cause, .. } => self.free(now, node, state, cause),
+            Record::StateFreed { state, cause, .. } => self.free(now, call, node, state, cause),
             Record::CallFailed { .. } => {
                 if let Some(c) = self.calls.get_mut(&call)
                     && node == c.caller
@@ -338,17 +343,23 @@ impl Probes {
         }
     }
 
-    /// Frees every state `node` holds (it crashed); returns the calls affected.
+    /// Frees every state `node` holds (it crashed); returns the calls affected, in call order.
     pub fn crash_node(&mut self, now: SimTime, node: NodeId) -> Vec<CallRef> {
-        let held: Vec<(u32, CallRef)> = self
-            .open
-            .range((node, 0)..=(node, u32::MAX))
-            .map(|(&(_, s), &(c, _))| (s, c))
+        let mut held: Vec<(CallRef, u32)> = self
+            .calls
+            .iter()
+            .flat_map(|(&call, c)| {
+                c.states
+                    .iter()
+                    .filter(|s| s.0 == node)
+                    .map(move |s| (call, s.1))
+            })
             .collect();
-        for &(state, _) in &held {
-            self.free(now, node, state, FreeCause::Crash);
+        held.sort_unstable();
+        for &(call, state) in &held {
+            self.free(now, call, node, state, FreeCause::Crash);
         }
-        held.into_iter().map(|(_, c)| c).collect()
+        held.into_iter().map(|(c, _)| c).collect()
     }
 
     /// A call that could not start (its caller is down): nothing to track.
@@ -360,21 +371,29 @@ impl Probes {
     }
 
     /// One state is lost with its endpoint (`call_crash`).
-    pub fn crash_state(&mut self, now: SimTime, node: NodeId, state: u32) {
-        self.free(now, node, state, FreeCause::Crash);
+    pub fn crash_state(&mut self, now: SimTime, call: CallRef, node: NodeId, state: u32) {
+        self.free(now, call, node, state, FreeCause::Crash);
     }
 
     /// The states `node` holds for `call` (at most a couple).
     pub fn states_of(&self, node: NodeId, call: CallRef) -> Vec<u32> {
-        self.open
-            .range((node, 0)..=(node, u32::MAX))
-            .filter(|(_, (c, _))| *c == call)
-            .map(|(&(_, s), _)| s)
-            .collect()
+        self.calls
+            .get(&call)
+            .map(|c| {
+                c.states
+                    .iter()
+                    .filter(|s| s.0 == node)
+                    .map(|s| s.1)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
-    fn free(&mut self, now: SimTime, node: NodeId, state: u32, cause: FreeCause) {
-        let Some((call, created)) = self.open.remove(&(node, state)) else {
+    fn free(&mut self, now: SimTime, call: CallRef, node: NodeId, state: u32, cause: FreeCause) {
+        let Some(created) = self.calls.get_mut(&call).and_then(|c| {
+            let i = c.states.iter().position(|s| s.0 == node && s.1 == state)?;
+            Some(c.states.swap_remove(i).2)
+        }) else {
             return;
         };
         let class = self.classes[node.index()];
@@ -407,7 +426,6 @@ impl Probes {
             });
         }
         let Some(c) = track else { return };
-        c.open = c.open.saturating_sub(1);
         let timer_cause = matches!(
             cause,
             FreeCause::Expiry | FreeCause::RefreshFailed | FreeCause::TransactionTimeout
@@ -432,7 +450,7 @@ impl Probes {
         let done = self
             .calls
             .get(&call)
-            .is_some_and(|c| c.caller_done && c.open == 0);
+            .is_some_and(|c| c.caller_done && c.states.is_empty());
         if done {
             let c = self.calls.remove(&call).expect("checked");
             if c.dead_endpoint.is_some() || c.drop_bye != 0 {
@@ -467,44 +485,43 @@ impl Probes {
         refresh_requests: u64,
         events: u64,
     ) -> (RunMetrics, Option<Vec<DialogRow>>) {
-        let open = std::mem::take(&mut self.open);
-        for ((node, _), (call, created)) in open {
-            let class = self.classes[node.index()];
-            let c = self.calls.get(&call);
-            let dead = c.and_then(|c| c.dead_at);
-            if let Some(d) = dead {
-                let acc = &mut self.acc[class.index()];
-                acc.unreclaimed += 1;
-                if horizon > d.max(created) {
-                    acc.hung_ns += horizon
-                        .duration_since(d.max(created))
-                        .expect("checked")
+        let mut calls: Vec<(CallRef, CallTrack)> =
+            std::mem::take(&mut self.calls).into_iter().collect();
+        calls.sort_unstable_by_key(|(call, _)| *call);
+        for (call, c) in &calls {
+            let dead = c.dead_at;
+            for &(node, _, created) in &c.states {
+                let class = self.classes[node.index()];
+                if let Some(d) = dead {
+                    let acc = &mut self.acc[class.index()];
+                    acc.unreclaimed += 1;
+                    if horizon > d.max(created) {
+                        acc.hung_ns += horizon
+                            .duration_since(d.max(created))
+                            .expect("checked")
+                            .as_nanos() as u128;
+                    }
+                }
+                if node == c.caller
+                    && let Some(start) = c.caller_created
+                {
+                    self.session_ns += horizon
+                        .duration_since(start)
+                        .unwrap_or(SimDuration::ZERO)
                         .as_nanos() as u128;
                 }
+                if let Some(rows) = &mut self.rows {
+                    rows.push(DialogRow {
+                        call: *call,
+                        node,
+                        class,
+                        created,
+                        dead,
+                        freed: None,
+                        cause: None,
+                    });
+                }
             }
-            if let Some(c) = c
-                && node == c.caller
-                && let Some(start) = c.caller_created
-            {
-                self.session_ns += horizon
-                    .duration_since(start)
-                    .unwrap_or(SimDuration::ZERO)
-                    .as_nanos() as u128;
-            }
-            if let Some(rows) = &mut self.rows {
-                rows.push(DialogRow {
-                    call,
-                    node,
-                    class,
-                    created,
-                    dead,
-                    freed: None,
-                    cause: None,
-                });
-            }
-        }
-        let calls = std::mem::take(&mut self.calls);
-        for c in calls.values() {
             self.fold(c);
         }
         let classes = self.acc.each_mut().map(|a| {

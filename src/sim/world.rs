@@ -337,6 +337,12 @@ impl World {
         self.st.in_flight.len()
     }
 
+    /// Pending engine events and heap entries (stale ones included).
+    pub fn queue_sizes(&mut self) -> (usize, usize) {
+        let q = self.sim.scheduler().queue();
+        (q.len(), q.heap_len())
+    }
+
     /// Events handled so far.
     pub fn events(&self) -> u64 {
         self.sim.events()

@@ -38,9 +38,9 @@ impl TimerSpace {
     /// Timer slots per entry of this space.
     pub const fn slots(self) -> usize {
         match self {
-            TimerSpace::ClientTxn => 4,
+            TimerSpace::ClientTxn => 3,
             TimerSpace::ServerTxn => 3,
-            TimerSpace::Dialog => 6,
+            TimerSpace::Dialog => 5,
             TimerSpace::ProxyDialog => 2,
         }
     }
@@ -51,7 +51,7 @@ impl TimerSpace {
 pub enum TimerKind {
     /// INVITE client retransmission (T1, doubling, uncapped).
     A,
-    /// INVITE client timeout in Calling (64·T1).
+    /// INVITE client timeout in Calling (64·T1): Timer A's last fire.
     B,
     /// Overall wait for a final response to an INVITE (Timer C, > 3 min).
     C,
@@ -59,7 +59,7 @@ pub enum TimerKind {
     D,
     /// Non-INVITE client retransmission (T1 doubling, capped at T2).
     E,
-    /// Non-INVITE client timeout (64·T1).
+    /// Non-INVITE client timeout (64·T1): Timer E's last fire.
     F,
     /// Non-INVITE client lingering in Completed (T4).
     K,
@@ -75,7 +75,8 @@ pub enum TimerKind {
     L,
     /// UAS core: retransmit the 2xx until the ACK arrives (RFC 3261 §13.3.1.4).
     Retransmit2xx,
-    /// UAS core: give up waiting for the ACK at 64·T1 and end the session.
+    /// UAS core: give up waiting for the ACK at 64·T1 and end the session
+    /// (the last fire of `Retransmit2xx`; named in records).
     GiveUp2xx,
     /// UA: the caller hangs up after the holding time.
     Hangup,
@@ -97,19 +98,19 @@ impl TimerKind {
     pub const fn place(self) -> (TimerSpace, usize) {
         use TimerKind::*;
         match self {
-            A | E => (TimerSpace::ClientTxn, 0),
-            B | F => (TimerSpace::ClientTxn, 1),
-            D | K => (TimerSpace::ClientTxn, 2),
-            C => (TimerSpace::ClientTxn, 3),
+            // B and F are the last fire of A and E (one timer per transaction).
+            A | E | B | F => (TimerSpace::ClientTxn, 0),
+            D | K => (TimerSpace::ClientTxn, 1),
+            C => (TimerSpace::ClientTxn, 2),
             G => (TimerSpace::ServerTxn, 0),
             H => (TimerSpace::ServerTxn, 1),
             I | J | L => (TimerSpace::ServerTxn, 2),
-            Retransmit2xx => (TimerSpace::Dialog, 0),
-            GiveUp2xx => (TimerSpace::Dialog, 1),
-            GlareRetry => (TimerSpace::Dialog, 2),
-            Hangup => (TimerSpace::Dialog, 3),
-            SessionRefresh => (TimerSpace::Dialog, 4),
-            SessionExpiry => (TimerSpace::Dialog, 5),
+            // The give-up point is the last fire of the 2xx retransmission timer.
+            Retransmit2xx | GiveUp2xx => (TimerSpace::Dialog, 0),
+            GlareRetry => (TimerSpace::Dialog, 1),
+            Hangup => (TimerSpace::Dialog, 2),
+            SessionRefresh => (TimerSpace::Dialog, 3),
+            SessionExpiry => (TimerSpace::Dialog, 4),
             Fallback => (TimerSpace::ProxyDialog, 0),
             ProxyExpiry => (TimerSpace::ProxyDialog, 1),
         }

@@ -13,7 +13,7 @@
 //! - a Via branch is the client transaction's handle;
 //! - a Call-ID is `node << 32 | counter`.
 
-use crate::engine::SimDuration;
+use crate::engine::{SimDuration, SimTime};
 use crate::net::NodeId;
 use crate::session_timer::negotiation::{uac_on_2xx, uac_request, uas_decide};
 use crate::session_timer::policy::{expiry_delay, refresh_delay};
@@ -124,6 +124,8 @@ pub struct Dialog {
     pub reply_to: NodeId,
     /// Current 2xx retransmission interval.
     pub retransmit: SimDuration,
+    /// When 2xx retransmission gives up (first 2xx + 64·T1).
+    pub retransmit_until: SimTime,
     /// Caller's holding time: hang up this long after the 2xx.
     pub holding: Option<SimDuration>,
     /// A B2BUA's other leg, or `NONE`.
@@ -232,25 +234,22 @@ impl UaCore {
         if method != Method::Ack {
             dl.local_cseq += 1;
         }
-        let msg = Message {
-            start: StartLine::Request {
+        let mut msg = Message::new(
+            StartLine::Request {
                 method,
                 target: dl.remote_target,
             },
-            cseq: dl.local_cseq,
-            cseq_method: method,
-            call_id: dl.call_id,
-            from_tag: dl.local_tag,
-            to_tag: dl.remote_tag,
-            via: HopList::default(),
-            route: dl.route_set,
-            record_route: HopList::default(),
-            contact: Some(me),
-            timer: TimerHeaders::default(),
-            call: dl.call,
-            // In-dialog INVITEs and UPDATEs are refreshes (ST-UAC-13); callers adjust ACK/BYE.
-            refresh: matches!(method, Method::Invite | Method::Update),
-        };
+            dl.local_cseq,
+            method,
+            dl.call_id,
+            dl.local_tag,
+            dl.remote_tag,
+            Some(me),
+            dl.call,
+        );
+        *msg.route_mut() = dl.route_set;
+        // In-dialog INVITEs and UPDATEs are refreshes (ST-UAC-13); callers adjust ACK/BYE.
+        msg.refresh = matches!(method, Method::Invite | Method::Update);
         let next = dl.route_set.first().map_or(dl.remote_target, |r| r.node);
         Some((msg, next))
     }
@@ -260,26 +259,22 @@ impl UaCore {
         let dl = self.dialogs.get(d).expect("caller checked");
         let s = self.settings(dl);
         let headers = uac_request(&s, s.require_timer, &dl.st.mem, true);
-        let invite = Message {
-            start: StartLine::Request {
+        let mut invite = Message::new(
+            StartLine::Request {
                 method: Method::Invite,
                 target: dl.target,
             },
-            cseq: dl.local_cseq,
-            cseq_method: Method::Invite,
-            call_id: dl.call_id,
-            from_tag: dl.local_tag,
-            to_tag: None,
-            via: HopList::default(),
-            route: HopList::default(),
-            record_route: HopList::default(),
-            contact: Some(self.me),
-            timer: headers,
-            call: dl.call,
-            refresh: false,
-        };
+            dl.local_cseq,
+            Method::Invite,
+            dl.call_id,
+            dl.local_tag,
+            None,
+            Some(self.me),
+            dl.call,
+        );
+        invite.timer = headers;
         let next = dl.reply_to;
-        let txn = self.txns.start_client(ctx, invite, next, d);
+        let txn = self.txns.start_client(ctx, invite, next, d, false);
         let dl = self.dialogs.get_mut(d).expect("caller checked");
         dl.invite_client = txn;
         dl.ack_branch = txn;
@@ -320,6 +315,7 @@ impl UaCore {
             pending_2xx: None,
             reply_to: next,
             retransmit: ctx.timers.t1,
+            retransmit_until: SimTime::ZERO,
             holding,
             link,
             counted: false,
@@ -362,10 +358,10 @@ impl UaCore {
         dl.counted = true;
         dl.reply_to = peer;
         dl.retransmit = ctx.timers.t1;
+        dl.retransmit_until = ctx.now + ctx.timers.t1x64();
         dl.pending_2xx = Some(Box::new(ok));
         let call = dl.call;
         ctx.set_timer(TimerKind::Retransmit2xx, d, ctx.timers.t1);
-        ctx.set_timer(TimerKind::GiveUp2xx, d, ctx.timers.t1x64());
         ctx.record(Record::CallAnswered { call });
         ctx.record(Record::StateCreated { call, state: d });
         self.start_session_timer(ctx, d, timer);
@@ -395,7 +391,7 @@ impl UaCore {
         }
         let call = dl.call;
         if let Some((bye, next)) = self.dialog_request(d, Method::Bye) {
-            self.txns.start_client(ctx, bye, next, NONE);
+            self.txns.start_client(ctx, bye, next, NONE, false);
         }
         Self::st_record(ctx, call, StEvent::ByeSent(cause));
         self.free_dialog(ctx, d, cause);
@@ -450,7 +446,7 @@ impl UaCore {
         }
         let (mut msg, next) = self.dialog_request(d, method).expect("live");
         msg.timer = headers;
-        let txn = self.txns.start_client(ctx, msg, next, d);
+        let txn = self.txns.start_client(ctx, msg, next, d, false);
         let dl = self.dialogs.get_mut(d).expect("live");
         dl.st.sent = headers;
         dl.st.mem.requested_se = headers.session_expires.map(|s| s.delta_s);
@@ -631,7 +627,7 @@ impl UaCore {
         dl.invite_client = NONE;
         dl.state = DialogState::Confirmed;
         dl.remote_tag = resp.to_tag;
-        dl.route_set = resp.record_route;
+        dl.route_set = *resp.record_route();
         dl.remote_target = resp.contact.unwrap_or(dl.remote_target);
         dl.counted = true;
         dl.st.peer_supports |= resp.timer.supported_timer;
@@ -789,7 +785,7 @@ impl UaCore {
             if method == Method::Invite {
                 self.on_initial_invite(ctx, from, &req);
             } else {
-                let h = self.txns.new_server(ctx, &req, from, NONE);
+                let h = self.txns.new_server(ctx, &req, from, NONE, false);
                 self.txns
                     .respond(ctx, h, req.response(StatusCode::CALL_DOES_NOT_EXIST));
             }
@@ -797,12 +793,12 @@ impl UaCore {
         };
         let Some(d) = self.dialog_of_tag(to_tag, req.call_id) else {
             // DLG-2: no such dialog (e.g. after a reboot).
-            let h = self.txns.new_server(ctx, &req, from, NONE);
+            let h = self.txns.new_server(ctx, &req, from, NONE, false);
             self.txns
                 .respond(ctx, h, req.response(StatusCode::CALL_DOES_NOT_EXIST));
             return;
         };
-        let h = self.txns.new_server(ctx, &req, from, d);
+        let h = self.txns.new_server(ctx, &req, from, d, false);
         let dl = self.dialogs.get_mut(d).expect("found above");
         dl.remote_cseq = dl.remote_cseq.max(req.cseq);
         let (call, link, invite_pending) = (dl.call, dl.link, dl.invite_client != NONE);
@@ -852,7 +848,7 @@ impl UaCore {
             }
             UasDecision::Accept { headers, timer } => {
                 let mut ok = req.response(StatusCode::OK);
-                ok.record_route = HopList::default();
+                *ok.record_route_mut() = HopList::default();
                 ok.contact = Some(self.me);
                 ok.timer = headers;
                 self.txns.respond(ctx, h, ok.clone());
@@ -861,8 +857,8 @@ impl UaCore {
                     dl.pending_2xx = Some(Box::new(ok));
                     dl.reply_to = from;
                     dl.retransmit = ctx.timers.t1;
+                    dl.retransmit_until = ctx.now + ctx.timers.t1x64();
                     ctx.set_timer(TimerKind::Retransmit2xx, d, ctx.timers.t1);
-                    ctx.set_timer(TimerKind::GiveUp2xx, d, ctx.timers.t1x64());
                 }
                 self.start_session_timer(ctx, d, timer);
             }
@@ -875,7 +871,7 @@ impl UaCore {
         let call = req.call;
         let answer = match uas_decide(&s, &req.timer) {
             UasDecision::Reject422 { min_se } => {
-                let h = self.txns.new_server(ctx, req, from, NONE);
+                let h = self.txns.new_server(ctx, req, from, NONE, false);
                 let mut r = req.response(StatusCode::SESSION_INTERVAL_TOO_SMALL);
                 r.timer.min_se = Some(min_se);
                 r.to_tag = Some(Self::tag_of(self.me, NONE, 0));
@@ -884,7 +880,7 @@ impl UaCore {
                 return;
             }
             UasDecision::Reject420 => {
-                let h = self.txns.new_server(ctx, req, from, NONE);
+                let h = self.txns.new_server(ctx, req, from, NONE, false);
                 let mut r = req.response(StatusCode::BAD_EXTENSION);
                 r.timer.unsupported_timer = true;
                 r.to_tag = Some(Self::tag_of(self.me, NONE, 0));
@@ -895,7 +891,7 @@ impl UaCore {
             UasDecision::Accept { headers, timer } => (headers, timer),
         };
         let d = self.dialogs.next_handle();
-        let h = self.txns.new_server(ctx, req, from, d);
+        let h = self.txns.new_server(ctx, req, from, d, true);
         let mem = UacMemory {
             learned_min_se: req.timer.min_se,
             ..UacMemory::default()
@@ -907,7 +903,7 @@ impl UaCore {
             remote_tag: Some(req.from_tag),
             local_cseq: 0,
             remote_cseq: req.cseq,
-            route_set: req.record_route.reversed(),
+            route_set: req.record_route().reversed(),
             remote_target: peer,
             target: match req.start {
                 StartLine::Request { target, .. } => target,
@@ -922,6 +918,7 @@ impl UaCore {
             pending_2xx: None,
             reply_to: from,
             retransmit: ctx.timers.t1,
+            retransmit_until: SimTime::ZERO,
             holding: None,
             link: NONE,
             counted: false,
@@ -950,7 +947,6 @@ impl UaCore {
         if dl.pending_2xx.as_ref().is_some_and(|m| m.cseq == ack.cseq) {
             dl.pending_2xx = None;
             ctx.cancel_timer(TimerKind::Retransmit2xx, d);
-            ctx.cancel_timer(TimerKind::GiveUp2xx, d);
             if dl.st.deferred {
                 let m = self.refresh_method(d);
                 self.send_refresh(ctx, d, m);
@@ -977,19 +973,22 @@ impl UaCore {
         };
         let call = dl.call;
         match kind {
+            TimerKind::Retransmit2xx if ctx.now >= dl.retransmit_until => {
+                // TXN-2XX-1: no ACK within 64·T1: end the session with BYE.
+                dl.pending_2xx = None;
+                ctx.record(Record::TimerFired {
+                    call,
+                    kind: TimerKind::GiveUp2xx,
+                });
+                self.end(ctx, d, FreeCause::TransactionTimeout);
+            }
             TimerKind::Retransmit2xx => {
                 if let Some(ok) = &dl.pending_2xx {
                     ctx.send(dl.reply_to, (**ok).clone());
                     dl.retransmit = (dl.retransmit * 2).min(ctx.timers.t2);
-                    ctx.set_timer(TimerKind::Retransmit2xx, d, dl.retransmit);
+                    let left = dl.retransmit_until - ctx.now;
+                    ctx.set_timer(TimerKind::Retransmit2xx, d, dl.retransmit.min(left));
                 }
-            }
-            TimerKind::GiveUp2xx => {
-                // TXN-2XX-1: no ACK within 64·T1: end the session with BYE.
-                ctx.cancel_timer(TimerKind::Retransmit2xx, d);
-                dl.pending_2xx = None;
-                ctx.record(Record::TimerFired { call, kind });
-                self.end(ctx, d, FreeCause::TransactionTimeout);
             }
             TimerKind::Hangup => {
                 ctx.record(Record::TimerFired { call, kind });

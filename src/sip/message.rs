@@ -14,7 +14,7 @@ use super::status::StatusCode;
 use crate::net::NodeId;
 
 /// Most SIP elements a message may traverse (Via depth, Route length).
-pub const MAX_HOPS: usize = 8;
+pub const MAX_HOPS: usize = 6;
 
 /// SIP methods the simulator uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -161,6 +161,22 @@ impl<T: Copy + Default> FromIterator<T> for HopList<T> {
     }
 }
 
+/// Which header [`Message`]'s hop list is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum HopsKind {
+    #[default]
+    Route,
+    RecordRoute,
+}
+
+const NO_HOPS: HopList<RouteEntry> = HopList {
+    len: 0,
+    items: [RouteEntry {
+        node: NodeId(0),
+        cookie: 0,
+    }; MAX_HOPS],
+};
+
 /// Request or response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartLine {
@@ -192,10 +208,12 @@ pub struct Message {
     pub to_tag: Option<Tag>,
     /// Via stack; top = last element added.
     pub via: HopList<Via>,
-    /// Route set still to visit, first entry next.
-    pub route: HopList<RouteEntry>,
-    /// Record-Route, in the order proxies added themselves.
-    pub record_route: HopList<RouteEntry>,
+    /// Route (in-dialog requests) or Record-Route (a dialog-forming INVITE
+    /// and its responses): no message the simulator builds carries both, so
+    /// one inline list serves, which keeps messages small to copy. Read and
+    /// write it through [`Message::route`] and [`Message::record_route`].
+    hops: HopList<RouteEntry>,
+    hops_kind: HopsKind,
     /// Contact: the sender's target for requests inside the dialog.
     pub contact: Option<NodeId>,
     /// Session-timer header fields.
@@ -208,6 +226,71 @@ pub struct Message {
 }
 
 impl Message {
+    /// A message with these fields and no Route or Record-Route.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        start: StartLine,
+        cseq: u32,
+        cseq_method: Method,
+        call_id: CallId,
+        from_tag: Tag,
+        to_tag: Option<Tag>,
+        contact: Option<NodeId>,
+        call: CallRef,
+    ) -> Self {
+        Message {
+            start,
+            cseq,
+            cseq_method,
+            call_id,
+            from_tag,
+            to_tag,
+            via: HopList::default(),
+            hops: NO_HOPS,
+            hops_kind: HopsKind::Route,
+            contact,
+            timer: TimerHeaders::default(),
+            call,
+            refresh: false,
+        }
+    }
+
+    /// Route set still to visit, first entry next (empty unless set).
+    pub fn route(&self) -> &HopList<RouteEntry> {
+        if self.hops_kind == HopsKind::Route {
+            &self.hops
+        } else {
+            &NO_HOPS
+        }
+    }
+
+    /// The Route set, for editing (a Record-Route list is dropped).
+    pub fn route_mut(&mut self) -> &mut HopList<RouteEntry> {
+        if self.hops_kind != HopsKind::Route {
+            self.hops = NO_HOPS;
+            self.hops_kind = HopsKind::Route;
+        }
+        &mut self.hops
+    }
+
+    /// Record-Route, in the order proxies added themselves (empty unless set).
+    pub fn record_route(&self) -> &HopList<RouteEntry> {
+        if self.hops_kind == HopsKind::RecordRoute {
+            &self.hops
+        } else {
+            &NO_HOPS
+        }
+    }
+
+    /// Record-Route, for editing (a Route set is dropped).
+    pub fn record_route_mut(&mut self) -> &mut HopList<RouteEntry> {
+        if self.hops_kind != HopsKind::RecordRoute {
+            self.hops = NO_HOPS;
+            self.hops_kind = HopsKind::RecordRoute;
+        }
+        &mut self.hops
+    }
+
     /// The method of a request.
     pub fn method(&self) -> Option<Method> {
         match self.start {
@@ -230,8 +313,8 @@ impl Message {
     }
 
     /// A response to this request: same Call-ID, tags, CSeq and Via stack;
-    /// no Route, no Contact; Record-Route copied (it only matters in 2xx to
-    /// INVITE, where RFC 3261 §12.1.1 requires the copy).
+    /// no Route, no Contact; Record-Route copied (it only matters in a 2xx
+    /// to INVITE, where RFC 3261 §12.1.1 requires the copy).
     pub fn response(&self, status: StatusCode) -> Message {
         Message {
             start: StartLine::Response(status),
@@ -241,8 +324,8 @@ impl Message {
             from_tag: self.from_tag,
             to_tag: self.to_tag,
             via: self.via,
-            route: HopList::default(),
-            record_route: self.record_route,
+            hops: *self.record_route(),
+            hops_kind: HopsKind::RecordRoute,
             contact: None,
             timer: TimerHeaders::default(),
             call: self.call,

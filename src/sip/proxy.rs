@@ -148,8 +148,8 @@ impl Proxy {
     /// Removes our Route entry and returns (next hop, our cookie if we were routed).
     fn route(&self, ctx: &Ctx, req: &mut Message) -> Option<(NodeId, Option<u32>)> {
         let mut cookie = None;
-        if req.route.first().is_some_and(|r| r.node == self.me) {
-            cookie = req.route.remove_first().map(|r| r.cookie);
+        if req.route().first().is_some_and(|r| r.node == self.me) {
+            cookie = req.route_mut().remove_first().map(|r| r.cookie);
         }
         let StartLine::Request { target, .. } = req.start else {
             return None;
@@ -157,7 +157,7 @@ impl Proxy {
         // Route set first; once it is used up, an in-dialog request goes
         // straight to its target (IP-level relays only), while an initial
         // request visits every SIP element on the least-delay path.
-        let next = match req.route.first() {
+        let next = match req.route().first() {
             Some(r) => r.node,
             None if req.to_tag.is_some() => target,
             None => ctx.next_hop(target)?,
@@ -180,7 +180,7 @@ impl Proxy {
         }
         let Some((next, cookie)) = self.route(ctx, &mut req) else {
             if stateful && method != Method::Ack {
-                let h = self.txns.new_server(ctx, &req, from, NONE);
+                let h = self.txns.new_server(ctx, &req, from, NONE, false);
                 self.txns
                     .respond(ctx, h, req.response(StatusCode::NOT_FOUND));
             }
@@ -208,7 +208,7 @@ impl Proxy {
         let initial_invite = method == Method::Invite && req.to_tag.is_none();
         if !stateful || method == Method::Ack {
             if initial_invite && self.cfg.record_route {
-                req.record_route.push(RouteEntry {
+                req.record_route_mut().push(RouteEntry {
                     node: self.me,
                     cookie: 0,
                 });
@@ -221,7 +221,7 @@ impl Proxy {
             ctx.send(next, req);
             return;
         }
-        let server = self.txns.new_server(ctx, &req, from, NONE);
+        let server = self.txns.new_server(ctx, &req, from, NONE, false);
         // RFC 4028 §8.1: a timer-aware proxy processes every refresh request.
         let mut memo = None;
         if self.cfg.timers && matches!(method, Method::Invite | Method::Update) {
@@ -256,12 +256,12 @@ impl Proxy {
             });
         }
         if initial_invite && self.cfg.record_route {
-            req.record_route.push(RouteEntry {
+            req.record_route_mut().push(RouteEntry {
                 node: self.me,
                 cookie: if record == NONE { 0 } else { record },
             });
         }
-        let client = self.txns.start_client(ctx, req, next, server);
+        let client = self.txns.start_client(ctx, req, next, server, true);
         let txn = self.txns.clients.get_mut(client).expect("just started");
         txn.aux = record;
         txn.memo = memo;
@@ -386,7 +386,7 @@ impl Proxy {
         };
         rec.confirmed = true;
         rec.callee = (resp.to_tag, resp.contact.unwrap_or(rec.callee.1), 0);
-        let rr = resp.record_route.as_slice();
+        let rr = resp.record_route().as_slice();
         if self.cfg.bye_on_expiry
             && let Some(k) = rr.iter().position(|e| e.node == me)
         {
@@ -434,26 +434,22 @@ impl Proxy {
                 ),
             ];
             for (target, from_tag, to_tag, cseq, route) in legs {
-                let bye = Message {
-                    start: StartLine::Request {
+                let mut bye = Message::new(
+                    StartLine::Request {
                         method: Method::Bye,
                         target,
                     },
                     cseq,
-                    cseq_method: Method::Bye,
-                    call_id: rec.call_id,
+                    Method::Bye,
+                    rec.call_id,
                     from_tag,
                     to_tag,
-                    via: HopList::default(),
-                    route,
-                    record_route: HopList::default(),
-                    contact: Some(self.me),
-                    timer: Default::default(),
+                    Some(self.me),
                     call,
-                    refresh: false,
-                };
+                );
+                *bye.route_mut() = route;
                 let next = route.first().map_or(target, |e| e.node);
-                self.txns.start_client(ctx, bye, next, NONE);
+                self.txns.start_client(ctx, bye, next, NONE, false);
             }
             ctx.record(Record::SessionTimer {
                 call,

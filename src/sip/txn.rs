@@ -10,10 +10,13 @@
 //! Schedules (T1 = 0.5 s, T2 = 4 s), TXN-A/B/E/F in the spec:
 //! - INVITE client: sends at 0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5 s; Timer B at 32 s.
 //! - Non-INVITE client: 0, 0.5, 1.5, 3.5, 7.5, 11.5, …, 31.5 s (11 sends); Timer F at 32 s.
+//!
+//! A client transaction keeps one timer, not two. Timer A (or E) is re-armed
+//! at min(next retransmission, deadline), and firing at the deadline (64·T1
+//! after the start) is Timer B (or F). The times are exactly those above,
+//! and a completed transaction leaves one cancelled engine entry instead of two.
 
-use std::collections::BTreeMap;
-
-use crate::engine::SimDuration;
+use crate::engine::{SimDuration, SimTime};
 use crate::net::NodeId;
 
 use super::action::{Ctx, TimerKind};
@@ -94,6 +97,8 @@ pub struct ClientTxn {
     pub to: NodeId,
     /// Current retransmission interval.
     interval: SimDuration,
+    /// Timer B / F: the transaction times out here (start + 64·T1).
+    deadline: SimTime,
     /// The TU's context (dialog handle, or paired server transaction).
     pub owner: u32,
     /// A second TU value (a proxy's dialog record), `u32::MAX` if unused.
@@ -104,9 +109,17 @@ pub struct ClientTxn {
 
 impl ClientTxn {
     /// Sends `request` to `to` and arms the retransmission and timeout
-    /// timers. INVITE transactions also arm Timer C. `handle` must be the
-    /// slab handle the caller will store the transaction under.
-    pub fn start(ctx: &mut Ctx, handle: u32, request: Message, to: NodeId, owner: u32) -> Self {
+    /// timers; a proxy's INVITE also arms Timer C (RFC 3261 §16.6 item 11).
+    /// `handle` must be the slab handle the caller will store the
+    /// transaction under.
+    pub fn start(
+        ctx: &mut Ctx,
+        handle: u32,
+        request: Message,
+        to: NodeId,
+        owner: u32,
+        timer_c: bool,
+    ) -> Self {
         let invite = request.method() == Some(Method::Invite);
         debug_assert_eq!(
             request.via.top().map(|v| v.branch),
@@ -116,13 +129,14 @@ impl ClientTxn {
         ctx.send(to, request.clone());
         let request = Box::new(request);
         let t1 = ctx.timers.t1;
+        let deadline = ctx.now + ctx.timers.t1x64();
         if invite {
             ctx.set_timer(TimerKind::A, handle, t1);
-            ctx.set_timer(TimerKind::B, handle, ctx.timers.t1x64());
-            ctx.set_timer(TimerKind::C, handle, ctx.timers.timer_c);
+            if timer_c {
+                ctx.set_timer(TimerKind::C, handle, ctx.timers.timer_c);
+            }
         } else {
             ctx.set_timer(TimerKind::E, handle, t1);
-            ctx.set_timer(TimerKind::F, handle, ctx.timers.t1x64());
         }
         ClientTxn {
             state: if invite {
@@ -133,10 +147,17 @@ impl ClientTxn {
             request,
             to,
             interval: t1,
+            deadline,
             owner,
             aux: u32::MAX,
             memo: None,
         }
+    }
+
+    /// Arms the retransmission timer for the next send, or the deadline if sooner.
+    fn rearm(&self, ctx: &mut Ctx, kind: TimerKind, handle: u32) {
+        let left = self.deadline - ctx.now;
+        ctx.set_timer(kind, handle, self.interval.min(left));
     }
 
     /// True for INVITE transactions.
@@ -161,7 +182,6 @@ impl ClientTxn {
                     if invite {
                         // Any 1xx stops Timer A; Timer B only matters in Calling.
                         ctx.cancel_timer(TimerKind::A, handle);
-                        ctx.cancel_timer(TimerKind::B, handle);
                     } else if self.state == ClientState::Trying {
                         // Keep retransmitting, every T2 from now on (TXN-E/F).
                         self.interval = ctx.timers.t2;
@@ -171,7 +191,6 @@ impl ClientTxn {
                 }
                 if invite {
                     ctx.cancel_timer(TimerKind::A, handle);
-                    ctx.cancel_timer(TimerKind::B, handle);
                     ctx.cancel_timer(TimerKind::C, handle);
                     if status.is_success() {
                         // The TU ACKs 2xx end-to-end (§13.2.2.4).
@@ -183,7 +202,6 @@ impl ClientTxn {
                     }
                 } else {
                     ctx.cancel_timer(TimerKind::E, handle);
-                    ctx.cancel_timer(TimerKind::F, handle);
                     self.state = ClientState::Completed;
                     ctx.set_timer(TimerKind::K, handle, ctx.timers.t4);
                 }
@@ -218,10 +236,18 @@ impl ClientTxn {
     /// Handles one of this transaction's timers.
     pub fn on_timer(&mut self, ctx: &mut Ctx, handle: u32, kind: TimerKind) -> ClientEvent {
         match (kind, self.state) {
+            // Timer B / F: the retransmission timer's last fire is at the deadline.
+            (TimerKind::A, ClientState::Calling)
+            | (TimerKind::E, ClientState::Trying | ClientState::Proceeding)
+                if ctx.now >= self.deadline =>
+            {
+                self.state = ClientState::Terminated;
+                ClientEvent::Timeout
+            }
             (TimerKind::A, ClientState::Calling) => {
                 ctx.send(self.to, (*self.request).clone());
                 self.interval = self.interval * 2;
-                ctx.set_timer(TimerKind::A, handle, self.interval);
+                self.rearm(ctx, kind, handle);
                 ClientEvent::Nothing
             }
             (TimerKind::E, ClientState::Trying | ClientState::Proceeding) => {
@@ -229,12 +255,10 @@ impl ClientTxn {
                 if self.state == ClientState::Trying {
                     self.interval = (self.interval * 2).min(ctx.timers.t2);
                 }
-                ctx.set_timer(TimerKind::E, handle, self.interval);
+                self.rearm(ctx, kind, handle);
                 ClientEvent::Nothing
             }
-            (TimerKind::B, ClientState::Calling)
-            | (TimerKind::C, ClientState::Calling | ClientState::Proceeding)
-            | (TimerKind::F, ClientState::Trying | ClientState::Proceeding) => {
+            (TimerKind::C, ClientState::Calling | ClientState::Proceeding) => {
                 self.state = ClientState::Terminated;
                 ClientEvent::Timeout
             }
@@ -307,7 +331,9 @@ pub struct ServerTxn {
 impl ServerTxn {
     /// A server transaction for `req` received from `peer`. INVITE
     /// transactions answer 100 Trying at once (hop-by-hop, §17.2.1).
-    pub fn new(ctx: &mut Ctx, req: &Message, peer: NodeId, owner: u32) -> Self {
+    /// `keep_request` keeps a copy for a TU that answers later
+    /// ([`ServerTxn::response`]); others answer from the request in hand.
+    pub fn new(ctx: &mut Ctx, req: &Message, peer: NodeId, owner: u32, keep_request: bool) -> Self {
         let invite = req.method() == Some(Method::Invite);
         let branch = req.via.top().expect("requests carry a Via").branch;
         let mut txn = ServerTxn {
@@ -322,7 +348,7 @@ impl ServerTxn {
             call_id: req.call_id,
             cseq: req.cseq,
             method: req.method().expect("a request"),
-            request: Some(Box::new(req.clone())),
+            request: keep_request.then(|| Box::new(req.clone())),
             last: None,
             interval: ctx.timers.t1,
             owner,
@@ -351,12 +377,12 @@ impl ServerTxn {
         }
     }
 
-    /// A response to this transaction's request; only before the final
-    /// response, which is when the TU builds them.
+    /// A response to this transaction's request; only for transactions
+    /// created with `keep_request`, before the final response.
     pub fn response(&self, status: StatusCode) -> Message {
         self.request
             .as_ref()
-            .expect("responses are built before the final one is sent")
+            .expect("kept for a TU that answers later, until the final response")
             .response(status)
     }
 
@@ -441,10 +467,11 @@ impl ServerTxn {
     }
 }
 
-/// Server transactions of a node, by `(previous hop, branch)`.
+/// Server transactions of a node, by `(previous hop, branch)`. Only ever
+/// looked up, never iterated, so a fast fixed hasher is safe for determinism.
 #[derive(Debug, Default, Clone)]
 pub struct ServerIndex {
-    map: BTreeMap<ServerKey, u32>,
+    map: rustc_hash::FxHashMap<ServerKey, u32>,
 }
 
 impl ServerIndex {

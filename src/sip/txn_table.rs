@@ -20,14 +20,22 @@ pub struct Transactions {
 }
 
 impl Transactions {
-    /// Adds this node's Via to `msg` and starts a client transaction for it.
-    pub fn start_client(&mut self, ctx: &mut Ctx, mut msg: Message, to: NodeId, owner: u32) -> u32 {
+    /// Adds this node's Via to `msg` and starts a client transaction for it
+    /// (`timer_c`: a proxy's INVITE, RFC 3261 §16.6).
+    pub fn start_client(
+        &mut self,
+        ctx: &mut Ctx,
+        mut msg: Message,
+        to: NodeId,
+        owner: u32,
+        timer_c: bool,
+    ) -> u32 {
         let handle = self.clients.next_handle();
         msg.via.push(Via {
             node: ctx.me,
             branch: Branch(handle),
         });
-        let txn = ClientTxn::start(ctx, handle, msg, to, owner);
+        let txn = ClientTxn::start(ctx, handle, msg, to, owner, timer_c);
         let inserted = self.clients.insert(txn);
         debug_assert_eq!(inserted, handle);
         handle
@@ -39,9 +47,17 @@ impl Transactions {
         ctx.clear_timers(TimerSpace::ClientTxn, h);
     }
 
-    /// Creates a server transaction for `req` from `from` (INVITE: 100 Trying is sent).
-    pub fn new_server(&mut self, ctx: &mut Ctx, req: &Message, from: NodeId, owner: u32) -> u32 {
-        let txn = ServerTxn::new(ctx, req, from, owner);
+    /// Creates a server transaction for `req` from `from` (INVITE: 100 Trying
+    /// is sent); `keep_request` if the TU will build its response later.
+    pub fn new_server(
+        &mut self,
+        ctx: &mut Ctx,
+        req: &Message,
+        from: NodeId,
+        owner: u32,
+        keep_request: bool,
+    ) -> u32 {
+        let txn = ServerTxn::new(ctx, req, from, owner, keep_request);
         let key = txn.key;
         let h = self.servers.insert(txn);
         self.index.insert(key, h);

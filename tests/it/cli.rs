@@ -154,21 +154,49 @@ fn traces_are_byte_identical_for_the_same_seed() {
 fn run_prints_the_metrics_and_writes_dialogs_csv() {
     let dir = std::env::temp_dir().join(format!("sstsim-run-{}", std::process::id()));
     let csv = dir.join("out/dialogs.csv");
-    let out = sstsim(&["run", &model("faults.toml"), "--dialogs", csv.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sstsim(&[
+        "run",
+        &model("faults.toml"),
+        "--dialogs",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    for needle in ["reclaim latency", "proxy_plain", "unreclaimed", "false teardowns", "refresh cost", "negotiation", "events processed"] {
+    for needle in [
+        "reclaim latency",
+        "proxy_plain",
+        "unreclaimed",
+        "false teardowns",
+        "refresh cost",
+        "negotiation",
+        "events processed",
+    ] {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
     let rows = std::fs::read_to_string(&csv).unwrap();
     let mut lines = rows.lines();
-    assert_eq!(lines.next(), Some("call,node,node_class,created_s,dead_s,freed_s,cause"));
+    assert_eq!(
+        lines.next(),
+        Some("call,node,node_class,created_s,dead_s,freed_s,cause")
+    );
     let body: Vec<&str> = lines.collect();
     assert!(body.len() > 100, "{} rows", body.len());
-    assert!(body.iter().any(|l| l.ends_with(",crash")), "bob's crash is recorded");
+    assert!(
+        body.iter().any(|l| l.ends_with(",crash")),
+        "bob's crash is recorded"
+    );
     assert!(body.iter().any(|l| l.ends_with(",fallback_lifetime")));
     // Same input and seed: byte-identical output and CSV.
-    let again = sstsim(&["run", &model("faults.toml"), "--dialogs", csv.to_str().unwrap()]);
+    let again = sstsim(&[
+        "run",
+        &model("faults.toml"),
+        "--dialogs",
+        csv.to_str().unwrap(),
+    ]);
     assert_eq!(std::fs::read_to_string(&csv).unwrap(), rows);
     assert_eq!(again.stdout, text.as_bytes());
     std::fs::remove_dir_all(&dir).ok();
@@ -180,11 +208,25 @@ fn run_rejects_bad_workloads_with_located_errors() {
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");
     let base = std::fs::read_to_string(model("basic.toml")).unwrap();
-    std::fs::write(&bad, base.replace("holding_s = 150", "holding_s = 150\ncall_crash = { probability = 2.0, side = \"caler\" }")).unwrap();
+    std::fs::write(
+        &bad,
+        base.replace(
+            "holding_s = 150",
+            "holding_s = 150\ncall_crash = { probability = 2.0, side = \"caler\" }",
+        ),
+    )
+    .unwrap();
     let out = sstsim(&["run", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("workload.call_crash.probability: 2 is out of range"), "{err}");
-    assert!(err.contains("workload.call_crash.side: unknown value \"caler\"") && err.contains("did you mean `caller`?"), "{err}");
+    assert!(
+        err.contains("workload.call_crash.probability: 2 is out of range"),
+        "{err}"
+    );
+    assert!(
+        err.contains("workload.call_crash.side: unknown value \"caler\"")
+            && err.contains("did you mean `caller`?"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

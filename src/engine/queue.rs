@@ -302,7 +302,7 @@ impl<P> EventQueue<P> {
     }
 
     fn maybe_compact(&mut self) {
-        if self.stale > COMPACT_MIN && self.stale > self.heap.len() - self.stale {
+        if self.stale > COMPACT_MIN && 2 * self.stale > self.heap.len() - self.stale {
             self.compact();
         }
     }

@@ -14,6 +14,7 @@
 pub mod queue;
 pub mod rng;
 pub mod sim;
+mod tiered;
 pub mod time;
 pub mod workloads;
 

@@ -12,17 +12,19 @@
 //!   and the heap is compacted whenever they outnumber the live ones, so its
 //!   length stays below `2 × pending + COMPACT_MIN` under any churn.
 //!
-//! Why this shape: heap entries are `(time, seq:u32, slot:u32)` packed into one
-//! `u128`, four to a cache line; a 4-ary heap halves the depth of a binary heap
-//! and its children share a line, which is what bounds pop cost at 10^6 pending
-//! events. Payloads of any size stay in the slot table and never move in the heap.
+//! Why this shape: entries are `(time, seq:u32, slot:u32)` packed into one
+//! `u128`, compared as integers. They live in a two-tier set
+//! ([`super::tiered::Tiered`]): a 4-ary heap for the current ~17 s window,
+//! and a calendar of coarse buckets for later times. Far timers (most of a
+//! SIP simulation) stay out of the heap until their window comes, and
+//! cancelled ones are dropped then without a heap pop. Payloads of any size
+//! stay in the slot table and never move.
 
 use std::num::NonZeroU32;
 
+use super::tiered::Tiered;
 use super::time::SimTime;
 
-/// Children per heap node.
-const ARITY: usize = 4;
 /// Stale entries tolerated before compaction is considered at all.
 const COMPACT_MIN: usize = 64;
 
@@ -91,7 +93,7 @@ struct Slot<P> {
 /// Pending events ordered by `(time, seq)`.
 #[derive(Debug)]
 pub struct EventQueue<P> {
-    heap: Vec<Entry>,
+    set: Tiered,
     slots: Vec<Slot<P>>,
     free: Vec<u32>,
     next_seq: u32,
@@ -116,7 +118,7 @@ impl<P> EventQueue<P> {
     /// An empty queue with room for `n` pending events before reallocating.
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
-            heap: Vec::with_capacity(n),
+            set: Tiered::with_capacity(n),
             slots: Vec::with_capacity(n),
             free: Vec::new(),
             next_seq: 0,
@@ -127,7 +129,7 @@ impl<P> EventQueue<P> {
 
     /// Number of pending (scheduled, not yet fired or cancelled) events.
     pub fn len(&self) -> usize {
-        self.heap.len() - self.stale
+        self.set.len() - self.stale
     }
 
     /// True when nothing is pending.
@@ -135,9 +137,9 @@ impl<P> EventQueue<P> {
         self.len() == 0
     }
 
-    /// Heap entries including stale ones: the memory actually held by the heap.
+    /// Entries held including stale ones: the memory the event set actually holds.
     pub fn heap_len(&self) -> usize {
-        self.heap.len()
+        self.set.len()
     }
 
     /// Slots allocated so far (pending plus free for reuse).
@@ -217,13 +219,32 @@ impl<P> EventQueue<P> {
 
     /// Time of the earliest pending event.
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        self.drop_stale_top();
-        self.heap.first().map(|e| e.time())
+        loop {
+            let top = Entry(self.peek_set()?);
+            if is_live(&self.slots, top) {
+                return Some(top.time());
+            }
+            self.set.pop();
+            self.stale -= 1;
+        }
     }
 
     /// Removes and returns the earliest pending event.
     pub fn pop(&mut self) -> Option<(SimTime, P)> {
         self.pop_due(SimTime::MAX)
+    }
+
+    /// The smallest key, moving calendar buckets into the heap as needed and
+    /// counting the stale keys dropped on the way.
+    #[inline]
+    fn peek_set(&mut self) -> Option<u128> {
+        let slots = &self.slots;
+        let mut dropped = 0;
+        let top = self
+            .set
+            .peek(&mut |k| is_live(slots, Entry(k)), &mut dropped);
+        self.stale -= dropped;
+        top
     }
 
     /// Removes and returns the earliest pending event if it is due at or
@@ -232,12 +253,12 @@ impl<P> EventQueue<P> {
     #[inline]
     pub fn pop_due(&mut self, limit: SimTime) -> Option<(SimTime, P)> {
         loop {
-            let top = *self.heap.first()?;
-            let live = self.is_live(top);
+            let top = Entry(self.peek_set()?);
+            let live = is_live(&self.slots, top);
             if live && top.time() > limit {
                 return None;
             }
-            self.heap_pop_root();
+            self.set.pop();
             if live {
                 let s = &mut self.slots[top.slot()];
                 let payload = s.payload.take().expect("live slot holds a payload");
@@ -248,22 +269,6 @@ impl<P> EventQueue<P> {
             }
             self.stale -= 1;
         }
-    }
-
-    fn drop_stale_top(&mut self) {
-        while let Some(&top) = self.heap.first() {
-            if self.is_live(top) {
-                return;
-            }
-            self.heap_pop_root();
-            self.stale -= 1;
-        }
-    }
-
-    #[inline]
-    fn is_live(&self, e: Entry) -> bool {
-        let s = &self.slots[e.slot()];
-        s.seq == e.seq() && s.payload.is_some()
     }
 
     #[inline]
@@ -280,11 +285,13 @@ impl<P> EventQueue<P> {
     /// stale ones. Runs once per 2^32 schedulings; a sorted array is a valid heap.
     #[cold]
     fn renumber(&mut self) {
+        let slots = &self.slots;
         let mut live: Vec<Entry> = self
-            .heap
-            .iter()
-            .copied()
-            .filter(|&e| self.is_live(e))
+            .set
+            .drain_all()
+            .into_iter()
+            .map(Entry)
+            .filter(|&e| is_live(slots, e))
             .collect();
         live.sort_unstable();
         for (i, e) in live.iter_mut().enumerate() {
@@ -297,12 +304,14 @@ impl<P> EventQueue<P> {
             self.next_seq < self.seq_limit,
             "too many pending events to renumber"
         );
-        self.heap = live;
+        for e in live {
+            self.set.push(e.0);
+        }
         self.stale = 0;
     }
 
     fn maybe_compact(&mut self) {
-        if self.stale > COMPACT_MIN && 2 * self.stale > self.heap.len() - self.stale {
+        if self.stale > COMPACT_MIN && 2 * self.stale > self.set.len() - self.stale {
             self.compact();
         }
     }
@@ -310,88 +319,14 @@ impl<P> EventQueue<P> {
     /// Drops every stale entry and restores the heap property bottom-up, O(n).
     #[cold]
     fn compact(&mut self) {
-        let mut heap = std::mem::take(&mut self.heap);
-        heap.retain(|&e| self.is_live(e));
-        self.heap = heap;
+        let slots = &self.slots;
+        self.set.retain(|k| is_live(slots, Entry(k)));
         self.stale = 0;
-        if self.heap.len() > 1 {
-            let last_parent = (self.heap.len() - 2) / ARITY;
-            for i in (0..=last_parent).rev() {
-                self.sift_down(i);
-            }
-        }
     }
 
     #[inline]
     fn heap_push(&mut self, e: Entry) {
-        self.heap.push(e);
-        self.sift_up(self.heap.len() - 1, e);
-    }
-
-    /// Places `e` at or above `pos`, moving larger parents down into the hole.
-    #[inline]
-    fn sift_up(&mut self, mut pos: usize, e: Entry) {
-        let heap = &mut self.heap[..];
-        while pos > 0 {
-            let parent = (pos - 1) / ARITY;
-            let p = heap[parent];
-            if e >= p {
-                break;
-            }
-            heap[pos] = p;
-            pos = parent;
-        }
-        heap[pos] = e;
-    }
-
-    /// Removes the root: the hole walks down along smallest children to a leaf,
-    /// then the last element fills it and sifts up (Floyd's bottom-up variant:
-    /// the displaced last element almost always belongs near the bottom).
-    #[inline]
-    fn heap_pop_root(&mut self) {
-        let last = self.heap.pop().expect("pop from empty heap");
-        let len = self.heap.len();
-        if len == 0 {
-            return;
-        }
-        let heap = &mut self.heap[..];
-        let mut pos = 0;
-        loop {
-            let first = pos * ARITY + 1;
-            let best = if first + ARITY <= len {
-                min_of_four(heap, first)
-            } else if first < len {
-                (first + 1..len).fold(first, |b, c| if heap[c] < heap[b] { c } else { b })
-            } else {
-                break;
-            };
-            heap[pos] = heap[best];
-            pos = best;
-        }
-        self.sift_up(pos, last);
-    }
-
-    /// Restores the heap property below `pos` (used by compaction only).
-    fn sift_down(&mut self, mut pos: usize) {
-        let len = self.heap.len();
-        let e = self.heap[pos];
-        loop {
-            let first = pos * ARITY + 1;
-            if first >= len {
-                break;
-            }
-            let end = (first + ARITY).min(len);
-            let (best, best_e) = (first..end)
-                .map(|c| (c, self.heap[c]))
-                .min_by_key(|&(_, ce)| ce)
-                .expect("at least one child");
-            if best_e >= e {
-                break;
-            }
-            self.heap[pos] = best_e;
-            pos = best;
-        }
-        self.heap[pos] = e;
+        self.set.push(e.0);
     }
 
     /// Test hook: renumber once `seq` reaches `limit` instead of `u32::MAX`.
@@ -401,14 +336,11 @@ impl<P> EventQueue<P> {
     }
 }
 
-/// Index of the smallest of `heap[first..first + 4]`, as a tournament of
-/// two independent comparisons and a final one (compiles to conditional moves).
-#[inline(always)]
-fn min_of_four(heap: &[Entry], first: usize) -> usize {
-    let c = &heap[first..first + ARITY];
-    let a = if c[1] < c[0] { 1 } else { 0 };
-    let b = if c[3] < c[2] { 3 } else { 2 };
-    first + if c[b] < c[a] { b } else { a }
+/// True if `e` is the entry its slot currently points at (not cancelled or re-armed).
+#[inline]
+fn is_live<P>(slots: &[Slot<P>], e: Entry) -> bool {
+    let s = &slots[e.slot()];
+    s.seq == e.seq() && s.payload.is_some()
 }
 
 #[cfg(test)]

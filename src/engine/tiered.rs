@@ -310,7 +310,7 @@ mod tests {
         for i in 0..100u64 {
             t.push(key(10 * w + i, i));
         }
-        let mut live = |k: u128| (k as u64) % 2 == 0;
+        let mut live = |k: u128| (k as u64).is_multiple_of(2);
         let mut dropped = 0;
         let mut n = 0;
         while t.peek(&mut live, &mut dropped).is_some() {

@@ -224,6 +224,12 @@ impl<P> Simulation<P> {
         self.sched.now
     }
 
+    /// Time of the next pending event (it readies the event set: a run that
+    /// calls this before timing its loop measures the loop alone).
+    pub fn next_event_time(&mut self) -> Option<SimTime> {
+        self.sched.queue.peek_time()
+    }
+
     /// Events handled since the simulation was created.
     pub fn events(&self) -> u64 {
         self.events

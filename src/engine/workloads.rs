@@ -263,6 +263,7 @@ impl EngineChurn {
                 .expect("initial event in range");
             expiry.push(key);
         }
+        sim.next_event_time();
         EngineChurn {
             sim,
             expiry,

@@ -495,3 +495,20 @@ calls = [0]
     // (Timer E over 32 s), and bob's own 11 after the refresh fails.
     assert_eq!(stats.messages_lost[4], 22, "{:?}", stats.messages_lost);
 }
+
+#[test]
+fn a_link_down_window_fails_a_refresh_and_counts_as_a_false_teardown() {
+    // Same call as the crash tests, but bob stays alive: the link is down in
+    // [100, 200) s, alice's refresh at 150.02 times out at 182.02, and the
+    // healthy call is torn down by its session timer.
+    let m = crash_model("").replace(
+        "[[fault]]\nkind = \"crash\"\nnode = \"bob\"\nat_s = 100\n",
+        "[[fault]]\nkind = \"link_down\"\nlink = [\"alice\", \"bob\"]\nfrom_s = 100\nto_s = 200\n",
+    );
+    let (metrics, rows, w, _) = run(&m, 8);
+    let a = row_of(&rows, &w, "alice");
+    assert_eq!(a.cause, Some(FreeCause::RefreshFailed));
+    assert!((a.freed.unwrap().as_secs_f64() - 182.02).abs() < 1e-9);
+    assert_eq!(a.dead, None, "nobody died: the call was healthy");
+    assert_eq!((metrics.calls_dead, metrics.false_teardowns), (0, 1));
+}

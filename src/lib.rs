@@ -21,6 +21,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod experiment;
 pub mod net;
 pub mod report;
 pub mod scenario;

@@ -5,6 +5,7 @@ mod it {
     mod charts;
     mod cli;
     mod determinism;
+    mod experiments;
     mod glare;
     mod hung_state;
     mod model_files;

@@ -5,6 +5,7 @@
 
 mod demo;
 mod run;
+mod sweep;
 mod trace;
 
 use std::io::Write;
@@ -13,14 +14,16 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use demo::{DemoConfig, DemoReport, run_demo};
-pub use run::RunArgs;
+pub use run::{RunArgs, parse_shard, shard_from};
+pub use sweep::{MergeArgs, PlotArgs};
 pub use trace::TraceArgs;
 
 /// Deterministic simulator of SIP Session-Timer (RFC 4028) networks.
 #[derive(Debug, Parser)]
 #[command(name = "sstsim", version, about, long_about = None)]
 pub struct Cli {
-    /// What to do; without a subcommand, the built-in demonstration runs.
+    /// What to do; without a subcommand, the built-in default experiment
+    /// (`experiments/modes.toml`) runs into `output/modes/`.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -31,8 +34,13 @@ pub enum Command {
     /// Session-timer expiry on the bare engine: refreshers crash, the
     /// non-refreshers' expiry timers reclaim their state (RFC 4028 §10).
     Demo(DemoConfig),
-    /// Run a model file and print its hung-state, refresh and teardown metrics.
+    /// Run an experiment (a parameter sweep) into output/<name>/, or a model
+    /// file and print its metrics; with no file, the built-in default experiment.
     Run(RunArgs),
+    /// Redraw an experiment's charts from its CSV files.
+    Plot(PlotArgs),
+    /// Combine the output directories of shards into one experiment directory.
+    Merge(MergeArgs),
     /// Print one call's message flow through a model, as a ladder or CSV.
     Trace(TraceArgs),
 }
@@ -52,8 +60,10 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Trace(args)) => trace::run(&args),
+        Some(Command::Plot(args)) => sweep::plot(&args),
+        Some(Command::Merge(args)) => sweep::merge(&args),
         Some(Command::Demo(c)) => demo_text(c),
-        None => demo_text(DemoConfig::default()),
+        None => run::run(&RunArgs::default()),
     };
     match result {
         Ok(text) => {

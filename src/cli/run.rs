@@ -1,36 +1,79 @@
-//! `sstsim run MODEL`: run a model file (a one-point experiment) and print its metrics.
+//! `sstsim run [FILE]`: an experiment file (a sweep), a model file (a
+//! one-point experiment whose metrics are printed), or with no file the
+//! built-in default experiment.
 
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::Failure;
 use crate::engine::SeedSpace;
+use crate::experiment::output::Shard;
+use crate::experiment::runner::{RunOptions, run_experiment};
+use crate::experiment::{Experiment, default_experiment, load_experiment};
 use crate::report::csv::{write_atomically, write_dialogs};
 use crate::report::metrics::table;
 use crate::scenario::load_model;
 use crate::sim::{TraceFilter, World};
 
 /// Arguments of `sstsim run`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct RunArgs {
-    /// The model file.
-    pub model: PathBuf,
-    /// Master seed.
+    /// An experiment file (`experiments/*.toml`) or a model file
+    /// (`models/*.toml`); without it, the built-in default experiment runs.
+    pub file: Option<PathBuf>,
+    /// Experiments: output directory [default: output/<name>, or
+    /// output/<name>/shard-I-of-N for a shard].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Experiments: worker threads [default: all cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// Experiments: continue an interrupted run in the output directory.
+    #[arg(long)]
+    pub resume: bool,
+    /// Experiments: no progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Experiments: run only slice I of N (1 ≤ I ≤ N).
+    #[arg(long, value_name = "I/N", conflicts_with = "shards")]
+    pub shard: Option<String>,
+    /// Experiments: number of shards when the slice index comes from
+    /// JOB_COMPLETION_INDEX (Kubernetes Indexed Job).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub shards: Option<u32>,
+    /// Models: master seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Replication index (selects independent random streams).
+    /// Models: replication index (selects independent random streams).
     #[arg(long, default_value_t = 0)]
     pub replication: u64,
-    /// Write one row per node × dialog to this CSV file.
+    /// Models: write one row per node × dialog to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub dialogs: Option<PathBuf>,
 }
 
-/// Runs the model to its horizon and renders the metrics.
+/// Runs the file given, or the default experiment.
 pub fn run(args: &RunArgs) -> Result<String, Failure> {
-    let scenario = load_model(&args.model).map_err(|e| Failure::Input(e.to_string()))?;
+    let input = |e: crate::scenario::InputErrors| Failure::Input(e.to_string());
+    match &args.file {
+        None => run_sweep(&default_experiment().map_err(input)?, args),
+        Some(path) if is_model(path) => run_model(path, args),
+        Some(path) => run_sweep(&load_experiment(path).map_err(input)?, args),
+    }
+}
+
+/// A model file has `[[node]]` tables at its top level; an experiment does not.
+fn is_model(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.contains_key("node"))
+}
+
+fn run_model(path: &Path, args: &RunArgs) -> Result<String, Failure> {
+    let scenario = load_model(path).map_err(|e| Failure::Input(e.to_string()))?;
     let mut world = World::new(
         scenario.world,
         SeedSpace::new(args.seed, 0, args.replication),
@@ -47,7 +90,7 @@ pub fn run(args: &RunArgs) -> Result<String, Failure> {
     let _ = writeln!(
         out,
         "sstsim run {} (seed {}, replication {}): {} s simulated",
-        args.model.display(),
+        path.display(),
         args.seed,
         args.replication,
         horizon.as_secs_f64()
@@ -59,4 +102,139 @@ pub fn run(args: &RunArgs) -> Result<String, Failure> {
         let _ = writeln!(out, "wrote {} ({} dialog rows)", path.display(), rows.len());
     }
     Ok(out)
+}
+
+/// Parses `I/N` with 1 ≤ I ≤ N.
+pub fn parse_shard(s: &str) -> Result<Shard, String> {
+    let bad = || format!("--shard \"{s}\": expected I/N with 1 ≤ I ≤ N, e.g. 2/8");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (index, count): (u32, u32) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if index == 0 || index > count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+/// The slice to run: `--shard`, else a Kubernetes Indexed Job
+/// (`JOB_COMPLETION_INDEX`, 0-based, with `--shards N`), else a Slurm job
+/// array (`SLURM_ARRAY_TASK_ID` − `SLURM_ARRAY_TASK_MIN` + 1 of
+/// `SLURM_ARRAY_TASK_COUNT`), else all runs. `env` looks a variable up.
+pub fn shard_from(
+    shard: Option<&str>,
+    shards: Option<u32>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Shard>, String> {
+    if let Some(s) = shard {
+        return parse_shard(s).map(Some);
+    }
+    let num = |name: &str| -> Result<Option<u64>, String> {
+        env(name)
+            .map(|v| {
+                v.trim()
+                    .parse::<u64>()
+                    .map_err(|_| format!("{name}=\"{v}\" is not a non-negative integer"))
+            })
+            .transpose()
+    };
+    if let Some(count) = shards {
+        let idx = num("JOB_COMPLETION_INDEX")?.ok_or(
+            "--shards N needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job); use --shard I/N otherwise",
+        )?;
+        if idx >= u64::from(count) {
+            return Err(format!(
+                "JOB_COMPLETION_INDEX={idx} is not below --shards {count}"
+            ));
+        }
+        return Ok(Some(Shard {
+            index: idx as u32 + 1,
+            count,
+        }));
+    }
+    if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
+        let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+        let count = num("SLURM_ARRAY_TASK_COUNT")?
+            .ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")?;
+        let pos = id.checked_sub(min).map(|p| p + 1).filter(|&p| p <= count);
+        let Some(pos) = pos else {
+            return Err(format!(
+                "SLURM_ARRAY_TASK_ID={id} is outside {min}..{min}+{count}: use a contiguous array such as --array=1-{count}"
+            ));
+        };
+        let count = u32::try_from(count).map_err(|_| "SLURM_ARRAY_TASK_COUNT is too large")?;
+        return Ok(Some(Shard {
+            index: pos as u32,
+            count,
+        }));
+    }
+    Ok(None)
+}
+
+fn run_sweep(exp: &Experiment, args: &RunArgs) -> Result<String, Failure> {
+    let shard = shard_from(args.shard.as_deref(), args.shards, |k| {
+        std::env::var(k).ok()
+    })
+    .map_err(|m| Failure::Input(format!("error: {m}")))?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let base = Path::new("output").join(&exp.name);
+        match shard {
+            Some(s) => base.join(format!("shard-{}-of-{}", s.index, s.count)),
+            None => base,
+        }
+    });
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let opts = RunOptions {
+        out: out.clone(),
+        threads,
+        resume: args.resume,
+        shard,
+        progress: !args.quiet,
+        stop_after: None,
+    };
+    let outcome = run_experiment(exp, &opts).map_err(|e| match e {
+        crate::experiment::runner::RunError::Journal(j) => Failure::Input(format!("error: {j}")),
+        other => Failure::Internal(other.to_string()),
+    })?;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "sstsim: experiment \"{}\" ({}): {} points × {} replications{}; {} runs now, {} resumed, {:.1} s on {} threads",
+        exp.name,
+        exp.source,
+        exp.points.len(),
+        exp.replications,
+        shard.map_or(String::new(), |sh| format!(", shard {sh}")),
+        outcome.ran,
+        outcome.resumed,
+        outcome.wall_time_s,
+        threads
+    );
+    if let Some(d) = &exp.description {
+        let _ = writeln!(s, "{d}");
+    }
+    if !outcome.summary.is_empty() {
+        s.push('\n');
+        s.push_str(&crate::report::sweep_table::headline(
+            &exp.columns,
+            &outcome.summary,
+        ));
+        s.push('\n');
+    }
+    let _ = writeln!(s, "wrote:");
+    for f in &outcome.files {
+        let _ = writeln!(s, "  {}", f.display());
+    }
+    if shard.is_some() {
+        let _ = writeln!(
+            s,
+            "this is one shard; combine all shards with: sstsim merge --out output/{} <shard dirs>",
+            exp.name
+        );
+    }
+    Ok(s)
 }

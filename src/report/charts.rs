@@ -48,12 +48,32 @@ pub fn register_fonts() {
 }
 
 /// One named line of `(x, y)` points.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Series {
     /// Legend text.
     pub name: String,
     /// Points in drawing order.
     pub points: Vec<(f64, f64)>,
+    /// Error-bar half-widths per point (empty: no bars; NaN: no bar there).
+    pub errors: Vec<f64>,
+    /// Text drawn next to each point (empty: none).
+    pub labels: Vec<String>,
+}
+
+impl Series {
+    /// The finite points with their error half-width (0 when none) and label.
+    fn drawable(&self) -> impl Iterator<Item = ((f64, f64), f64, &str)> + '_ {
+        self.points.iter().enumerate().filter_map(|(i, &(x, y))| {
+            let e = self
+                .errors
+                .get(i)
+                .copied()
+                .filter(|e| e.is_finite())
+                .unwrap_or(0.0);
+            let label = self.labels.get(i).map_or("", String::as_str);
+            (x.is_finite() && y.is_finite()).then_some(((x, y), e, label))
+        })
+    }
 }
 
 /// A line chart: title, axis labels (with units), and series.
@@ -81,16 +101,11 @@ const PALETTE: [RGBColor; 6] = [
 impl LineChart {
     /// Axis ranges covering every finite point, padded by 5% so lines do not touch the frame.
     fn ranges(&self) -> Option<((f64, f64), (f64, f64))> {
-        let pts = self
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter())
-            .filter(|(x, y)| x.is_finite() && y.is_finite());
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
         let mut any = false;
-        for &(x, y) in pts {
+        for ((x, y), e, _) in self.series.iter().flat_map(Series::drawable) {
             any = true;
-            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y - e), y1.max(y + e));
         }
         let pad = |lo: f64, hi: f64| {
             let span = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
@@ -155,20 +170,38 @@ impl LineChart {
             .map_err(|e| fail(&e))?;
         for (i, s) in self.series.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
-            let pts = s
-                .points
-                .iter()
-                .copied()
-                .filter(|(x, y)| x.is_finite() && y.is_finite());
+            let pts: Vec<(f64, f64)> = s.drawable().map(|(p, _, _)| p).collect();
             chart
-                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
                 .map_err(|e| fail(&e))?
                 .label(s.name.clone())
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
                 });
             chart
-                .draw_series(pts.map(|p| Circle::new(p, 3, color.filled())))
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| fail(&e))?;
+            chart
+                .draw_series(
+                    s.drawable()
+                        .filter(|(_, e, _)| *e > 0.0)
+                        .map(|((x, y), e, _)| {
+                            ErrorBar::new_vertical(x, y - e, y, y + e, color.stroke_width(1), 8)
+                        }),
+                )
+                .map_err(|e| fail(&e))?;
+            chart
+                .draw_series(
+                    s.drawable()
+                        .filter(|(_, _, l)| !l.is_empty())
+                        .map(|(p, _, l)| {
+                            Text::new(
+                                l.to_string(),
+                                p,
+                                ("sans-serif", 12).into_font().color(&color),
+                            )
+                        }),
+                )
                 .map_err(|e| fail(&e))?;
         }
         chart

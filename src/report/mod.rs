@@ -4,4 +4,6 @@
 pub mod charts;
 pub mod csv;
 pub mod metrics;
+pub mod sweep_charts;
+pub mod sweep_table;
 pub mod trace;

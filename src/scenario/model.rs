@@ -94,6 +94,7 @@ const PROXY_KEYS: &[&str] = &[
 ];
 const LINK_KEYS: &[&str] = &[
     "name",
+    "group",
     "between",
     "delay_ms",
     "jitter_ms",
@@ -797,6 +798,17 @@ fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> Vec<LinkConf
                 &path,
                 format!("duplicate link name \"{name}\"; set `name` to tell parallel links apart"),
             ));
+        }
+        // A link group only names links together for experiments (`link.<group>.<key>`).
+        if let Some(g) = f.get("group") {
+            let p = format!("{path}.group");
+            if string(g, &p, errs).is_some_and(|s| !valid_id(&s)) {
+                errs.push(InputError::at(
+                    &g.loc,
+                    p,
+                    "link groups use letters, digits, '_' and '-' only",
+                ));
+            }
         }
         let delay = f
             .get("delay_ms")

@@ -141,7 +141,7 @@ struct ClassAcc {
 }
 
 /// Summary of one class.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ClassSummary {
     /// Dead-call states this class freed (the latency sample size).
     pub reclaimed: u64,

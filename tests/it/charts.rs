@@ -11,10 +11,13 @@ fn chart() -> LineChart {
             Series {
                 name: "originate".into(),
                 points: vec![(90.0, 60.0), (600.0, 568.0), (1800.0, 1768.0)],
+                errors: vec![5.0, 20.0, f64::NAN],
+                labels: vec!["90".into(), "600".into(), "1800".into()],
             },
             Series {
                 name: "accept".into(),
                 points: vec![(90.0, 70.0), (600.0, 580.0), (1800.0, 1790.0)],
+                ..Default::default()
             },
         ],
     }

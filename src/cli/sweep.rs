@@ -1,0 +1,61 @@
+//! `sstsim plot DIR` and `sstsim merge --out DIR SHARD_DIR…`.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Failure;
+use crate::experiment::runner::{self, RunError};
+
+/// Arguments of `sstsim plot`.
+#[derive(Debug, Clone, Args)]
+pub struct PlotArgs {
+    /// An experiment output directory (with runs.csv and manifest.json).
+    pub dir: PathBuf,
+}
+
+/// Arguments of `sstsim merge`.
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// Where to write the combined files.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The shards' output directories, one per shard.
+    #[arg(required = true, value_name = "SHARD_DIR")]
+    pub shards: Vec<PathBuf>,
+}
+
+fn failure(e: RunError) -> Failure {
+    match e {
+        RunError::Io(m) => Failure::Internal(m),
+        other => Failure::Input(format!("error: {other}")),
+    }
+}
+
+fn listing(head: String, files: &[PathBuf]) -> String {
+    let mut s = head;
+    for f in files {
+        let _ = writeln!(s, "  {}", f.display());
+    }
+    s
+}
+
+/// Redraws the charts of `args.dir`.
+pub fn plot(args: &PlotArgs) -> Result<String, Failure> {
+    let files = runner::plot(&args.dir).map_err(failure)?;
+    Ok(listing(format!("redrew {} charts:\n", files.len()), &files))
+}
+
+/// Merges shard directories.
+pub fn merge(args: &MergeArgs) -> Result<String, Failure> {
+    let files = runner::merge(&args.out, &args.shards).map_err(failure)?;
+    Ok(listing(
+        format!(
+            "merged {} shards into {}:\n",
+            args.shards.len(),
+            args.out.display()
+        ),
+        &files,
+    ))
+}

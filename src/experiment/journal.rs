@@ -1,0 +1,165 @@
+//! The run journal: finished runs appended as they complete, so that an
+//! interrupt loses only runs in flight and `--resume` skips the rest.
+//!
+//! Format: a header line naming the experiment hash and the shard, then CSV
+//! records: `L,point,replication,node_class,latency_s` lines for a run's
+//! latency samples followed by its `R,<runs.csv row>` line, all written in one
+//! `write` call. A run counts as finished only when its `R` line is complete
+//! (newline-terminated); a torn tail is cut off on resume.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use super::record::RunRecord;
+
+/// Why a journal could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The journal belongs to another experiment, shard or version.
+    #[error(
+        "{path}: the journal was written by a different experiment or shard ({found}); \
+         expected {expected}. Remove it, or run without --resume to start over"
+    )]
+    Mismatch {
+        /// Journal path.
+        path: String,
+        /// Header found.
+        found: String,
+        /// Header expected.
+        expected: String,
+    },
+    /// A line that is complete but unreadable.
+    #[error("{path}:{line}: unreadable journal line; remove the journal to start over")]
+    Corrupt {
+        /// Journal path.
+        path: String,
+        /// 1-based line.
+        line: usize,
+    },
+    /// Reading or writing failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// Journal path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// An open journal.
+pub struct Journal {
+    file: File,
+    path: String,
+}
+
+impl Journal {
+    /// Opens the journal at `path`. With `resume`, reads the runs already
+    /// finished (the header must equal `header`) and cuts a torn tail;
+    /// otherwise starts a new journal.
+    pub fn open(
+        path: &Path,
+        header: &str,
+        resume: bool,
+    ) -> Result<(Journal, Vec<RunRecord>), JournalError> {
+        let shown = path.display().to_string();
+        let io = |source| JournalError::Io {
+            path: shown.clone(),
+            source,
+        };
+        if !resume || !path.exists() {
+            let mut file = File::create(path).map_err(io)?;
+            file.write_all(format!("{header}\n").as_bytes())
+                .map_err(io)?;
+            file.flush().map_err(io)?;
+            return Ok((
+                Journal {
+                    file,
+                    path: shown.clone(),
+                },
+                Vec::new(),
+            ));
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(io)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io)?;
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let text = String::from_utf8_lossy(&bytes[..complete]).into_owned();
+        let mut lines = text.lines();
+        let found = lines.next().unwrap_or("");
+        if found != header {
+            return Err(JournalError::Mismatch {
+                path: shown,
+                found: found.to_string(),
+                expected: header.to_string(),
+            });
+        }
+        let records = parse_records(&text[found.len() + 1..], &shown)?;
+        file.set_len(complete as u64).map_err(io)?;
+        file.seek(SeekFrom::End(0)).map_err(io)?;
+        Ok((Journal { file, path: shown }, records))
+    }
+
+    /// Appends one finished run in a single write and hands it to the OS.
+    pub fn append(&mut self, rec: &RunRecord) -> Result<(), JournalError> {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(Vec::new());
+        let (p, r) = (rec.point.to_string(), rec.replication.to_string());
+        for (class, lat) in &rec.latencies {
+            w.write_record(["L", &p, &r, class, lat])
+                .map_err(|e| self.io(e.into()))?;
+        }
+        w.write_record(std::iter::once("R").chain(rec.cells.iter().map(String::as_str)))
+            .map_err(|e| self.io(e.into()))?;
+        let buf = w.into_inner().map_err(|e| self.io(e.into_error()))?;
+        self.file.write_all(&buf).map_err(|e| self.io(e))?;
+        self.file.flush().map_err(|e| self.io(e))
+    }
+
+    fn io(&self, source: std::io::Error) -> JournalError {
+        JournalError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+/// Reads the records after the header; latency lines attach to the run
+/// line that follows them, and are dropped if that line never came.
+fn parse_records(body: &str, path: &str) -> Result<Vec<RunRecord>, JournalError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let mut out = Vec::new();
+    let mut pending: Vec<(String, String)> = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let corrupt = || JournalError::Corrupt {
+            path: path.to_string(),
+            line: i + 2,
+        };
+        let rec = rec.map_err(|_| corrupt())?;
+        match rec.get(0) {
+            Some("L") if rec.len() == 5 => {
+                pending.push((rec[3].to_string(), rec[4].to_string()));
+            }
+            Some("R") if rec.len() >= 4 => {
+                let point = rec[1].parse().map_err(|_| corrupt())?;
+                let replication = rec[2].parse().map_err(|_| corrupt())?;
+                out.push(RunRecord {
+                    point,
+                    replication,
+                    cells: rec.iter().skip(1).map(str::to_string).collect(),
+                    latencies: std::mem::take(&mut pending),
+                });
+            }
+            _ => return Err(corrupt()),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,13 @@
+//! Experiments: parameter sweeps over a model, run in parallel with common
+//! random numbers, streamed to a journal, summarised and charted.
+
+pub mod columns;
+pub mod journal;
+pub mod output;
+pub mod overrides;
+pub mod record;
+pub mod runner;
+pub mod spec;
+pub mod summary;
+
+pub use spec::{Experiment, Point, default_experiment, load_experiment};

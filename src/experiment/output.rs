@@ -1,0 +1,337 @@
+//! The files of an experiment directory: `runs.csv`, `latencies.csv`,
+//! `summary.csv`, `manifest.json` and `charts/`. Every file is rebuilt from
+//! run records (never from in-memory floats), so a direct run, a resumed run
+//! and a merge of shards write the same bytes.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::columns::{fmt_cell, metric_names, parse_cell};
+use super::record::RunRecord;
+use super::spec::ChartConfig;
+use super::summary::mean_ci95;
+use crate::report::csv::write_atomically;
+
+/// A slice of the runs: shard `index` (1-based) of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 1-based shard number.
+    pub index: u32,
+    /// Number of shards.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether run number `k` (point × replications + replication) is in this shard.
+    pub fn holds(&self, k: u64) -> bool {
+        k % u64::from(self.count) == u64::from(self.index - 1)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// One swept key and its values, for the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridKey {
+    /// Key path.
+    pub key: String,
+    /// Values as written in CSV cells.
+    pub values: Vec<String>,
+}
+
+/// `manifest.json`: what produced the directory. Wall time and threads live
+/// only here; every CSV is independent of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// sstsim's version.
+    pub sstsim_version: String,
+    /// Experiment name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// The experiment file.
+    pub experiment: String,
+    /// FNV-1a hash of the experiment and model texts, hex.
+    pub experiment_hash: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Replications per point.
+    pub replications: u32,
+    /// Points in the grid.
+    pub points: usize,
+    /// Runs in this directory.
+    pub runs: usize,
+    /// The grid.
+    pub grid: Vec<GridKey>,
+    /// Chart choices.
+    pub charts: ChartConfig,
+    /// The shard this directory holds (`None`: all runs).
+    pub shard: Option<Shard>,
+    /// Worker threads (merged: the largest of the shards').
+    pub threads: usize,
+    /// Wall time of the run, seconds (merged: the sum of the shards').
+    pub wall_time_s: f64,
+}
+
+/// The swept columns and all finished runs, sorted by (point, replication).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Results {
+    /// Swept key paths.
+    pub columns: Vec<String>,
+    /// Runs.
+    pub runs: Vec<RunRecord>,
+}
+
+impl Results {
+    /// Sorts runs and drops duplicates (first kept).
+    pub fn new(columns: Vec<String>, mut runs: Vec<RunRecord>) -> Self {
+        runs.sort_by_key(|r| (r.point, r.replication));
+        runs.dedup_by_key(|r| (r.point, r.replication));
+        Results { columns, runs }
+    }
+
+    /// The `runs.csv` header.
+    pub fn runs_header(&self) -> Vec<String> {
+        ["point", "replication", "seed"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.columns.iter().cloned())
+            .chain(metric_names())
+            .collect()
+    }
+
+    /// Per point: its swept values, the replication count and (mean, ci95) per metric.
+    pub fn summary(&self) -> Vec<SummaryRow> {
+        let first_metric = 3 + self.columns.len();
+        let n_metrics = metric_names().len();
+        let mut out: Vec<SummaryRow> = Vec::new();
+        let mut i = 0;
+        while i < self.runs.len() {
+            let point = self.runs[i].point;
+            let end = i + self.runs[i..].partition_point(|r| r.point == point);
+            let group = &self.runs[i..end];
+            let stats = (0..n_metrics)
+                .map(|m| {
+                    let xs: Vec<f64> = group
+                        .iter()
+                        .map(|r| {
+                            r.cells
+                                .get(first_metric + m)
+                                .and_then(|c| parse_cell(c))
+                                .unwrap_or(f64::NAN)
+                        })
+                        .collect();
+                    mean_ci95(&xs)
+                })
+                .collect();
+            out.push(SummaryRow {
+                point,
+                values: group[0].cells[3..first_metric].to_vec(),
+                replications: group.len(),
+                stats,
+            });
+            i = end;
+        }
+        out
+    }
+}
+
+/// One row of `summary.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRow {
+    /// Point index.
+    pub point: usize,
+    /// Swept values.
+    pub values: Vec<String>,
+    /// Replications summarised.
+    pub replications: usize,
+    /// (mean, 95% half-width) per metric, in [`metric_names`] order.
+    pub stats: Vec<(f64, f64)>,
+}
+
+impl SummaryRow {
+    /// (mean, half-width) of the metric `name`.
+    pub fn get(&self, name: &str) -> (f64, f64) {
+        metric_names()
+            .iter()
+            .position(|m| m == name)
+            .map_or((f64::NAN, f64::NAN), |i| self.stats[i])
+    }
+}
+
+fn csv_bytes(
+    header: &[String],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> std::io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(&r)?;
+    }
+    w.into_inner().map_err(|e| e.into_error())
+}
+
+/// `runs.csv` bytes.
+pub fn runs_csv(res: &Results) -> std::io::Result<Vec<u8>> {
+    csv_bytes(&res.runs_header(), res.runs.iter().map(|r| r.cells.clone()))
+}
+
+/// `latencies.csv` bytes: the reclaim-latency samples of the CDF point.
+pub fn latencies_csv(res: &Results) -> std::io::Result<Vec<u8>> {
+    let header: Vec<String> = ["point", "replication", "node_class", "reclaim_latency_s"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    csv_bytes(
+        &header,
+        res.runs.iter().flat_map(|r| {
+            r.latencies.iter().map(move |(c, l)| {
+                vec![
+                    r.point.to_string(),
+                    r.replication.to_string(),
+                    c.clone(),
+                    l.clone(),
+                ]
+            })
+        }),
+    )
+}
+
+/// `summary.csv` bytes.
+pub fn summary_csv(res: &Results, rows: &[SummaryRow]) -> std::io::Result<Vec<u8>> {
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(res.columns.iter().cloned());
+    header.push("replications".into());
+    for m in metric_names() {
+        header.push(format!("{m}_mean"));
+        header.push(format!("{m}_ci95"));
+    }
+    csv_bytes(
+        &header,
+        rows.iter().map(|r| {
+            let mut cells = vec![r.point.to_string()];
+            cells.extend(r.values.iter().cloned());
+            cells.push(r.replications.to_string());
+            for &(m, h) in &r.stats {
+                cells.push(fmt_cell(m));
+                cells.push(fmt_cell(h));
+            }
+            cells
+        }),
+    )
+}
+
+/// Writes `bytes` to `dir/name` atomically; returns the path.
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let path = dir.join(name);
+    write_atomically(&path, |buf| {
+        buf.extend_from_slice(bytes);
+        Ok(())
+    })?;
+    Ok(path)
+}
+
+/// Writes the manifest.
+pub fn write_manifest(dir: &Path, m: &Manifest) -> std::io::Result<PathBuf> {
+    let mut text = serde_json::to_string_pretty(m).map_err(std::io::Error::other)?;
+    text.push('\n');
+    write_file(dir, "manifest.json", text.as_bytes())
+}
+
+/// Why a directory could not be read back.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ReadError {
+    /// The file.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn read_err(path: &Path, message: impl Into<String>) -> ReadError {
+    ReadError {
+        path: path.display().to_string(),
+        message: message.into(),
+    }
+}
+
+/// Reads `manifest.json` from `dir`.
+pub fn read_manifest(dir: &Path) -> Result<Manifest, ReadError> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| read_err(&path, e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        read_err(
+            &path,
+            format!("line {} column {}: {e}", e.line(), e.column()),
+        )
+    })
+}
+
+fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), ReadError> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| read_err(path, e.to_string()))?;
+    let header = r
+        .headers()
+        .map_err(|e| read_err(path, e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| read_err(path, e.to_string()))?;
+        rows.push(rec.iter().map(str::to_string).collect());
+    }
+    Ok((header, rows))
+}
+
+/// Reads `runs.csv` and `latencies.csv` from `dir` back into results.
+pub fn read_results(dir: &Path) -> Result<Results, ReadError> {
+    let path = dir.join("runs.csv");
+    let (header, rows) = read_csv(&path)?;
+    let metrics = metric_names();
+    let fixed = ["point", "replication", "seed"];
+    let ok = header.len() >= 3 + metrics.len()
+        && header[..3].iter().zip(fixed).all(|(a, b)| a == b)
+        && header[header.len() - metrics.len()..] == metrics[..];
+    if !ok {
+        return Err(read_err(
+            &path,
+            "not an sstsim runs.csv of this version (the columns differ)",
+        ));
+    }
+    let columns = header[3..header.len() - metrics.len()].to_vec();
+    let mut runs = Vec::with_capacity(rows.len());
+    for (i, cells) in rows.into_iter().enumerate() {
+        let bad = || read_err(&path, format!("row {}: bad point or replication", i + 2));
+        runs.push(RunRecord {
+            point: cells[0].parse().map_err(|_| bad())?,
+            replication: cells[1].parse().map_err(|_| bad())?,
+            cells,
+            latencies: Vec::new(),
+        });
+    }
+    runs.sort_by_key(|r| (r.point, r.replication));
+    let lpath = dir.join("latencies.csv");
+    if lpath.exists() {
+        let (_, lrows) = read_csv(&lpath)?;
+        for (i, l) in lrows.into_iter().enumerate() {
+            let bad = || read_err(&lpath, format!("row {}: expected 4 columns", i + 2));
+            if l.len() != 4 {
+                return Err(bad());
+            }
+            let (p, r): (usize, u32) = (
+                l[0].parse().map_err(|_| bad())?,
+                l[1].parse().map_err(|_| bad())?,
+            );
+            match runs.binary_search_by_key(&(p, r), |x| (x.point, x.replication)) {
+                Ok(k) => runs[k].latencies.push((l[2].clone(), l[3].clone())),
+                Err(_) => return Err(read_err(&lpath, format!("row {}: no such run", i + 2))),
+            }
+        }
+    }
+    Ok(Results::new(columns, runs))
+}

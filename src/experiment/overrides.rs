@@ -1,0 +1,158 @@
+//! Replacing values of a model's located tree by key path, for sweep points.
+//!
+//! `defaults.session_expires` walks tables; `node.<id|group>.<key>` and
+//! `link.<name|group>.<key>` select `[[node]]` / `[[link]]` tables by id,
+//! name or group (a group sets every member); `fault.<index>.<key>` selects
+//! a `[[fault]]` by position. Missing tables and keys are created, carrying
+//! the experiment file's location, so that the model validator reports a
+//! misspelt key at the line of the experiment that wrote it.
+
+use crate::scenario::doc::{Entry, Item, Table, Value};
+use crate::scenario::error::{Loc, did_you_mean};
+
+/// Sets `path` to `value` in the model `root`. `key_loc` is where the
+/// experiment wrote the key path. Errors say which segment selects nothing.
+pub fn set_path(root: &mut Item, path: &str, value: &Item, key_loc: &Loc) -> Result<(), String> {
+    let parts: Vec<&str> = path.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err("a key path is names joined by '.', e.g. \"defaults.session_expires\"".into());
+    }
+    let Value::Table(t) = &mut root.value else {
+        return Err("the model is not a table".into());
+    };
+    match parts[0] {
+        "node" | "link" | "fault" => set_in_array(t, &parts, value, key_loc),
+        _ => set_in_table(t, &parts, value, key_loc),
+    }
+}
+
+fn set_in_table(t: &mut Table, parts: &[&str], value: &Item, key_loc: &Loc) -> Result<(), String> {
+    let head = parts[0];
+    let pos = match t.entries.iter().position(|e| e.key == head) {
+        Some(i) => i,
+        None => {
+            let item = if parts.len() == 1 {
+                value.clone()
+            } else {
+                Item {
+                    value: Value::Table(Table::default()),
+                    loc: key_loc.clone(),
+                }
+            };
+            t.entries.push(Entry {
+                key: head.to_string(),
+                key_loc: key_loc.clone(),
+                item,
+            });
+            t.entries.len() - 1
+        }
+    };
+    let entry = &mut t.entries[pos];
+    if parts.len() == 1 {
+        entry.item = value.clone();
+        return Ok(());
+    }
+    match &mut entry.item.value {
+        Value::Table(inner) => set_in_table(inner, &parts[1..], value, key_loc),
+        other => Err(format!(
+            "`{head}` is {} in the model, not a table",
+            other.type_name()
+        )),
+    }
+}
+
+/// `node.<id|group>…`, `link.<name|group>…`, `fault.<index>…`.
+fn set_in_array(t: &mut Table, parts: &[&str], value: &Item, key_loc: &Loc) -> Result<(), String> {
+    let (kind, selector) = (parts[0], parts.get(1).copied());
+    let Some(selector) = selector.filter(|_| parts.len() >= 3) else {
+        return Err(format!(
+            "`{kind}` needs a selector and a key, e.g. \"{}\"",
+            match kind {
+                "node" => "node.p1.timers",
+                "link" => "link.access.loss",
+                _ => "fault.0.at_s",
+            }
+        ));
+    };
+    let Some(entry) = t.entries.iter_mut().find(|e| e.key == kind) else {
+        return Err(format!("the model has no [[{kind}]] tables"));
+    };
+    let Value::Array(items) = &mut entry.item.value else {
+        return Err(format!("`{kind}` is not an array of tables in the model"));
+    };
+    let mut known = Vec::new();
+    let mut hit = false;
+    for (i, item) in items.iter_mut().enumerate() {
+        let Value::Table(table) = &mut item.value else {
+            continue;
+        };
+        let names = selectors(kind, i, table);
+        let matches = names.iter().any(|n| n == selector);
+        known.extend(names);
+        if matches {
+            set_in_table(table, &parts[2..], value, key_loc)?;
+            hit = true;
+        }
+    }
+    if hit {
+        return Ok(());
+    }
+    known.sort();
+    known.dedup();
+    let what = match kind {
+        "node" => "node id or group",
+        "link" => "link name or group",
+        _ => "fault index",
+    };
+    let mut msg = format!(
+        "no {what} \"{selector}\"; known: {}",
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    );
+    if let Some(h) = did_you_mean(selector, known.iter().map(String::as_str)) {
+        msg.push_str(&format!(" (did you mean `{h}`?)"));
+    }
+    Err(msg)
+}
+
+fn str_key(table: &Table, key: &str) -> Option<String> {
+    match &table.get(key)?.item.value {
+        Value::Str(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The names that select the `i`-th table of `kind`.
+fn selectors(kind: &str, i: usize, table: &Table) -> Vec<String> {
+    let mut out = Vec::new();
+    match kind {
+        "node" => out.extend(str_key(table, "id")),
+        "link" => match str_key(table, "name") {
+            Some(n) => out.push(n),
+            // The model's default link name: "<a>-<b>".
+            None => {
+                if let Some(Entry {
+                    item:
+                        Item {
+                            value: Value::Array(ends),
+                            ..
+                        },
+                    ..
+                }) = table.get("between")
+                    && let [a, b] = ends.as_slice()
+                    && let (Value::Str(a), Value::Str(b)) = (&a.value, &b.value)
+                {
+                    out.push(format!("{a}-{b}"));
+                }
+            }
+        },
+        _ => out.push(i.to_string()),
+    }
+    if kind != "fault" {
+        out.extend(str_key(table, "group"));
+    }
+    out
+}

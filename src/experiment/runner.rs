@@ -1,0 +1,360 @@
+//! Runs an experiment's (point, replication) runs in parallel, streams each
+//! finished run to the journal, and writes the final files atomically.
+//!
+//! Common random numbers: every point of replication r draws from the seed
+//! space `(seed, 0, r)`, so all points see the same arrivals, holding times,
+//! crashes and per-link loss draws; only the swept parameters differ.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use super::columns::{fmt_cell, metric_values};
+use super::journal::{Journal, JournalError};
+use super::output::{
+    GridKey, Manifest, Results, Shard, SummaryRow, latencies_csv, read_manifest, read_results,
+    runs_csv, summary_csv, write_file, write_manifest,
+};
+use super::record::{RunRecord, latency_samples};
+use super::spec::Experiment;
+use crate::engine::SeedSpace;
+use crate::report::sweep_charts::draw_all;
+use crate::sim::{TraceFilter, World};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Output directory.
+    pub out: PathBuf,
+    /// Worker threads (≥ 1).
+    pub threads: usize,
+    /// Continue from the journal in `out`.
+    pub resume: bool,
+    /// Run only this slice.
+    pub shard: Option<Shard>,
+    /// Show a progress bar (only if stderr is a terminal).
+    pub progress: bool,
+    /// Stop after this many new runs (tests of interruption); `None`: all.
+    pub stop_after: Option<usize>,
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The journal cannot be resumed.
+    #[error("{0}")]
+    Journal(#[from] JournalError),
+    /// Files could not be written or read.
+    #[error("{0}")]
+    Io(String),
+    /// Shard directories that do not fit together.
+    #[error("{0}")]
+    Merge(String),
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// Runs executed now.
+    pub ran: usize,
+    /// Runs found finished in the journal.
+    pub resumed: usize,
+    /// Runs still missing (only when stopped early).
+    pub missing: usize,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// Per-point summary (unsharded, complete runs only).
+    pub summary: Vec<SummaryRow>,
+    /// Wall time, seconds.
+    pub wall_time_s: f64,
+}
+
+const JOURNAL: &str = "runs.journal";
+
+/// Executes one run.
+fn run_one(exp: &Experiment, point: usize, replication: u32) -> RunRecord {
+    let p = &exp.points[point];
+    let mut world = World::new(
+        p.scenario.world.clone(),
+        SeedSpace::new(exp.seed, 0, u64::from(replication)),
+        TraceFilter::Off,
+    );
+    let cdf = point == exp.charts.cdf_point;
+    if cdf {
+        world.record_dialogs();
+    }
+    world.run();
+    let (metrics, rows) = world.finish();
+    let mut cells = vec![
+        point.to_string(),
+        replication.to_string(),
+        exp.seed.to_string(),
+    ];
+    cells.extend(p.values.iter().cloned());
+    cells.extend(metric_values(&metrics).into_iter().map(fmt_cell));
+    RunRecord {
+        point,
+        replication,
+        cells,
+        latencies: rows.map(|r| latency_samples(&r)).unwrap_or_default(),
+    }
+}
+
+/// The runs of `shard` (all runs without one), in canonical order.
+pub fn planned_runs(exp: &Experiment, shard: Option<Shard>) -> Vec<(usize, u32)> {
+    let reps = exp.replications;
+    (0..exp.points.len())
+        .flat_map(|p| (0..reps).map(move |r| (p, r)))
+        .filter(|&(p, r)| shard.is_none_or(|s| s.holds(p as u64 * u64::from(reps) + u64::from(r))))
+        .collect()
+}
+
+fn journal_header(exp: &Experiment, shard: Option<Shard>) -> String {
+    format!(
+        "# sstsim {} journal: experiment {} hash {:016x} runs {}",
+        env!("CARGO_PKG_VERSION"),
+        exp.name,
+        exp.hash,
+        shard.map_or("all".to_string(), |s| s.to_string())
+    )
+}
+
+fn progress_bar(total: u64, done: u64, enabled: bool) -> ProgressBar {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} runs  {per_sec}  elapsed {elapsed}  eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_position(done);
+    bar
+}
+
+/// Wall-clock seconds since `start`: only the manifest and the terminal see it.
+#[allow(clippy::disallowed_methods)]
+fn wall_clock() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// Runs the experiment (or its shard) and writes the output directory.
+pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome, RunError> {
+    let started = wall_clock();
+    let io = |what: &str, e: &dyn std::fmt::Display| RunError::Io(format!("{what}: {e}"));
+    std::fs::create_dir_all(&opts.out).map_err(|e| io(&opts.out.display().to_string(), &e))?;
+    let (journal, done) = Journal::open(
+        &opts.out.join(JOURNAL),
+        &journal_header(exp, opts.shard),
+        opts.resume,
+    )?;
+    let plan = planned_runs(exp, opts.shard);
+    let finished: std::collections::BTreeSet<(usize, u32)> =
+        done.iter().map(|r| (r.point, r.replication)).collect();
+    let mut todo: Vec<(usize, u32)> = plan
+        .iter()
+        .copied()
+        .filter(|k| !finished.contains(k))
+        .collect();
+    if let Some(n) = opts.stop_after {
+        todo.truncate(n);
+    }
+    let bar = progress_bar(plan.len() as u64, finished.len() as u64, opts.progress);
+    let journal = Mutex::new(journal);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .map_err(|e| io("starting worker threads", &e))?;
+    let fresh: Vec<RunRecord> = pool.install(|| {
+        todo.par_iter()
+            .map(|&(p, r)| {
+                let rec = run_one(exp, p, r);
+                let written = journal
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .append(&rec);
+                bar.inc(1);
+                written.map(|()| rec)
+            })
+            .collect::<Result<_, _>>()
+    })?;
+    bar.finish_and_clear();
+    let ran = fresh.len();
+    let resumed = done.len();
+    let results = Results::new(exp.columns.clone(), done.into_iter().chain(fresh).collect());
+    let missing = plan.len() - results.runs.len();
+    let mut outcome = RunOutcome {
+        ran,
+        resumed,
+        missing,
+        files: Vec::new(),
+        summary: Vec::new(),
+        wall_time_s: 0.0,
+    };
+    if missing > 0 {
+        // Stopped early: the journal holds what finished; no final files.
+        return Ok(outcome);
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let manifest = Manifest {
+        sstsim_version: env!("CARGO_PKG_VERSION").into(),
+        name: exp.name.clone(),
+        description: exp.description.clone(),
+        experiment: exp.source.clone(),
+        experiment_hash: format!("{:016x}", exp.hash),
+        seed: exp.seed,
+        replications: exp.replications,
+        points: exp.points.len(),
+        runs: results.runs.len(),
+        grid: exp
+            .grid
+            .iter()
+            .map(|(k, v)| GridKey {
+                key: k.clone(),
+                values: v.clone(),
+            })
+            .collect(),
+        charts: exp.charts.clone(),
+        shard: opts.shard,
+        threads: opts.threads.max(1),
+        wall_time_s: wall,
+    };
+    let (files, summary) = write_outputs(&opts.out, &results, &manifest)?;
+    let _ = std::fs::remove_file(opts.out.join(JOURNAL));
+    outcome.files = files;
+    outcome.summary = summary;
+    outcome.wall_time_s = wall;
+    Ok(outcome)
+}
+
+/// Writes every file of a directory from `results`: the CSVs and manifest,
+/// plus summary and charts unless the directory holds one shard.
+pub fn write_outputs(
+    dir: &Path,
+    results: &Results,
+    manifest: &Manifest,
+) -> Result<(Vec<PathBuf>, Vec<SummaryRow>), RunError> {
+    let io = |e: std::io::Error| RunError::Io(format!("writing into {}: {e}", dir.display()));
+    let mut files = vec![
+        write_file(dir, "runs.csv", &runs_csv(results).map_err(io)?).map_err(io)?,
+        write_file(dir, "latencies.csv", &latencies_csv(results).map_err(io)?).map_err(io)?,
+    ];
+    let mut summary = Vec::new();
+    if manifest.shard.is_none() {
+        summary = results.summary();
+        files.push(
+            write_file(
+                dir,
+                "summary.csv",
+                &summary_csv(results, &summary).map_err(io)?,
+            )
+            .map_err(io)?,
+        );
+        files.extend(redraw(dir, results, &summary, manifest)?);
+    }
+    files.push(write_manifest(dir, manifest).map_err(io)?);
+    Ok((files, summary))
+}
+
+/// Draws the charts into `dir/charts`, via a temporary directory renamed into
+/// place, so a failure leaves the previous charts intact.
+fn redraw(
+    dir: &Path,
+    results: &Results,
+    summary: &[SummaryRow],
+    manifest: &Manifest,
+) -> Result<Vec<PathBuf>, RunError> {
+    let io = |e: std::io::Error| RunError::Io(format!("charts in {}: {e}", dir.display()));
+    let tmp = dir.join(format!(".charts.tmp{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(io)?;
+    let drawn = draw_all(results, summary, &manifest.charts, &tmp)
+        .map_err(|e| RunError::Io(e.to_string()))?;
+    let charts = dir.join("charts");
+    let _ = std::fs::remove_dir_all(&charts);
+    std::fs::rename(&tmp, &charts).map_err(io)?;
+    Ok(drawn
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| charts.join(n)))
+        .collect())
+}
+
+/// `sstsim plot DIR`: redraws the charts from the directory's CSV files.
+pub fn plot(dir: &Path) -> Result<Vec<PathBuf>, RunError> {
+    let manifest = read_manifest(dir).map_err(|e| RunError::Merge(e.to_string()))?;
+    let results = read_results(dir).map_err(|e| RunError::Merge(e.to_string()))?;
+    let summary = results.summary();
+    redraw(dir, &results, &summary, &manifest)
+}
+
+/// `sstsim merge`: combines shard directories into the files of an unsharded run.
+pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
+    let fail = |m: String| RunError::Merge(m);
+    let mut manifests = Vec::new();
+    let mut runs = Vec::new();
+    let mut columns: Option<Vec<String>> = None;
+    for d in shards {
+        let m = read_manifest(d).map_err(|e| fail(e.to_string()))?;
+        let r = read_results(d).map_err(|e| fail(e.to_string()))?;
+        if columns.as_ref().is_some_and(|c| *c != r.columns) {
+            return Err(fail(format!(
+                "{}: its swept columns differ from the other shards'",
+                d.display()
+            )));
+        }
+        columns = Some(r.columns);
+        runs.extend(r.runs);
+        manifests.push((d, m));
+    }
+    let Some((_, first)) = manifests.first() else {
+        return Err(fail("give at least one shard directory".into()));
+    };
+    let count = first.shard.map_or(1, |s| s.count);
+    let mut seen = vec![false; count as usize];
+    for (d, m) in &manifests {
+        if m.experiment_hash != first.experiment_hash || m.seed != first.seed {
+            return Err(fail(format!(
+                "{}: a different experiment (hash {}, seed {}) than {} (hash {}, seed {})",
+                d.display(),
+                m.experiment_hash,
+                m.seed,
+                manifests[0].0.display(),
+                first.experiment_hash,
+                first.seed
+            )));
+        }
+        let s = m.shard.unwrap_or(Shard { index: 1, count: 1 });
+        if s.count != count || seen[(s.index - 1) as usize] {
+            return Err(fail(format!(
+                "{}: shard {s} does not fit: expected each of 1..{count} exactly once",
+                d.display()
+            )));
+        }
+        seen[(s.index - 1) as usize] = true;
+    }
+    if let Some(i) = seen.iter().position(|s| !s) {
+        return Err(fail(format!("shard {}/{count} is missing", i + 1)));
+    }
+    let results = Results::new(columns.unwrap_or_default(), runs);
+    let expected = first.points * first.replications as usize;
+    if results.runs.len() != expected {
+        return Err(fail(format!(
+            "the shards hold {} runs, the experiment has {expected}",
+            results.runs.len()
+        )));
+    }
+    let manifest = Manifest {
+        runs: expected,
+        shard: None,
+        threads: manifests.iter().map(|(_, m)| m.threads).max().unwrap_or(1),
+        wall_time_s: manifests.iter().map(|(_, m)| m.wall_time_s).sum(),
+        ..first.clone()
+    };
+    std::fs::create_dir_all(out).map_err(|e| fail(format!("{}: {e}", out.display())))?;
+    write_outputs(out, &results, &manifest).map(|(f, _)| f)
+}

@@ -1,0 +1,252 @@
+//! The charts of an experiment, drawn from its summary and latency samples
+//! alone (so `sstsim plot` and `sstsim merge` redraw them from CSV files).
+
+use std::path::{Path, PathBuf};
+
+use super::charts::{ChartError, LineChart, Series};
+use crate::experiment::output::{Results, SummaryRow};
+use crate::experiment::spec::ChartConfig;
+use crate::sim::NodeClass;
+
+/// Which column is x, and how the other swept columns group rows into lines.
+struct Layout<'a> {
+    columns: &'a [String],
+    x: usize,
+}
+
+impl Layout<'_> {
+    /// The line a row belongs to: the values of every swept column but x.
+    fn group(&self, row: &SummaryRow) -> String {
+        let parts: Vec<String> = self
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != self.x)
+            .map(|(i, c)| format!("{}={}", c.rsplit('.').next().unwrap_or(c), row.values[i]))
+            .collect();
+        if parts.is_empty() {
+            "all".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+
+    /// The row's x value; a non-numeric column plots at the value's position.
+    fn x_of(&self, row: &SummaryRow, order: &[String]) -> f64 {
+        let v = &row.values[self.x];
+        v.parse()
+            .unwrap_or_else(|_| order.iter().position(|o| o == v).unwrap_or(0) as f64)
+    }
+
+    fn x_name(&self) -> &str {
+        &self.columns[self.x]
+    }
+}
+
+/// One line per group: `(x, mean)` points with CI half-widths and labels.
+fn lines(
+    layout: &Layout,
+    rows: &[SummaryRow],
+    suffix: &str,
+    point: impl Fn(&SummaryRow, f64) -> Option<(f64, f64, f64, String)>,
+) -> Vec<Series> {
+    let order: Vec<String> = {
+        let mut seen: Vec<String> = Vec::new();
+        for r in rows {
+            if !seen.contains(&r.values[layout.x]) {
+                seen.push(r.values[layout.x].clone());
+            }
+        }
+        seen
+    };
+    let mut out: Vec<Series> = Vec::new();
+    for r in rows {
+        let name = format!("{}{suffix}", layout.group(r));
+        let Some((x, y, e, label)) = point(r, layout.x_of(r, &order)) else {
+            continue;
+        };
+        let idx = match out.iter().position(|s| s.name == name) {
+            Some(i) => i,
+            None => {
+                out.push(Series {
+                    name,
+                    ..Default::default()
+                });
+                out.len() - 1
+            }
+        };
+        let s = &mut out[idx];
+        s.points.push((x, y));
+        s.errors.push(e);
+        s.labels.push(label);
+    }
+    for s in &mut out {
+        if s.labels.iter().all(String::is_empty) {
+            s.labels.clear();
+        }
+    }
+    out.retain(|s| s.points.iter().any(|(x, y)| x.is_finite() && y.is_finite()));
+    out
+}
+
+fn mean_at(row: &SummaryRow, metric: &str, x: f64, scale: f64) -> Option<(f64, f64, f64, String)> {
+    let (m, h) = row.get(metric);
+    Some((x, m * scale, h * scale, String::new()))
+}
+
+/// Draws every chart into `dir` as SVG and PNG; returns the files written.
+/// A chart without data (e.g. no B2BUA in the model) is skipped.
+pub fn draw_all(
+    res: &Results,
+    rows: &[SummaryRow],
+    cfg: &ChartConfig,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ChartError> {
+    if res.columns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let x = cfg
+        .x
+        .as_ref()
+        .and_then(|x| res.columns.iter().position(|c| c == x))
+        .unwrap_or(0);
+    let layout = Layout {
+        columns: &res.columns,
+        x,
+    };
+    let xl = format!("{} (s)", layout.x_name());
+    let x_label = if layout.x_name().ends_with("session_expires") {
+        xl.as_str()
+    } else {
+        layout.x_name()
+    };
+    let mut charts: Vec<(String, LineChart)> = Vec::new();
+    for class in NodeClass::ALL {
+        let c = class.name();
+        let mut series = lines(&layout, rows, " p50", |r, x| {
+            mean_at(r, &format!("{c}_reclaim_p50_s"), x, 1.0)
+        });
+        series.extend(lines(&layout, rows, " p95", |r, x| {
+            mean_at(r, &format!("{c}_reclaim_p95_s"), x, 1.0)
+        }));
+        charts.push((
+            format!("reclaim_latency_{c}"),
+            LineChart {
+                title: format!("Reclaim latency of dead calls at {c} nodes (p50, p95)"),
+                x_label: x_label.to_string(),
+                y_label: "reclaim latency, freed - dead (s)".into(),
+                series,
+            },
+        ));
+    }
+    charts.push((
+        "hung_state".into(),
+        LineChart {
+            title: "State held by dead calls, all node classes".into(),
+            x_label: x_label.to_string(),
+            y_label: "hung state (state-hours per run)".into(),
+            series: lines(&layout, rows, "", |r, x| {
+                mean_at(r, "hung_state_s", x, 1.0 / 3600.0)
+            }),
+        },
+    ));
+    let class = cfg.tradeoff_class.clone().unwrap_or_else(|| {
+        NodeClass::ALL
+            .iter()
+            .map(|c| c.name())
+            .find(|c| {
+                rows.iter()
+                    .any(|r| r.get(&format!("{c}_reclaim_p95_s")).0.is_finite())
+            })
+            .unwrap_or("ua")
+            .to_string()
+    });
+    charts.push((
+        "tradeoff".into(),
+        LineChart {
+            title: format!(
+                "Refresh cost vs p95 reclaim latency at {class} nodes (labels: {})",
+                layout.x_name().rsplit('.').next().unwrap_or("")
+            ),
+            x_label: "refresh messages per session-hour (retransmissions included)".into(),
+            y_label: format!("p95 reclaim latency at {class} (s)"),
+            series: lines(&layout, rows, "", |r, _| {
+                let (cost, _) = r.get("refresh_messages_per_session_hour");
+                let (p95, h) = r.get(&format!("{class}_reclaim_p95_s"));
+                Some((cost, p95, h, r.values[x].clone()))
+            }),
+        },
+    ));
+    charts.push((
+        "false_teardowns".into(),
+        LineChart {
+            title: "Healthy calls torn down by session timers".into(),
+            x_label: x_label.to_string(),
+            y_label: "false teardowns per 1,000 session-hours".into(),
+            series: lines(&layout, rows, "", |r, x| {
+                mean_at(r, "false_teardowns_per_1000_session_hours", x, 1.0)
+            }),
+        },
+    ));
+    if let Some(cdf) = cdf_chart(res, rows, cfg.cdf_point) {
+        charts.push(("reclaim_cdf".into(), cdf));
+    }
+    let mut written = Vec::new();
+    for (name, chart) in charts {
+        if chart.series.is_empty() {
+            continue;
+        }
+        for ext in ["svg", "png"] {
+            let path = dir.join(format!("{name}.{ext}"));
+            match chart.render(&path) {
+                Ok(()) => written.push(path),
+                Err(ChartError::NoData(_)) => break,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// The empirical CDF of reclaim latency at one point, one line per class,
+/// pooled over replications.
+fn cdf_chart(res: &Results, rows: &[SummaryRow], point: usize) -> Option<LineChart> {
+    let row = rows.iter().find(|r| r.point == point)?;
+    let what: Vec<String> = res
+        .columns
+        .iter()
+        .zip(&row.values)
+        .map(|(c, v)| format!("{}={v}", c.rsplit('.').next().unwrap_or(c)))
+        .collect();
+    let mut series = Vec::new();
+    for class in NodeClass::ALL {
+        let mut xs: Vec<f64> = res
+            .runs
+            .iter()
+            .filter(|r| r.point == point)
+            .flat_map(|r| &r.latencies)
+            .filter(|(c, _)| c == class.name())
+            .filter_map(|(_, l)| l.parse().ok())
+            .collect();
+        if xs.is_empty() {
+            continue;
+        }
+        xs.sort_by(f64::total_cmp);
+        let n = xs.len() as f64;
+        series.push(Series {
+            name: format!("{} ({} samples)", class.name(), xs.len()),
+            points: xs
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| (x, (i + 1) as f64 / n))
+                .collect(),
+            ..Default::default()
+        });
+    }
+    Some(LineChart {
+        title: format!("Reclaim latency CDF at {}", what.join(", ")),
+        x_label: "reclaim latency, freed - dead (s)".into(),
+        y_label: "fraction of dead-call states freed".into(),
+        series,
+    })
+}

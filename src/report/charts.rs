@@ -58,6 +58,10 @@ pub struct Series {
     pub errors: Vec<f64>,
     /// Text drawn next to each point (empty: none).
     pub labels: Vec<String>,
+    /// Palette index; `None`: the series' position. Lets related lines share a colour.
+    pub color: Option<usize>,
+    /// Draw the line dashed (e.g. the p50 beside a solid p95).
+    pub dashed: bool,
 }
 
 impl Series {
@@ -87,7 +91,36 @@ pub struct LineChart {
     pub y_label: String,
     /// The lines to draw.
     pub series: Vec<Series>,
+    /// Where the legend goes (choose the corner the data leave empty).
+    pub legend: Corner,
 }
+
+/// A corner of the plot area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Corner {
+    /// Upper left.
+    UpperLeft,
+    /// Upper right.
+    #[default]
+    UpperRight,
+    /// Lower right.
+    LowerRight,
+}
+
+/// Tick labels with as many decimals as the axis span needs.
+fn tick(span: f64) -> impl Fn(&f64) -> String {
+    let prec = if span >= 20.0 {
+        0
+    } else if span >= 2.0 {
+        1
+    } else {
+        2
+    };
+    move |x| format!("{x:.prec$}")
+}
+
+/// Series with more points than this are drawn without point markers.
+const MAX_MARKERS: usize = 50;
 
 const PALETTE: [RGBColor; 6] = [
     RGBColor(0x1f, 0x77, 0xb4),
@@ -164,22 +197,38 @@ impl LineChart {
             .configure_mesh()
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
+            .x_label_formatter(&tick(x1 - x0))
+            .y_label_formatter(&tick(y1 - y0))
             .label_style(("sans-serif", 14))
             .axis_desc_style(("sans-serif", 16))
             .draw()
             .map_err(|e| fail(&e))?;
         for (i, s) in self.series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
+            let color = PALETTE[s.color.unwrap_or(i) % PALETTE.len()];
             let pts: Vec<(f64, f64)> = s.drawable().map(|(p, _, _)| p).collect();
-            chart
-                .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
+            let drawn = if s.dashed {
+                chart.draw_series(DashedLineSeries::new(
+                    pts.iter().copied(),
+                    8,
+                    5,
+                    color.stroke_width(2),
+                ))
+            } else {
+                chart.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
+            };
+            drawn
                 .map_err(|e| fail(&e))?
                 .label(s.name.clone())
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
                 });
             chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .draw_series(
+                    // Markers help a sweep's few points; on a CDF's thousands they only blur.
+                    pts.iter()
+                        .filter(|_| pts.len() <= MAX_MARKERS)
+                        .map(|&p| Circle::new(p, 3, color.filled())),
+                )
                 .map_err(|e| fail(&e))?;
             chart
                 .draw_series(
@@ -195,17 +244,23 @@ impl LineChart {
                     s.drawable()
                         .filter(|(_, _, l)| !l.is_empty())
                         .map(|(p, _, l)| {
-                            Text::new(
-                                l.to_string(),
-                                p,
-                                ("sans-serif", 12).into_font().color(&color),
-                            )
+                            EmptyElement::at(p)
+                                + Text::new(
+                                    l.to_string(),
+                                    (6, -16),
+                                    ("sans-serif", 13).into_font().color(&color),
+                                )
                         }),
                 )
                 .map_err(|e| fail(&e))?;
         }
         chart
             .configure_series_labels()
+            .position(match self.legend {
+                Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
+                Corner::UpperRight => SeriesLabelPosition::UpperRight,
+                Corner::LowerRight => SeriesLabelPosition::LowerRight,
+            })
             .label_font(("sans-serif", 14))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)

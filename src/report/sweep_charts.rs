@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::charts::{ChartError, LineChart, Series};
+use super::charts::{ChartError, Corner, LineChart, Series};
 use crate::experiment::output::{Results, SummaryRow};
 use crate::experiment::spec::ChartConfig;
 use crate::sim::NodeClass;
@@ -48,6 +48,7 @@ fn lines(
     layout: &Layout,
     rows: &[SummaryRow],
     suffix: &str,
+    dashed: bool,
     point: impl Fn(&SummaryRow, f64) -> Option<(f64, f64, f64, String)>,
 ) -> Vec<Series> {
     let order: Vec<String> = {
@@ -59,9 +60,18 @@ fn lines(
         }
         seen
     };
+    let mut groups: Vec<String> = Vec::new();
     let mut out: Vec<Series> = Vec::new();
     for r in rows {
-        let name = format!("{}{suffix}", layout.group(r));
+        let group = layout.group(r);
+        let color = match groups.iter().position(|g| *g == group) {
+            Some(i) => i,
+            None => {
+                groups.push(group.clone());
+                groups.len() - 1
+            }
+        };
+        let name = format!("{group}{suffix}");
         let Some((x, y, e, label)) = point(r, layout.x_of(r, &order)) else {
             continue;
         };
@@ -70,6 +80,8 @@ fn lines(
             None => {
                 out.push(Series {
                     name,
+                    color: Some(color),
+                    dashed,
                     ..Default::default()
                 });
                 out.len() - 1
@@ -123,16 +135,17 @@ pub fn draw_all(
     let mut charts: Vec<(String, LineChart)> = Vec::new();
     for class in NodeClass::ALL {
         let c = class.name();
-        let mut series = lines(&layout, rows, " p50", |r, x| {
+        let mut series = lines(&layout, rows, " p50 (dashed)", true, |r, x| {
             mean_at(r, &format!("{c}_reclaim_p50_s"), x, 1.0)
         });
-        series.extend(lines(&layout, rows, " p95", |r, x| {
+        series.extend(lines(&layout, rows, " p95", false, |r, x| {
             mean_at(r, &format!("{c}_reclaim_p95_s"), x, 1.0)
         }));
         charts.push((
             format!("reclaim_latency_{c}"),
             LineChart {
                 title: format!("Reclaim latency of dead calls at {c} nodes (p50, p95)"),
+                legend: Corner::UpperLeft,
                 x_label: x_label.to_string(),
                 y_label: "reclaim latency, freed - dead (s)".into(),
                 series,
@@ -143,9 +156,10 @@ pub fn draw_all(
         "hung_state".into(),
         LineChart {
             title: "State held by dead calls, all node classes".into(),
+            legend: Corner::UpperLeft,
             x_label: x_label.to_string(),
             y_label: "hung state (state-hours per run)".into(),
-            series: lines(&layout, rows, "", |r, x| {
+            series: lines(&layout, rows, "", false, |r, x| {
                 mean_at(r, "hung_state_s", x, 1.0 / 3600.0)
             }),
         },
@@ -168,9 +182,10 @@ pub fn draw_all(
                 "Refresh cost vs p95 reclaim latency at {class} nodes (labels: {})",
                 layout.x_name().rsplit('.').next().unwrap_or("")
             ),
+            legend: Corner::UpperRight,
             x_label: "refresh messages per session-hour (retransmissions included)".into(),
             y_label: format!("p95 reclaim latency at {class} (s)"),
-            series: lines(&layout, rows, "", |r, _| {
+            series: lines(&layout, rows, "", false, |r, _| {
                 let (cost, _) = r.get("refresh_messages_per_session_hour");
                 let (p95, h) = r.get(&format!("{class}_reclaim_p95_s"));
                 Some((cost, p95, h, r.values[x].clone()))
@@ -181,9 +196,10 @@ pub fn draw_all(
         "false_teardowns".into(),
         LineChart {
             title: "Healthy calls torn down by session timers".into(),
+            legend: Corner::UpperLeft,
             x_label: x_label.to_string(),
             y_label: "false teardowns per 1,000 session-hours".into(),
-            series: lines(&layout, rows, "", |r, x| {
+            series: lines(&layout, rows, "", false, |r, x| {
                 mean_at(r, "false_teardowns_per_1000_session_hours", x, 1.0)
             }),
         },
@@ -245,6 +261,7 @@ fn cdf_chart(res: &Results, rows: &[SummaryRow], point: usize) -> Option<LineCha
     }
     Some(LineChart {
         title: format!("Reclaim latency CDF at {}", what.join(", ")),
+        legend: Corner::LowerRight,
         x_label: "reclaim latency, freed - dead (s)".into(),
         y_label: "fraction of dead-call states freed".into(),
         series,

@@ -1,18 +1,21 @@
 //! plotters renders to SVG and PNG with the embedded font (no system fonts).
 
-use sstsim::report::charts::{LineChart, Series};
+use sstsim::report::charts::{Corner, LineChart, Series};
 
 fn chart() -> LineChart {
     LineChart {
         title: "Reclaim latency vs session-expires".into(),
         x_label: "session-expires (s)".into(),
         y_label: "p95 reclaim latency (s)".into(),
+        legend: Corner::UpperLeft,
         series: vec![
             Series {
                 name: "originate".into(),
                 points: vec![(90.0, 60.0), (600.0, 568.0), (1800.0, 1768.0)],
                 errors: vec![5.0, 20.0, f64::NAN],
                 labels: vec!["90".into(), "600".into(), "1800".into()],
+                dashed: true,
+                ..Default::default()
             },
             Series {
                 name: "accept".into(),

@@ -53,7 +53,10 @@ fn unknown_key_is_located_with_allowed_keys_and_a_suggestion() {
         e.contains("bad.toml:13:1: link[0].delay_msx: unknown key"),
         "{e}"
     );
-    assert!(e.contains("allowed here: name, group, between, delay_ms"), "{e}");
+    assert!(
+        e.contains("allowed here: name, group, between, delay_ms"),
+        "{e}"
+    );
     assert!(e.contains("did you mean `delay_ms`?"), "{e}");
 }
 

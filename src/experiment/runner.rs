@@ -171,7 +171,10 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome,
         .build()
         .map_err(|e| io("starting worker threads", &e))?;
     let fresh: Vec<RunRecord> = pool.install(|| {
+        // Runs differ in cost by 10× or more (short intervals refresh often):
+        // splitting down to single runs lets an idle worker steal any of them.
         todo.par_iter()
+            .with_max_len(1)
             .map(|&(p, r)| {
                 let rec = run_one(exp, p, r);
                 let written = journal

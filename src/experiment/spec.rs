@@ -482,6 +482,10 @@ fn build_points(
                 let v = &vs[pick];
                 values.push(cell(v));
                 label.push(format!("{key} = {}", cell(v)));
+                // `tag.*` columns only label points (legends, CSV); they set nothing.
+                if key.starts_with("tag.") {
+                    continue;
+                }
                 if let Err(m) = set_path(&mut tree, key, v, key_loc) {
                     let e = InputError::at(key_loc, key.as_str(), m);
                     if seen.insert(e.to_string()) {

@@ -15,13 +15,15 @@ struct Layout<'a> {
 }
 
 impl Layout<'_> {
-    /// The line a row belongs to: the values of every swept column but x.
+    /// The line a row belongs to: the values of every swept column but x,
+    /// or only the `tag.*` columns when the experiment labels its points.
     fn group(&self, row: &SummaryRow) -> String {
+        let tagged = self.columns.iter().any(|c| c.starts_with("tag."));
         let parts: Vec<String> = self
             .columns
             .iter()
             .enumerate()
-            .filter(|&(i, _)| i != self.x)
+            .filter(|&(i, c)| i != self.x && (!tagged || c.starts_with("tag.")))
             .map(|(i, c)| format!("{}={}", c.rsplit('.').next().unwrap_or(c), row.values[i]))
             .collect();
         if parts.is_empty() {

@@ -21,18 +21,30 @@ const HEADLINES: [(&str, &str, f64, usize); 7] = [
     ),
 ];
 
+/// Longest swept value shown in full.
+const MAX_CELL: usize = 24;
+
 /// Renders the headline table; swept columns are named by their last key segment.
 pub fn headline(columns: &[String], rows: &[SummaryRow]) -> String {
     let names: Vec<&str> = columns
         .iter()
         .map(|c| c.rsplit('.').next().unwrap_or(c))
         .collect();
+    // Table-valued cells (a loss model, say) are long: show their start.
+    let short = |v: &str| -> String {
+        if v.chars().count() > MAX_CELL {
+            let head: String = v.chars().take(MAX_CELL - 1).collect();
+            format!("{head}…")
+        } else {
+            v.to_string()
+        }
+    };
     let widths: Vec<usize> = names
         .iter()
         .enumerate()
         .map(|(i, n)| {
             rows.iter()
-                .map(|r| r.values[i].len())
+                .map(|r| short(&r.values[i]).chars().count())
                 .max()
                 .unwrap_or(0)
                 .max(n.len())
@@ -48,7 +60,7 @@ pub fn headline(columns: &[String], rows: &[SummaryRow]) -> String {
     s.push('\n');
     for r in rows {
         for (v, w) in r.values.iter().zip(&widths) {
-            let _ = write!(s, "{v:<w$}  ");
+            let _ = write!(s, "{:<w$}  ", short(v));
         }
         for (_, metric, scale, prec) in HEADLINES {
             let (m, _) = r.get(metric);

@@ -498,3 +498,58 @@ fn the_cli_runs_an_experiment_and_merges_shards() {
     let out = sstsim(&["run", f, "--shard", "3/2"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_shipped_experiments_are_valid() {
+    for (file, points, columns) in [
+        ("experiments/modes.toml", 18, 2),
+        ("experiments/loss.toml", 30, 3),
+        ("experiments/proxy-mix.toml", 12, 3),
+    ] {
+        let exp = sstsim::experiment::load_experiment(Path::new(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(
+            (exp.points.len(), exp.columns.len()),
+            (points, columns),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn a_group_key_path_sets_every_member_and_tags_set_nothing() {
+    use sstsim::net::LossModel;
+    let text =
+        with_grid("[[zip]]\n\"tag.loss\" = [\"low\", \"high\"]\n\"link.hop.loss\" = [0.01, 0.25]");
+    let exp = experiment_from_str("zip.toml", &text, None).unwrap();
+    assert_eq!(exp.columns, ["tag.loss", "link.hop.loss"]);
+    let losses = |p: usize| -> Vec<f64> {
+        exp.points[p]
+            .scenario
+            .world
+            .links
+            .iter()
+            .map(|l| match l.loss {
+                LossModel::Bernoulli(x) => x.get(),
+                _ => f64::NAN,
+            })
+            .collect()
+    };
+    assert_eq!(losses(0), [0.01, 0.01]);
+    assert_eq!(losses(1), [0.25, 0.25]);
+    assert_eq!(exp.points[1].values, ["high", "0.25"]);
+    // A key the model leaves out is added to every node of the group.
+    let text = with_grid("[grid]\n\"node.callers.session_expires\" = [120, 240]");
+    let exp = experiment_from_str("node.toml", &text, None).unwrap();
+    let se = |p: usize| -> Vec<Option<u32>> {
+        exp.points[p]
+            .scenario
+            .node_timers
+            .iter()
+            .map(|t| t.layer.session_expires)
+            .collect()
+    };
+    // Nodes a (group callers), p, b.
+    assert_eq!(se(0), [Some(120), None, None]);
+    assert_eq!(se(1), [Some(240), None, None]);
+}

@@ -103,18 +103,8 @@ impl Experiment {
 
 /// Reads an experiment file.
 pub fn load_experiment(path: &Path) -> Result<Experiment, InputErrors> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InputErrors::one(InputError {
-            file: name.clone(),
-            line: 0,
-            column: 0,
-            key: String::new(),
-            message: format!("cannot read the experiment file: {e}"),
-            hint: None,
-        })
-    })?;
-    experiment_from_str(&name, &text, path.parent())
+    let text = crate::scenario::read_input(path, "experiment")?;
+    experiment_from_str(&path.display().to_string(), &text, path.parent())
 }
 
 /// The embedded default experiment.

@@ -12,18 +12,22 @@ use std::path::Path;
 
 /// Reads and validates a model file.
 pub fn load_model(path: &Path) -> Result<Scenario, InputErrors> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_input(path, "model")?;
+    model_from_str(&path.display().to_string(), &text)
+}
+
+/// Reads an input file's text; failure is an input error naming the file.
+pub fn read_input(path: &Path, what: &str) -> Result<String, InputErrors> {
+    std::fs::read_to_string(path).map_err(|e| {
         InputErrors::one(InputError {
-            file: name.clone(),
+            file: path.display().to_string(),
             line: 0,
             column: 0,
             key: String::new(),
-            message: format!("cannot read the model file: {e}"),
+            message: format!("cannot read the {what} file: {e}"),
             hint: None,
         })
-    })?;
-    model_from_str(&name, &text)
+    })
 }
 
 /// Validates a model given as text; `name` is used in error messages.

@@ -553,3 +553,29 @@ fn a_group_key_path_sets_every_member_and_tags_set_nothing() {
     assert_eq!(se(0), [Some(120), None, None]);
     assert_eq!(se(1), [Some(240), None, None]);
 }
+
+#[test]
+fn a_base_model_is_read_relative_to_the_experiment_file() {
+    let dir = tmp("relative");
+    std::fs::create_dir_all(dir.join("exps")).unwrap();
+    std::fs::copy("models/call-crash.toml", dir.join("model.toml")).unwrap();
+    let exp_text = "name = \"rel\"\nmodel = \"../model.toml\"\nreplications = 2\n\
+                    [grid]\n\"node.edge.session_expires\" = [300, 1800]\n";
+    std::fs::write(dir.join("exps/e.toml"), exp_text).unwrap();
+    let exp = sstsim::experiment::load_experiment(&dir.join("exps/e.toml")).unwrap();
+    assert_eq!(exp.points.len(), 2);
+    assert_eq!(exp.total_runs(), 4);
+
+    std::fs::write(
+        dir.join("exps/bad.toml"),
+        exp_text.replace("../model", "../nope"),
+    )
+    .unwrap();
+    let err = sstsim::experiment::load_experiment(&dir.join("exps/bad.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bad.toml:2:9: model: cannot read model file"),
+        "{err}"
+    );
+}

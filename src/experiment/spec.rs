@@ -27,7 +27,15 @@ const TOP_KEYS: &[&str] = &[
     "zip",
     "charts",
 ];
-const CHART_KEYS: &[&str] = &["x", "cdf_at", "tradeoff_class"];
+const CHART_KEYS: &[&str] = &["draw", "x", "cdf_at", "tradeoff_class"];
+/// The charts an experiment can draw (`[charts] draw`); all by default.
+pub const CHART_KINDS: &[&str] = &[
+    "reclaim_latency",
+    "hung_state",
+    "tradeoff",
+    "false_teardowns",
+    "reclaim_cdf",
+];
 /// Largest number of points × replications an experiment may ask for.
 const MAX_RUNS: u64 = 10_000_000;
 
@@ -67,6 +75,8 @@ pub struct ChartConfig {
     pub cdf_point: usize,
     /// The node class whose p95 latency the trade-off chart plots.
     pub tradeoff_class: Option<String>,
+    /// Which charts to draw, from [`CHART_KINDS`].
+    pub draw: Vec<String>,
 }
 
 /// A validated experiment.
@@ -518,6 +528,7 @@ fn default_charts(columns: &[String]) -> ChartConfig {
             .cloned(),
         cdf_point: 0,
         tradeoff_class: None,
+        draw: CHART_KINDS.iter().map(|k| k.to_string()).collect(),
     }
 }
 
@@ -548,6 +559,12 @@ fn read_charts(
                 );
                 ok = false;
             }
+            None => ok = false,
+        }
+    }
+    if let Some((d, p)) = f.entry("draw") {
+        match doc::array(d, &p, errs, |i, q, e| doc::choice(i, q, CHART_KINDS, e)) {
+            Some(kinds) => cfg.draw = kinds.iter().map(|&k| CHART_KINDS[k].to_string()).collect(),
             None => ok = false,
         }
     }

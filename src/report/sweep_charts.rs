@@ -211,7 +211,8 @@ pub fn draw_all(
     }
     let mut written = Vec::new();
     for (name, chart) in charts {
-        if chart.series.is_empty() {
+        let wanted = cfg.draw.iter().any(|k| name.starts_with(k.as_str()));
+        if chart.series.is_empty() || !wanted {
             continue;
         }
         for ext in ["svg", "png"] {

@@ -579,3 +579,104 @@ fn a_base_model_is_read_relative_to_the_experiment_file() {
         "{err}"
     );
 }
+
+#[test]
+fn charts_to_draw_are_chosen_and_checked() {
+    let text = SMALL.replace(
+        "[charts]\n",
+        "[charts]\ndraw = [\"hung_state\", \"tradeoff\"]\n",
+    );
+    let exp = experiment_from_str("draw.toml", &text, None).unwrap();
+    let d = tmp("draw");
+    run_experiment(&exp, &opts(&d, 2)).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(d.join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "hung_state.png",
+            "hung_state.svg",
+            "tradeoff.png",
+            "tradeoff.svg"
+        ]
+    );
+    let bad = SMALL.replace("[charts]\n", "[charts]\ndraw = [\"hung-state\"]\n");
+    let err = experiment_from_str("draw.toml", &bad, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("charts.draw[0]") && err.contains("did you mean `hung_state`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_killed_process_resumes_to_the_same_files() {
+    // The small sweep with more replications, run by the binary on one thread;
+    // SIGKILL once the journal holds a few runs, then `--resume`.
+    let dir = tmp("kill");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("k.toml");
+    std::fs::write(
+        &file,
+        SMALL.replace("replications = 3", "replications = 30"),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let (whole, part) = (dir.join("whole"), dir.join("part"));
+    let args = |out: &Path| {
+        vec![
+            "run".to_string(),
+            f.to_string(),
+            "--out".into(),
+            out.display().to_string(),
+            "--threads".into(),
+            "1".into(),
+            "--quiet".into(),
+        ]
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sstsim"))
+        .args(args(&part))
+        .spawn()
+        .unwrap();
+    let journal = part.join("runs.journal");
+    let finished = |j: &Path| {
+        std::fs::read_to_string(j)
+            // Only newline-terminated records count: the kill may tear the last.
+            .map(|t| {
+                t.split_inclusive('\n')
+                    .filter(|l| l.starts_with("R,") && l.ends_with('\n'))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    while finished(&journal) < 5 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!part.join("runs.csv").exists());
+    let done = finished(&journal);
+    assert!((5..120).contains(&done), "{done} runs in the journal");
+
+    let mut resume = args(&part);
+    resume.push("--resume".into());
+    let out = sstsim(&resume.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(&format!("{} resumed", done)), "{text}");
+    let out = sstsim(&args(&whole).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success());
+    assert_same_files(&whole, &part);
+}

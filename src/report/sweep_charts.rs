@@ -198,7 +198,7 @@ pub fn draw_all(
         "false_teardowns".into(),
         LineChart {
             title: "Healthy calls torn down by session timers".into(),
-            legend: Corner::UpperLeft,
+            legend: Corner::UpperRight,
             x_label: x_label.to_string(),
             y_label: "false teardowns per 1,000 session-hours".into(),
             series: lines(&layout, rows, "", false, |r, x| {

@@ -143,16 +143,32 @@ fn wall_clock() -> std::time::Instant {
     std::time::Instant::now()
 }
 
+/// The runs of a finished directory, if it was written by this experiment and shard.
+fn completed_runs(exp: &Experiment, shard: Option<Shard>, dir: &Path) -> Vec<RunRecord> {
+    let same = read_manifest(dir).is_ok_and(|m| {
+        m.experiment_hash == format!("{:016x}", exp.hash) && m.seed == exp.seed && m.shard == shard
+    });
+    if !same {
+        return Vec::new();
+    }
+    read_results(dir).map(|r| r.runs).unwrap_or_default()
+}
+
 /// Runs the experiment (or its shard) and writes the output directory.
 pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let started = wall_clock();
     let io = |what: &str, e: &dyn std::fmt::Display| RunError::Io(format!("{what}: {e}"));
     std::fs::create_dir_all(&opts.out).map_err(|e| io(&opts.out.display().to_string(), &e))?;
-    let (journal, done) = Journal::open(
-        &opts.out.join(JOURNAL),
-        &journal_header(exp, opts.shard),
-        opts.resume,
-    )?;
+    let journal_path = opts.out.join(JOURNAL);
+    // Resuming a run that already finished: its files hold every run.
+    let completed = if opts.resume && !journal_path.exists() {
+        completed_runs(exp, opts.shard, &opts.out)
+    } else {
+        Vec::new()
+    };
+    let (journal, mut done) =
+        Journal::open(&journal_path, &journal_header(exp, opts.shard), opts.resume)?;
+    done.extend(completed);
     let plan = planned_runs(exp, opts.shard);
     let finished: std::collections::BTreeSet<(usize, u32)> =
         done.iter().map(|r| (r.point, r.replication)).collect();

@@ -680,3 +680,16 @@ fn a_killed_process_resumes_to_the_same_files() {
     assert!(out.status.success());
     assert_same_files(&whole, &part);
 }
+
+#[test]
+fn resuming_a_finished_run_reruns_nothing() {
+    let exp = small();
+    let d = tmp("finished");
+    run_experiment(&exp, &opts(&d, 2)).unwrap();
+    let before = files(&d);
+    let mut o = opts(&d, 1);
+    o.resume = true;
+    let again = run_experiment(&exp, &o).unwrap();
+    assert_eq!((again.ran, again.resumed), (0, 12));
+    assert_eq!(before, files(&d));
+}

@@ -219,7 +219,7 @@ fn run_sweep(exp: &Experiment, args: &RunArgs) -> Result<String, Failure> {
     }
     if !outcome.summary.is_empty() {
         s.push('\n');
-        s.push_str(&crate::report::sweep_table::headline(
+        s.push_str(&crate::experiment::headline::headline(
             &exp.columns,
             &outcome.summary,
         ));

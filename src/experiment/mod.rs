@@ -1,7 +1,9 @@
 //! Experiments: parameter sweeps over a model, run in parallel with common
 //! random numbers, streamed to a journal, summarised and charted.
 
+pub mod charts;
 pub mod columns;
+pub mod headline;
 pub mod journal;
 pub mod output;
 pub mod overrides;

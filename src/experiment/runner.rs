@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+use super::charts::draw_all;
 use super::columns::{fmt_cell, metric_values};
 use super::journal::{Journal, JournalError};
 use super::output::{
@@ -21,7 +22,6 @@ use super::output::{
 use super::record::{RunRecord, latency_samples};
 use super::spec::Experiment;
 use crate::engine::SeedSpace;
-use crate::report::sweep_charts::draw_all;
 use crate::sim::{TraceFilter, World};
 
 /// How to run.

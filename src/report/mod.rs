@@ -1,9 +1,8 @@
-//! Everything that turns results into files or text: charts today; CSV,
-//! summary statistics and traces as they arrive.
+//! Turning results into files and text, independent of where they came from:
+//! line charts (SVG/PNG), trace ladders and CSV, the metrics table of one
+//! run, and atomic file writing.
 
 pub mod charts;
 pub mod csv;
 pub mod metrics;
-pub mod sweep_charts;
-pub mod sweep_table;
 pub mod trace;

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::charts::{ChartError, Corner, LineChart, Series};
-use crate::experiment::output::{Results, SummaryRow};
-use crate::experiment::spec::ChartConfig;
+use super::output::{Results, SummaryRow};
+use super::spec::ChartConfig;
+use crate::report::charts::{ChartError, Corner, LineChart, Series};
 use crate::sim::NodeClass;
 
 /// Which column is x, and how the other swept columns group rows into lines.

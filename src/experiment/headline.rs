@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::experiment::output::SummaryRow;
+use super::output::SummaryRow;
 
 /// (header, metric, scale, decimals) of each headline column.
 const HEADLINES: [(&str, &str, f64, usize); 7] = [

@@ -20,7 +20,13 @@ pub use trace::TraceArgs;
 
 /// Deterministic simulator of SIP Session-Timer (RFC 4028) networks.
 #[derive(Debug, Parser)]
-#[command(name = "sstsim", version, about, long_about = None)]
+#[command(
+    name = "sstsim",
+    version,
+    about,
+    long_about = None,
+    after_help = "Without a command, sstsim runs the built-in default experiment (experiments/modes.toml) into output/modes/, as `sstsim run` does."
+)]
 pub struct Cli {
     /// What to do; without a subcommand, the built-in default experiment
     /// (`experiments/modes.toml`) runs into `output/modes/`.

@@ -43,12 +43,12 @@ pub struct RunArgs {
     /// JOB_COMPLETION_INDEX (Kubernetes Indexed Job).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub shards: Option<u32>,
-    /// Models: master seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Models: replication index (selects independent random streams).
-    #[arg(long, default_value_t = 0)]
-    pub replication: u64,
+    /// Models: master seed [default: 1].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Models: replication index, selecting independent random streams [default: 0].
+    #[arg(long)]
+    pub replication: Option<u64>,
     /// Models: write one row per node × dialog to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub dialogs: Option<PathBuf>,
@@ -57,9 +57,36 @@ pub struct RunArgs {
 /// Runs the file given, or the default experiment.
 pub fn run(args: &RunArgs) -> Result<String, Failure> {
     let input = |e: crate::scenario::InputErrors| Failure::Input(e.to_string());
+    let model = args.file.as_deref().is_some_and(is_model);
+    let misplaced = if model {
+        [
+            ("--out", args.out.is_some()),
+            ("--threads", args.threads.is_some()),
+            ("--resume", args.resume),
+            ("--shard", args.shard.is_some()),
+            ("--shards", args.shards.is_some()),
+        ]
+        .into_iter()
+        .find(|x| x.1)
+        .map(|(flag, _)| format!("{flag} applies to experiment files, not to a model file"))
+    } else {
+        [
+            ("--seed", args.seed.is_some()),
+            ("--replication", args.replication.is_some()),
+            ("--dialogs", args.dialogs.is_some()),
+        ]
+        .into_iter()
+        .find(|x| x.1)
+        .map(|(flag, _)| {
+            format!("{flag} applies to model files; an experiment sets its seed and replications in the file")
+        })
+    };
+    if let Some(m) = misplaced {
+        return Err(Failure::Input(format!("error: {m}")));
+    }
     match &args.file {
         None => run_sweep(&default_experiment().map_err(input)?, args),
-        Some(path) if is_model(path) => run_model(path, args),
+        Some(path) if model => run_model(path, args),
         Some(path) => run_sweep(&load_experiment(path).map_err(input)?, args),
     }
 }
@@ -74,9 +101,10 @@ fn is_model(path: &Path) -> bool {
 
 fn run_model(path: &Path, args: &RunArgs) -> Result<String, Failure> {
     let scenario = load_model(path).map_err(|e| Failure::Input(e.to_string()))?;
+    let (seed, replication) = (args.seed.unwrap_or(1), args.replication.unwrap_or(0));
     let mut world = World::new(
         scenario.world,
-        SeedSpace::new(args.seed, 0, args.replication),
+        SeedSpace::new(seed, 0, replication),
         TraceFilter::Off,
     );
     if args.dialogs.is_some() {
@@ -91,8 +119,8 @@ fn run_model(path: &Path, args: &RunArgs) -> Result<String, Failure> {
         out,
         "sstsim run {} (seed {}, replication {}): {} s simulated",
         path.display(),
-        args.seed,
-        args.replication,
+        seed,
+        replication,
         horizon.as_secs_f64()
     );
     out.push_str(&table(&metrics));

@@ -693,3 +693,18 @@ fn resuming_a_finished_run_reruns_nothing() {
     assert_eq!((again.ran, again.resumed), (0, 12));
     assert_eq!(before, files(&d));
 }
+
+#[test]
+fn flags_of_the_other_file_kind_are_refused() {
+    let out = sstsim(&["run", "models/basic.toml", "--threads", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("--threads applies to experiment files"),
+        "{err}"
+    );
+    let out = sstsim(&["run", "experiments/modes.toml", "--dialogs", "d.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("--dialogs applies to model files"), "{err}");
+}

@@ -156,3 +156,91 @@ fn selectors(kind: &str, i: usize, table: &Table) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::doc::parse;
+    use crate::scenario::error::Source;
+
+    const MODEL: &str = r#"
+[defaults]
+min_se = 90
+[[node]]
+id = "a"
+group = "g"
+[[node]]
+id = "b"
+group = "g"
+[[link]]
+between = ["a", "b"]
+[[fault]]
+kind = "crash"
+"#;
+
+    fn tree() -> Item {
+        parse(&Source::new("m.toml", MODEL)).unwrap()
+    }
+
+    fn value(text: &str) -> Item {
+        let root = parse(&Source::new("e.toml", &format!("v = {text}"))).unwrap();
+        let Value::Table(t) = root.value else {
+            unreachable!()
+        };
+        t.entries[0].item.clone()
+    }
+
+    /// The value at a plain table path, rendered.
+    fn at(root: &Item, path: &[&str]) -> Option<String> {
+        let mut item = root;
+        for p in path {
+            let Value::Table(t) = &item.value else {
+                return None;
+            };
+            item = &t.get(p)?.item;
+        }
+        Some(crate::experiment::spec::cell(item))
+    }
+
+    fn node(root: &Item, i: usize) -> &Item {
+        let Value::Table(t) = &root.value else {
+            unreachable!()
+        };
+        let Value::Array(ns) = &t.get("node").unwrap().item.value else {
+            unreachable!()
+        };
+        &ns[i]
+    }
+
+    #[test]
+    fn paths_replace_create_and_select_by_group() {
+        let mut m = tree();
+        let v = value("120");
+        set_path(&mut m, "defaults.min_se", &v, &v.loc).unwrap();
+        assert_eq!(at(&m, &["defaults", "min_se"]).as_deref(), Some("120"));
+        set_path(&mut m, "sip.t1_ms", &v, &v.loc).unwrap();
+        assert_eq!(at(&m, &["sip", "t1_ms"]).as_deref(), Some("120"));
+        set_path(&mut m, "node.g.peers.b.session_expires", &v, &v.loc).unwrap();
+        for i in 0..2 {
+            assert_eq!(
+                at(node(&m, i), &["peers", "b", "session_expires"]).as_deref(),
+                Some("120")
+            );
+        }
+        set_path(&mut m, "link.a-b.loss", &value("0.5"), &v.loc).unwrap();
+        set_path(&mut m, "fault.0.at_s", &v, &v.loc).unwrap();
+    }
+
+    #[test]
+    fn paths_that_select_nothing_say_why() {
+        let mut m = tree();
+        let v = value("1");
+        let err = |m: &mut Item, p: &str| set_path(m, p, &v, &v.loc).unwrap_err();
+        assert!(err(&mut m, "node.c.min_se").contains("no node id or group \"c\""));
+        assert!(err(&mut m, "link.b-a.loss").contains("known: a-b"));
+        assert!(err(&mut m, "fault.3.at_s").contains("no fault index \"3\""));
+        assert!(err(&mut m, "node.a").contains("needs a selector and a key"));
+        assert!(err(&mut m, "defaults..min_se").contains("names joined by '.'"));
+        assert!(err(&mut m, "defaults.min_se.x").contains("`min_se` is an integer"));
+    }
+}

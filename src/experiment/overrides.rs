@@ -183,7 +183,7 @@ kind = "crash"
     }
 
     fn value(text: &str) -> Item {
-        let root = parse(&Source::new("e.toml", &format!("v = {text}"))).unwrap();
+        let root = parse(&Source::new("e.toml", format!("v = {text}"))).unwrap();
         let Value::Table(t) = root.value else {
             unreachable!()
         };

@@ -16,9 +16,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sstsim::engine::{SeedSpace, SimDuration, SimTime};
-use sstsim::scenario::load_model;
 use sstsim::sim::{Arrivals, Holding, TraceFilter, World};
-use sstsim::sip::StatusCode;
+
+#[path = "support/workloads.rs"]
+mod workloads;
+use workloads::{basic, crash_calls};
 
 struct Counting;
 
@@ -52,8 +54,7 @@ static ALLOC: Counting = Counting;
 const CALLS: u32 = 100_000;
 
 fn main() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/basic.toml");
-    let mut cfg = load_model(std::path::Path::new(path)).expect("valid").world;
+    let mut cfg = basic();
     for n in &mut cfg.nodes {
         if let sstsim::sim::NodeKind::Ua(c) = &mut n.kind {
             c.base.session_expires = 90;
@@ -83,7 +84,6 @@ fn main() {
         per_call,
         per_call / 1024.0
     );
-    let _ = StatusCode::OK;
     drop(world);
     for calls in [50_000u32, 100_000, 200_000] {
         let cfg = crash_calls(calls);
@@ -101,35 +101,4 @@ fn main() {
             peak as f64 / 1048576.0
         );
     }
-}
-
-/// The fault benchmark's workload on basic.toml (see benches/calls.rs).
-fn crash_calls(calls: u32) -> sstsim::sim::WorldConfig {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/basic.toml");
-    let mut cfg = load_model(std::path::Path::new(path)).expect("valid").world;
-    for l in &mut cfg.links {
-        l.loss = sstsim::net::LossModel::Bernoulli(
-            sstsim::net::Probability::new(0.01).expect("in range"),
-        );
-    }
-    for n in &mut cfg.nodes {
-        if let sstsim::sim::NodeKind::Ua(c) = &mut n.kind {
-            c.base.session_expires = 300;
-        }
-    }
-    let w = &mut cfg.workload;
-    w.arrivals = Arrivals::Poisson {
-        rate_per_s: 50.0,
-        start: SimTime::ZERO,
-        max_calls: Some(calls),
-    };
-    w.holding = Holding::Exponential {
-        mean: SimDuration::from_secs(120),
-    };
-    w.call_crash = Some(sstsim::sim::CallCrash {
-        probability: sstsim::net::Probability::new(0.1).expect("in range"),
-        side: sstsim::sim::CrashSide::Either,
-    });
-    w.horizon = SimTime::from_secs(calls / 50 + 4000);
-    cfg
 }

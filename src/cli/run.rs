@@ -11,10 +11,11 @@ use super::Failure;
 use crate::engine::SeedSpace;
 use crate::experiment::output::Shard;
 use crate::experiment::runner::{RunOptions, run_experiment};
-use crate::experiment::{Experiment, default_experiment, load_experiment};
+use crate::experiment::spec::experiment_from_str;
+use crate::experiment::{Experiment, default_experiment};
 use crate::report::csv::{write_atomically, write_dialogs};
 use crate::report::metrics::table;
-use crate::scenario::load_model;
+use crate::scenario::{Scenario, model_from_str, read_input};
 use crate::sim::{TraceFilter, World};
 
 /// Arguments of `sstsim run`.
@@ -57,7 +58,29 @@ pub struct RunArgs {
 /// Runs the file given, or the default experiment.
 pub fn run(args: &RunArgs) -> Result<String, Failure> {
     let input = |e: crate::scenario::InputErrors| Failure::Input(e.to_string());
-    let model = args.file.as_deref().is_some_and(is_model);
+    let Some(path) = &args.file else {
+        check_flags(args, false)?;
+        return run_sweep(&default_experiment().map_err(input)?, args);
+    };
+    let text = read_input(path, "input").map_err(input)?;
+    let name = path.display().to_string();
+    // A model file has `[[node]]` tables at its top level; an experiment does not.
+    let model = text
+        .parse::<toml::Table>()
+        .is_ok_and(|t| t.contains_key("node"));
+    check_flags(args, model)?;
+    if model {
+        run_model(model_from_str(&name, &text).map_err(input)?, path, args)
+    } else {
+        run_sweep(
+            &experiment_from_str(&name, &text, path.parent()).map_err(input)?,
+            args,
+        )
+    }
+}
+
+/// Refuses the flags that belong to the other kind of file.
+fn check_flags(args: &RunArgs, model: bool) -> Result<(), Failure> {
     let misplaced = if model {
         [
             ("--out", args.out.is_some()),
@@ -81,26 +104,13 @@ pub fn run(args: &RunArgs) -> Result<String, Failure> {
             format!("{flag} applies to model files; an experiment sets its seed and replications in the file")
         })
     };
-    if let Some(m) = misplaced {
-        return Err(Failure::Input(format!("error: {m}")));
-    }
-    match &args.file {
-        None => run_sweep(&default_experiment().map_err(input)?, args),
-        Some(path) if model => run_model(path, args),
-        Some(path) => run_sweep(&load_experiment(path).map_err(input)?, args),
+    match misplaced {
+        Some(m) => Err(Failure::Input(format!("error: {m}"))),
+        None => Ok(()),
     }
 }
 
-/// A model file has `[[node]]` tables at its top level; an experiment does not.
-fn is_model(path: &Path) -> bool {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| t.parse::<toml::Table>().ok())
-        .is_some_and(|t| t.contains_key("node"))
-}
-
-fn run_model(path: &Path, args: &RunArgs) -> Result<String, Failure> {
-    let scenario = load_model(path).map_err(|e| Failure::Input(e.to_string()))?;
+fn run_model(scenario: Scenario, path: &Path, args: &RunArgs) -> Result<String, Failure> {
     let (seed, replication) = (args.seed.unwrap_or(1), args.replication.unwrap_or(0));
     let mut world = World::new(
         scenario.world,

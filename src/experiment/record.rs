@@ -17,18 +17,14 @@ pub struct RunRecord {
     pub latencies: Vec<(String, String)>,
 }
 
-/// The reclaim latencies (freed − dead) of dead-call states a node freed
-/// itself; states lost in a crash and states still held are not samples,
+/// The reclaim-latency samples of `rows` ([`DialogRow::reclaim_latency`]),
 /// as in the run's own percentiles.
 pub fn latency_samples(rows: &[DialogRow]) -> Vec<(String, String)> {
     let mut v: Vec<(usize, u64)> = rows
         .iter()
-        .filter(|r| r.cause != Some(crate::sip::FreeCause::Crash))
         .filter_map(|r| {
-            let (dead, freed) = (r.dead?, r.freed?);
             let class = NodeClass::ALL.iter().position(|&c| c == r.class)?;
-            let ns = freed.as_nanos().checked_sub(dead.as_nanos())?;
-            Some((class, ns))
+            Some((class, r.reclaim_latency()?.as_nanos()))
         })
         .collect();
     v.sort_unstable();

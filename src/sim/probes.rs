@@ -83,6 +83,18 @@ pub struct DialogRow {
     pub cause: Option<FreeCause>,
 }
 
+impl DialogRow {
+    /// The row's reclaim-latency sample, by the rule the class statistics use:
+    /// freed − dead for a dead call's state its node freed itself (not lost
+    /// in the node's own crash), freed at or after the death.
+    pub fn reclaim_latency(&self) -> Option<SimDuration> {
+        if self.cause == Some(FreeCause::Crash) {
+            return None;
+        }
+        self.freed?.duration_since(self.dead?).ok()
+    }
+}
+
 /// A call while any node holds state for it.
 #[derive(Debug, Clone)]
 pub struct CallTrack {

@@ -39,14 +39,17 @@ const TAIL_METRICS: [&str; 16] = [
     "events",
 ];
 
-/// All metric column names, in order.
-pub fn metric_names() -> Vec<String> {
-    let mut out: Vec<String> = HEAD_METRICS.iter().map(|s| s.to_string()).collect();
-    for c in NodeClass::ALL {
-        out.extend(CLASS_METRICS.iter().map(|m| format!("{}_{m}", c.name())));
-    }
-    out.extend(TAIL_METRICS.iter().map(|s| s.to_string()));
-    out
+/// All metric column names, in order (built once).
+pub fn metric_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut out: Vec<String> = HEAD_METRICS.iter().map(|s| s.to_string()).collect();
+        for c in NodeClass::ALL {
+            out.extend(CLASS_METRICS.iter().map(|m| format!("{}_{m}", c.name())));
+        }
+        out.extend(TAIL_METRICS.iter().map(|s| s.to_string()));
+        out
+    })
 }
 
 /// The metric values of one run, in [`metric_names`] order (NaN: undefined).

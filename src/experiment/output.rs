@@ -101,7 +101,7 @@ impl Results {
             .iter()
             .map(|s| s.to_string())
             .chain(self.columns.iter().cloned())
-            .chain(metric_names())
+            .chain(metric_names().iter().cloned())
             .collect()
     }
 

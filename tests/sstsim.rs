@@ -7,6 +7,7 @@ mod it {
     mod determinism;
     mod experiments;
     mod glare;
+    mod golden;
     mod hung_state;
     mod model_files;
     mod rng_streams;

@@ -1,8 +1,30 @@
-//! Fault descriptions from model files. They are parsed and validated now;
-//! the injector that drives them arrives with the fault-injection stage.
+//! Faults: what a model schedules to go wrong, and the state the world keeps
+//! to make it go wrong. All fault state lives here, owned by the world;
+//! measurement never holds or decides any of it.
+//!
+//! - Node crashes and restarts are scheduled world events.
+//! - Link outages and loss bursts become windows in the links' own
+//!   configuration when the world is built.
+//! - `call_crash` kills one endpoint of a call at a planned fraction of its
+//!   holding time after the caller's dialog is established; from then on
+//!   every message of that call arriving at the dead endpoint is lost.
+//! - `drop_bye` swallows the BYE of selected calls, and every
+//!   retransmission of it, on one link.
+//!
+//! A call's marks (dead endpoint, `drop_bye` selection) live while the call
+//! is in progress, and for 64·T1 + T4 after it is over, the longest any of
+//! its transactions can still be sending: a dead endpoint stays silent and a
+//! swallowed BYE stays swallowed, retransmissions included.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use rustc_hash::FxHashMap;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::net::{LinkId, NodeId, Probability};
+use crate::sip::CallRef;
+
+use super::workload::CallPlan;
 
 /// Which BYEs a `drop_bye` fault swallows.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,70 +76,166 @@ pub enum FaultSpec {
     },
 }
 
-use crate::engine::Scheduler;
-use crate::sip::CallRef;
+/// Most `drop_bye` faults a model may have: their selections are bits of a `u8`.
+pub const MAX_DROP_BYE: usize = 8;
 
-use super::world::{Event, State, new_role};
+/// The fault marks of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Marks {
+    /// The node where this call's endpoint died: its messages arriving there are lost.
+    dead_endpoint: Option<NodeId>,
+    /// Bit i set: `drop_bye` fault i swallows this call's BYE.
+    drop_bye: u8,
+}
 
-impl State {
-    /// `call_crash`: when the caller's state appears (the answer), the crash is
-    /// scheduled at a uniform time inside the holding time.
-    pub(super) fn schedule_call_crash(
-        &mut self,
-        sched: &mut Scheduler<Event>,
-        call: CallRef,
-        node: NodeId,
-    ) {
-        let Some(track) = self.probes.calls.get_mut(&call) else {
-            return;
-        };
-        if node != track.caller {
-            return;
+/// A `call_crash` waiting for the caller's dialog to be established.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CrashPlan {
+    caller: NodeId,
+    victim: NodeId,
+    /// When, as a fraction of the holding time after the answer.
+    fraction: f64,
+    holding: SimDuration,
+}
+
+/// A `call_crash` due: the endpoint `victim` of `call` dies `after` from now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct DueCrash {
+    pub(super) call: CallRef,
+    pub(super) victim: NodeId,
+    pub(super) after: SimDuration,
+}
+
+/// The world's fault layer.
+#[derive(Debug, Default)]
+pub(super) struct Faults {
+    /// How long a call's marks outlive it (64·T1 + T4).
+    linger: SimDuration,
+    /// Per link: bitmask of the `drop_bye` faults acting on it.
+    drop_bye_links: Vec<u8>,
+    /// The `drop_bye` selections, by bit.
+    drop_bye_rules: Vec<ByeSelection>,
+    /// Marks of calls in progress (only calls that have any).
+    marks: FxHashMap<CallRef, Marks>,
+    /// `call_crash` plans of calls in progress, until scheduled.
+    plans: FxHashMap<CallRef, CrashPlan>,
+    /// Marks of calls that ended since the world last settled.
+    ended: Vec<(CallRef, Marks)>,
+    /// Marks of ended calls, kept until their expiry.
+    lingering: BTreeMap<CallRef, Marks>,
+    /// The same calls, in expiry order.
+    expiries: VecDeque<(SimTime, CallRef)>,
+}
+
+impl Faults {
+    /// The fault layer for `links` links; marks outlive their call by `linger`.
+    pub(super) fn new(links: usize, linger: SimDuration) -> Self {
+        Faults {
+            linger,
+            drop_bye_links: vec![0; links],
+            ..Faults::default()
         }
-        let Some((victim, fraction)) = track.crash.take() else {
-            return;
-        };
-        let after = SimDuration::from_nanos((track.holding.as_nanos() as f64 * fraction) as u64);
-        sched
-            .schedule_in(after, Event::CallCrash { call, node: victim })
-            .expect("crash time is within the horizon range");
     }
 
-    /// One endpoint of a call dies silently: its dialog and transactions
-    /// vanish (no BYE), and messages for the call arriving there are lost.
-    pub(super) fn crash_call(&mut self, sched: &mut Scheduler<Event>, call: CallRef, node: NodeId) {
-        let now = sched.now();
-        if !self.probes.calls.contains_key(&call) {
-            return; // the call already ended
+    /// Registers a `drop_bye` fault on `link`.
+    pub(super) fn add_drop_bye(&mut self, link: LinkId, calls: ByeSelection) {
+        let bit = self.drop_bye_rules.len();
+        assert!(bit < MAX_DROP_BYE, "at most 8 drop_bye faults (validated)");
+        self.drop_bye_links[link.index()] |= 1 << bit;
+        self.drop_bye_rules.push(calls);
+    }
+
+    /// A call starts: its `drop_bye` selection and its `call_crash` plan.
+    pub(super) fn call_started(&mut self, plan: &CallPlan) {
+        let call = CallRef(plan.index);
+        let mut mask = 0;
+        for (bit, rule) in self.drop_bye_rules.iter().enumerate() {
+            let hit = match rule {
+                ByeSelection::Calls(list) => list.contains(&plan.index),
+                ByeSelection::Probability(p) => plan.fault_draw < p.get(),
+            };
+            if hit {
+                mask |= 1 << bit;
+            }
         }
-        self.probes.mark_dead(call, now);
-        if let Some(track) = self.probes.calls.get_mut(&call) {
-            track.dead_endpoint = Some(node);
+        if mask != 0 {
+            self.marks.entry(call).or_default().drop_bye = mask;
         }
-        for state in self.probes.states_of(node, call) {
-            self.probes.crash_state(now, call, node, state);
-            self.with_ctx(sched, node, |role, ctx| role.forget(ctx, state));
+        if let Some((victim, fraction)) = plan.crash {
+            self.plans.insert(
+                call,
+                CrashPlan {
+                    caller: plan.caller,
+                    victim,
+                    fraction,
+                    holding: plan.holding,
+                },
+            );
         }
     }
 
-    /// A node crashes: every state it held is lost (cause `crash`), every
-    /// call it was an endpoint of is dead from now, its timers stop, and it
-    /// stays silent until a restart brings it back empty.
-    pub(super) fn crash_node(&mut self, sched: &mut Scheduler<Event>, node: NodeId) {
-        let now = sched.now();
-        let endpoint = self.probes.class(node).is_endpoint();
-        for call in self.probes.crash_node(now, node) {
-            if endpoint {
-                self.probes.mark_dead(call, now);
-            }
+    /// `node` established state for `call`: when it is the caller, the
+    /// call's planned crash becomes due, at its fraction of the holding time.
+    pub(super) fn state_created(&mut self, call: CallRef, node: NodeId) -> Option<DueCrash> {
+        let plan = self.plans.get(&call).filter(|p| p.caller == node)?;
+        let after =
+            SimDuration::from_nanos((plan.holding.as_nanos() as f64 * plan.fraction) as u64);
+        let due = DueCrash {
+            call,
+            victim: plan.victim,
+            after,
+        };
+        self.plans.remove(&call);
+        Some(due)
+    }
+
+    /// The endpoint of `call` at `node` died.
+    pub(super) fn endpoint_died(&mut self, call: CallRef, node: NodeId) {
+        self.marks.entry(call).or_default().dead_endpoint = Some(node);
+    }
+
+    /// The call is over: its plan goes, its marks start to expire.
+    pub(super) fn call_over(&mut self, call: CallRef) {
+        self.plans.remove(&call);
+        if let Some(m) = self.marks.remove(&call) {
+            self.ended.push((call, m));
         }
-        let rt = &mut self.nodes[node.index()];
-        for table in &mut rt.timers {
-            for k in table.iter_mut().filter_map(Option::take) {
-                sched.cancel(k);
-            }
+    }
+
+    fn marks_of(&self, call: CallRef) -> Option<&Marks> {
+        self.marks.get(&call).or_else(|| self.lingering.get(&call))
+    }
+
+    /// True if `call`'s endpoint at `node` is dead: its messages there are lost.
+    pub(super) fn endpoint_dead(&self, call: CallRef, node: NodeId) -> bool {
+        self.marks_of(call)
+            .is_some_and(|m| m.dead_endpoint == Some(node))
+    }
+
+    /// True if a `drop_bye` fault swallows `call`'s BYE on `link`.
+    pub(super) fn drops_bye(&self, call: CallRef, link: LinkId) -> bool {
+        self.drop_bye_links[link.index()] != 0
+            && self
+                .marks_of(call)
+                .is_some_and(|m| m.drop_bye & self.drop_bye_links[link.index()] != 0)
+    }
+
+    /// Starts the expiry of the marks of calls that ended, and forgets those
+    /// whose expiry has passed (called once the actions of an event are done).
+    pub(super) fn settle(&mut self, now: SimTime) {
+        if self.ended.is_empty() && self.expiries.is_empty() {
+            return;
         }
-        rt.role = new_role(node, &self.specs[node.index()].kind);
-        rt.up = false;
+        for (call, m) in self.ended.drain(..) {
+            self.lingering.insert(call, m);
+            self.expiries.push_back((now + self.linger, call));
+        }
+        while let Some(&(until, call)) = self.expiries.front() {
+            if until > now {
+                break;
+            }
+            self.expiries.pop_front();
+            self.lingering.remove(&call);
+        }
     }
 }

@@ -1,36 +1,34 @@
 //! The world: nodes placed on the network, driven by the engine.
 //!
-//! This is the only code that turns role actions into engine calls:
-//! - `Send` walks the message across the links of the least-delay path to its
-//!   next SIP hop. Each link decides delay and loss from its own per-direction
-//!   stream, and one `Deliver` event is scheduled at the arrival time. Nodes
-//!   in between relay at the IP level and never see the message, which is how
-//!   a proxy that did not record-route is bypassed.
-//! - `SetTimer`/`CancelTimer`/`ClearTimers` map a role's `TimerId` to an
-//!   engine `TimerKey` through a dense per-node table (O(1)).
-//! - `Record` feeds the counters, the probes (hung-state metrics) and the
-//!   optional trace.
+//! This is the only code that turns role actions into engine calls, and it
+//! dispatches every world event:
+//! - `Send` hands the message to the [`Network`], which carries it link by
+//!   link to its next SIP hop; one `Deliver` event is scheduled at arrival.
+//! - `SetTimer`/`CancelTimer`/`ClearTimers` go to the node's [`TimerTable`].
+//! - `Record` feeds the counters, the calls in progress ([`LiveCalls`]), the
+//!   fault layer (a planned `call_crash` becomes due when the caller's dialog
+//!   is established), the probes and the optional trace.
 //!
-//! Calls come from the workload generator one at a time; faults are
-//! scheduled world events (see `faults.rs`).
+//! Calls come from the workload generator one at a time. Faults are
+//! scheduled world events acted on here, with their state in [`Faults`].
+//! The probes only observe: nothing here reads them.
 
-use crate::engine::{
-    RunOutcome, Scheduler, SeedSpace, SimRng, SimTime, Simulation, StreamId, TimerKey,
-};
-use crate::net::{
-    Direction, DirectionState, Fate, LinkConfig, LinkId, LossCause, NodeId, Topology,
-};
-use crate::sip::action::{Action, Ctx, TimerId, TimerSpace};
+use crate::engine::{RunOutcome, Scheduler, SeedSpace, SimRng, SimTime, Simulation, StreamId};
+use crate::net::{LinkConfig, LinkId, LossCause, NodeId, Topology};
+use crate::sip::action::{Action, Ctx, TimerId};
 use crate::sip::b2bua::B2bua;
 use crate::sip::core::UaConfig;
 use crate::sip::proxy::{Proxy, ProxyConfig};
-use crate::sip::slab::{Slab, handle_index};
+use crate::sip::slab::Slab;
 use crate::sip::ua::Ua;
-use crate::sip::{CallRef, Command, Message, Role, SipTimers};
+use crate::sip::{CallRef, Command, FreeCause, Message, Method, Record, Role, SipTimers};
 
-use super::faults::{ByeSelection, FaultSpec};
-use super::probes::{CallTrack, DialogRow, NodeClass, Probes, RunMetrics};
+use super::calls::LiveCalls;
+use super::faults::{FaultSpec, Faults};
+use super::network::{Carried, Network};
+use super::probes::{DialogRow, NodeClass, Probes, RunCounters, RunMetrics};
 use super::stats::Stats;
+use super::timer_table::TimerTable;
 use super::trace::{TraceEvent, TraceFate, TraceFilter};
 use super::workload::{CallPlan, Generator, WorkloadSpec};
 
@@ -43,6 +41,14 @@ pub enum NodeKind {
     Proxy(ProxyConfig),
     /// A B2BUA.
     B2bua(UaConfig),
+}
+
+impl NodeKind {
+    /// True for the kinds that end calls themselves (UAs and B2BUAs): when
+    /// one crashes, the calls it holds state for are dead.
+    pub fn is_endpoint(&self) -> bool {
+        matches!(self, NodeKind::Ua(_) | NodeKind::B2bua(_))
+    }
 }
 
 /// A node of the model.
@@ -90,52 +96,36 @@ pub(super) enum Event {
 
 /// A message on its way.
 #[derive(Debug)]
-pub(super) struct Flight {
+struct Flight {
     from: NodeId,
     to: NodeId,
     msg: Message,
 }
 
-/// One direction of a link at run time: channel state and its own stream.
-pub(super) struct LinkDir {
-    state: DirectionState,
-    rng: SimRng,
-}
-
 /// A node at run time.
-pub(super) struct NodeRt {
-    pub(super) role: Role,
+struct NodeRt {
+    role: Role,
     rng: SimRng,
-    /// Per timer space: `handle_index * slots + slot` → armed engine timer.
-    pub(super) timers: [Vec<Option<TimerKey>>; 4],
+    timers: TimerTable,
     /// False while crashed.
-    pub(super) up: bool,
+    up: bool,
 }
 
 /// Everything but the engine, so event handlers can borrow it whole.
-pub(super) struct State {
-    topo: Topology,
-    links: Vec<LinkConfig>,
-    link_dirs: Vec<[LinkDir; 2]>,
-    pub(super) nodes: Vec<NodeRt>,
-    pub(super) specs: Vec<NodeSpec>,
+struct State {
+    net: Network,
+    nodes: Vec<NodeRt>,
+    specs: Vec<NodeSpec>,
     names: Vec<String>,
     sip: SipTimers,
     calls: Generator,
     horizon: SimTime,
-    /// Per link: bitmask of `drop_bye` faults acting on it.
-    drop_bye_links: Vec<u8>,
-    /// The `drop_bye` selections, by bit.
-    drop_bye_rules: Vec<ByeSelection>,
+    live: LiveCalls,
+    faults: Faults,
     in_flight: Slab<Flight>,
     out: Vec<Action>,
     stats: Stats,
-    pub(super) probes: Probes,
-    /// Fault marks of folded calls (dead endpoint, `drop_bye` mask), kept
-    /// while their messages may still be in flight.
-    lingering: std::collections::BTreeMap<CallRef, (Option<NodeId>, u8)>,
-    /// The same calls, in expiry order, for purging.
-    lingering_queue: std::collections::VecDeque<(SimTime, CallRef)>,
+    probes: Probes,
     filter: TraceFilter,
     trace: Vec<TraceEvent>,
 }
@@ -146,18 +136,13 @@ pub struct World {
     st: State,
 }
 
-pub(super) fn space_index(space: TimerSpace) -> usize {
-    space as usize
-}
-
 impl World {
     /// Builds the world; `seeds` names the run's random streams.
     pub fn new(cfg: WorldConfig, seeds: SeedSpace, filter: TraceFilter) -> Self {
         let n = cfg.nodes.len();
         let mut links = cfg.links;
         let mut sim = Simulation::new();
-        let mut drop_bye_links = vec![0u8; links.len()];
-        let mut drop_bye_rules = Vec::new();
+        let mut faults = Faults::new(links.len(), cfg.sip.t1x64() + cfg.sip.t4);
         for f in &cfg.faults {
             match f {
                 FaultSpec::LinkDown { link, from, to } => {
@@ -171,12 +156,7 @@ impl World {
                 } => {
                     links[link.index()].bursts.push((*from, *to, *loss));
                 }
-                FaultSpec::DropBye { link, calls } => {
-                    let bit = drop_bye_rules.len();
-                    assert!(bit < 8, "at most 8 drop_bye faults (validated)");
-                    drop_bye_links[link.index()] |= 1 << bit;
-                    drop_bye_rules.push(calls.clone());
-                }
+                FaultSpec::DropBye { link, calls } => faults.add_drop_bye(*link, calls.clone()),
                 FaultSpec::Crash {
                     node,
                     at,
@@ -192,23 +172,8 @@ impl World {
                 }
             }
         }
-        let weights: Vec<_> = links
-            .iter()
-            .map(|l| (l.a, l.b, l.mean_delay_ns()))
-            .collect();
-        let topo = Topology::new(n, &weights);
         let names: Vec<String> = cfg.nodes.iter().map(|s| s.name.clone()).collect();
-        let link_dirs = links
-            .iter()
-            .map(|l| {
-                let (a, b) = (&names[l.a.index()], &names[l.b.index()]);
-                let dir = |from: &str, to: &str| LinkDir {
-                    state: DirectionState::default(),
-                    rng: seeds.stream(StreamId::for_component("link", &format!("{from}>{to}"))),
-                };
-                [dir(a, b), dir(b, a)]
-            })
-            .collect();
+        let net = Network::new(links, &names, &seeds);
         let nodes = cfg
             .nodes
             .iter()
@@ -216,11 +181,10 @@ impl World {
             .map(|(i, spec)| NodeRt {
                 role: new_role(NodeId(i as u16), &spec.kind),
                 rng: seeds.stream(StreamId::for_component("node", &spec.name)),
-                timers: Default::default(),
+                timers: TimerTable::default(),
                 up: true,
             })
             .collect();
-        let classes = cfg.nodes.iter().map(|s| class_of(&s.kind)).collect();
         let horizon = cfg.workload.horizon;
         let mut calls = Generator::new(cfg.workload, &seeds);
         if let Some(plan) = calls.next_call() {
@@ -228,29 +192,26 @@ impl World {
                 .schedule_at(plan.start, Event::StartCall(Box::new(plan)))
                 .expect("the clock starts at zero");
         }
+        let probes = Probes::new(classes(&cfg.nodes), false);
         World {
             sim,
             st: State {
-                topo,
-                links,
-                link_dirs,
+                net,
                 nodes,
                 specs: cfg.nodes,
                 names,
                 sip: cfg.sip,
                 calls,
                 horizon,
-                drop_bye_links,
-                drop_bye_rules,
+                live: LiveCalls::default(),
+                faults,
                 in_flight: Slab::default(),
                 out: Vec::new(),
                 stats: Stats {
                     nodes: vec![Default::default(); n],
                     ..Stats::default()
                 },
-                probes: Probes::new(classes, false),
-                lingering: Default::default(),
-                lingering_queue: Default::default(),
+                probes,
                 filter,
                 trace: Vec::new(),
             },
@@ -259,27 +220,31 @@ impl World {
 
     /// Keeps one row per node × dialog for `dialogs.csv` (call before running).
     pub fn record_dialogs(&mut self) {
-        let classes = self.st.specs.iter().map(|s| class_of(&s.kind)).collect();
-        self.st.probes = Probes::new(classes, true);
+        self.st.probes = Probes::new(classes(&self.st.specs), true);
     }
 
     /// Closes the run at the current time and returns its metrics (and dialog rows, if kept).
     pub fn finish(self) -> (RunMetrics, Option<Vec<DialogRow>>) {
-        let now = self.sim.now();
-        let events = self.sim.events();
-        let s = self.st.stats;
-        let refreshes = s.nodes.iter().map(|n| n.refreshes_sent).sum();
-        self.st.probes.finish(
-            now,
-            (s.messages_sent, s.lost_total(), s.refresh_messages),
-            refreshes,
-            events,
-        )
+        let s = &self.st.stats;
+        let counters = RunCounters {
+            messages_sent: s.messages_sent,
+            messages_lost: s.lost_total(),
+            refresh_messages: s.refresh_messages,
+            refresh_requests: s.nodes.iter().map(|n| n.refreshes_sent).sum(),
+            events: self.sim.events(),
+        };
+        let open = self.st.live.into_sorted().into_iter().map(|(call, held)| {
+            (
+                call,
+                held.into_iter().map(|h| (h.node, h.created)).collect(),
+            )
+        });
+        self.st.probes.finish(self.sim.now(), open, counters)
     }
 
-    /// Calls whose record is still open (concurrency).
-    pub fn tracked_calls(&self) -> usize {
-        self.st.probes.tracked_calls()
+    /// Calls in progress (concurrency).
+    pub fn live_calls(&self) -> usize {
+        self.st.live.len()
     }
 
     /// Runs to the workload's horizon.
@@ -324,12 +289,12 @@ impl World {
 
     /// The topology.
     pub fn topology(&self) -> &Topology {
-        &self.st.topo
+        self.st.net.topology()
     }
 
     /// The links.
     pub fn links(&self) -> &[LinkConfig] {
-        &self.st.links
+        self.st.net.links()
     }
 
     /// Messages still in flight.
@@ -362,7 +327,7 @@ impl State {
                     .in_flight
                     .remove(h)
                     .expect("in-flight handles are live");
-                if !self.nodes[f.to.index()].up || self.endpoint_dead(f.msg.call, f.to) {
+                if !self.nodes[f.to.index()].up || self.faults.endpoint_dead(f.msg.call, f.to) {
                     // The receiver (or this call's endpoint there) is gone.
                     self.stats.count_loss(LossCause::NodeDown);
                     return;
@@ -373,9 +338,7 @@ impl State {
                 f.to
             }
             Event::Timer { node, id } => {
-                let (space, slot) = id.kind.place();
-                let i = handle_index(id.handle) as usize * space.slots() + slot;
-                self.nodes[node.index()].timers[space_index(space)][i] = None;
+                self.nodes[node.index()].timers.fired(id);
                 self.with_ctx(sched, node, |role, ctx| role.on_timer(ctx, id));
                 node
             }
@@ -387,31 +350,10 @@ impl State {
                 self.with_ctx(sched, node, |role, ctx| role.on_command(ctx, cmd));
                 node
             }
-            Event::StartCall(plan) => {
-                if let Some(next) = self.calls.next_call() {
-                    sched
-                        .schedule_at(next.start, Event::StartCall(Box::new(next)))
-                        .expect("call starts are increasing");
-                }
-                let call = CallRef(plan.index);
-                let mask = self.drop_bye_mask(&plan);
-                self.probes.start_call(
-                    call,
-                    CallTrack::new(plan.caller, plan.holding, plan.crash, mask),
-                );
-                self.stats.calls_started += 1;
-                if !self.nodes[plan.caller.index()].up {
-                    self.probes.call_not_started(call);
-                    return;
-                }
-                let cmd = Command::StartCall {
-                    call,
-                    callee: plan.callee,
-                    holding: plan.holding,
-                };
-                self.with_ctx(sched, plan.caller, |role, ctx| role.on_command(ctx, cmd));
-                plan.caller
-            }
+            Event::StartCall(plan) => match self.start_call(sched, &plan) {
+                Some(caller) => caller,
+                None => return,
+            },
             Event::CallCrash { call, node } => {
                 self.crash_call(sched, call, node);
                 node
@@ -428,57 +370,96 @@ impl State {
         self.apply(sched, node);
     }
 
-    /// True if `call`'s endpoint at `node` has died (`call_crash`).
-    fn endpoint_dead(&self, call: CallRef, node: NodeId) -> bool {
-        match self.probes.calls.get(&call) {
-            Some(c) => c.dead_endpoint == Some(node),
-            None => self.lingering.get(&call).is_some_and(|l| l.0 == Some(node)),
+    /// Starts the workload's next call; returns its caller, unless the
+    /// caller is down (then the call is over before it began).
+    fn start_call(&mut self, sched: &mut Scheduler<Event>, plan: &CallPlan) -> Option<NodeId> {
+        if let Some(next) = self.calls.next_call() {
+            sched
+                .schedule_at(next.start, Event::StartCall(Box::new(next)))
+                .expect("call starts are increasing");
         }
-    }
-
-    /// The `drop_bye` faults that select `call`.
-    fn drop_bye_of(&self, call: CallRef) -> u8 {
-        match self.probes.calls.get(&call) {
-            Some(c) => c.drop_bye,
-            None => self.lingering.get(&call).map_or(0, |l| l.1),
-        }
-    }
-
-    /// Keeps the fault marks of folded calls for 64·T1 + T4 (the longest any
-    /// transaction keeps sending), then forgets them: a dead endpoint stays
-    /// silent and a swallowed BYE stays swallowed, retransmissions included.
-    fn update_lingering(&mut self, now: SimTime) {
-        let keep = self.sip.t1x64() + self.sip.t4;
-        for (call, dead, mask) in self.probes.folded_faulted.drain(..) {
-            self.lingering.insert(call, (dead, mask));
-            self.lingering_queue.push_back((now + keep, call));
-        }
-        while let Some(&(until, call)) = self.lingering_queue.front() {
-            if until > now {
-                break;
+        let call = CallRef(plan.index);
+        self.live.start(call, plan.caller);
+        self.probes.call_started(call, plan.caller);
+        self.faults.call_started(plan);
+        self.stats.calls_started += 1;
+        if !self.nodes[plan.caller.index()].up {
+            if self.live.caller_done(call) {
+                self.call_over(call);
             }
-            self.lingering_queue.pop_front();
-            self.lingering.remove(&call);
+            return None;
+        }
+        let cmd = Command::StartCall {
+            call,
+            callee: plan.callee,
+            holding: plan.holding,
+        };
+        self.with_ctx(sched, plan.caller, |role, ctx| role.on_command(ctx, cmd));
+        Some(plan.caller)
+    }
+
+    /// The call is over: observers fold it, its fault marks start to expire.
+    fn call_over(&mut self, call: CallRef) {
+        self.probes.call_over(call);
+        self.faults.call_over(call);
+    }
+
+    /// `node` no longer holds `state` of `call` (freed at `now` for `cause`).
+    fn state_freed(
+        &mut self,
+        now: SimTime,
+        call: CallRef,
+        node: NodeId,
+        state: crate::sip::StateId,
+        cause: FreeCause,
+    ) {
+        if let Some(freed) = self.live.freed(call, node, state) {
+            self.probes
+                .state_freed(now, call, node, freed.created, cause);
+            if freed.call_over {
+                self.call_over(call);
+            }
         }
     }
 
-    /// Which `drop_bye` faults select this call.
-    fn drop_bye_mask(&self, plan: &CallPlan) -> u8 {
-        let mut mask = 0;
-        for (bit, rule) in self.drop_bye_rules.iter().enumerate() {
-            let hit = match rule {
-                ByeSelection::Calls(list) => list.contains(&plan.index),
-                ByeSelection::Probability(p) => plan.fault_draw < p.get(),
-            };
-            if hit {
-                mask |= 1 << bit;
+    /// `call_crash`: one endpoint of a call dies silently. Its dialog and
+    /// transactions vanish (no BYE), and messages for the call arriving
+    /// there are lost from now on.
+    fn crash_call(&mut self, sched: &Scheduler<Event>, call: CallRef, node: NodeId) {
+        let now = sched.now();
+        if !self.live.is_live(call) {
+            return; // the call already ended
+        }
+        self.probes.call_died(call, now);
+        self.faults.endpoint_died(call, node);
+        for state in self.live.states_at(call, node) {
+            self.state_freed(now, call, node, state, FreeCause::Crash);
+            self.with_ctx(sched, node, |role, ctx| role.forget(ctx, state));
+        }
+    }
+
+    /// A node crashes: every state it held is lost (cause `crash`), every
+    /// call it was an endpoint of is dead from now, its timers stop, and it
+    /// stays silent until a restart brings it back empty.
+    fn crash_node(&mut self, sched: &mut Scheduler<Event>, node: NodeId) {
+        let now = sched.now();
+        let held = self.live.held_at(node);
+        for &(call, state) in &held {
+            self.state_freed(now, call, node, state, FreeCause::Crash);
+        }
+        if self.specs[node.index()].kind.is_endpoint() {
+            for &(call, _) in &held {
+                self.probes.call_died(call, now);
             }
         }
-        mask
+        let rt = &mut self.nodes[node.index()];
+        rt.timers.clear_all(sched);
+        rt.role = new_role(node, &self.specs[node.index()].kind);
+        rt.up = false;
     }
 
     /// Runs `f` on a node's role with a fresh context; actions land in `self.out`.
-    pub(super) fn with_ctx(
+    fn with_ctx(
         &mut self,
         sched: &Scheduler<Event>,
         node: NodeId,
@@ -489,7 +470,7 @@ impl State {
             now: sched.now(),
             me: node,
             timers: &self.sip,
-            topo: &self.topo,
+            topo: self.net.topology(),
             rng: &mut rt.rng,
             out: &mut self.out,
         };
@@ -497,131 +478,93 @@ impl State {
     }
 
     /// Carries out the actions `node` left in `self.out`.
-    pub(super) fn apply(&mut self, sched: &mut Scheduler<Event>, node: NodeId) {
+    fn apply(&mut self, sched: &mut Scheduler<Event>, node: NodeId) {
         let mut out = std::mem::take(&mut self.out);
         for action in out.drain(..) {
             match action {
                 Action::Send { to, msg } => self.transmit(sched, node, to, msg),
                 Action::SetTimer { id, at } => {
-                    let (space, slot) = id.kind.place();
-                    let i = handle_index(id.handle) as usize * space.slots() + slot;
-                    let table = &mut self.nodes[node.index()].timers[space_index(space)];
-                    if table.len() <= i {
-                        table.resize(i + space.slots(), None);
-                    }
-                    let ev = Event::Timer { node, id };
-                    match table[i] {
-                        Some(key) if same_timer(sched, key, node, id) => {
-                            sched
-                                .rearm_at(key, at)
-                                .expect("timers are set in the future");
-                        }
-                        old => {
-                            if let Some(k) = old {
-                                sched.cancel(k);
-                            }
-                            table[i] = Some(
-                                sched
-                                    .timer_at(at, ev)
-                                    .expect("timers are set in the future"),
-                            );
-                        }
-                    }
+                    self.nodes[node.index()].timers.set(sched, node, id, at)
                 }
-                Action::CancelTimer(id) => {
-                    let (space, slot) = id.kind.place();
-                    let i = handle_index(id.handle) as usize * space.slots() + slot;
-                    let table = &mut self.nodes[node.index()].timers[space_index(space)];
-                    if let Some(k) = table.get_mut(i).and_then(Option::take) {
-                        sched.cancel(k);
-                    }
-                }
+                Action::CancelTimer(id) => self.nodes[node.index()].timers.cancel(sched, id),
                 Action::ClearTimers { space, handle } => {
-                    let base = handle_index(handle) as usize * space.slots();
-                    let table = &mut self.nodes[node.index()].timers[space_index(space)];
-                    for k in table.iter_mut().skip(base).take(space.slots()) {
-                        if let Some(k) = k.take() {
-                            sched.cancel(k);
-                        }
-                    }
+                    self.nodes[node.index()].timers.clear(sched, space, handle)
                 }
-                Action::Record(record) => {
-                    self.stats.nodes[node.index()].count_record(&record);
-                    let now = sched.now();
-                    self.probes.on_record(now, node, &record);
-                    if let crate::sip::Record::StateCreated { call, .. } = record {
-                        self.schedule_call_crash(sched, call, node);
-                    }
-                    if self.filter.wants(record.call()) {
-                        self.trace.push(TraceEvent::Record {
-                            t: sched.now(),
-                            node,
-                            record,
-                        });
-                    }
-                }
+                Action::Record(record) => self.record(sched, node, record),
             }
         }
         self.out = out;
-        if !self.probes.folded_faulted.is_empty() || !self.lingering_queue.is_empty() {
-            self.update_lingering(sched.now());
+        self.faults.settle(sched.now());
+    }
+
+    /// A fact `node` reported.
+    fn record(&mut self, sched: &mut Scheduler<Event>, node: NodeId, record: Record) {
+        let now = sched.now();
+        self.stats.nodes[node.index()].count_record(&record);
+        match record {
+            Record::StateCreated { call, state } => {
+                self.live.created(call, node, state, now);
+                self.probes.state_created(now, call, node);
+                if let Some(due) = self.faults.state_created(call, node) {
+                    sched
+                        .schedule_in(
+                            due.after,
+                            Event::CallCrash {
+                                call: due.call,
+                                node: due.victim,
+                            },
+                        )
+                        .expect("crash time is within the horizon range");
+                }
+            }
+            Record::StateFreed { call, state, cause } => {
+                self.state_freed(now, call, node, state, cause)
+            }
+            Record::CallFailed { call, .. } => {
+                if self.live.is_caller(call, node) && self.live.caller_done(call) {
+                    self.call_over(call);
+                }
+            }
+            _ => self.probes.on_record(node, &record),
+        }
+        if self.filter.wants(record.call()) {
+            self.trace.push(TraceEvent::Record {
+                t: now,
+                node,
+                record,
+            });
         }
     }
 
-    /// Sends `msg` from `from` to its next SIP hop `to`, link by link.
+    /// Sends `msg` from `from` to its next SIP hop `to`.
     fn transmit(&mut self, sched: &mut Scheduler<Event>, from: NodeId, to: NodeId, msg: Message) {
         self.stats.messages_sent += 1;
         if msg.refresh {
             self.stats.refresh_messages += 1;
         }
         let now = sched.now();
-        let bye_mask = if msg.method() == Some(crate::sip::Method::Bye) {
-            self.drop_bye_of(msg.call)
-        } else {
-            0
-        };
-        let mut t = now;
-        let mut at = from;
-        let mut lost = None;
-        while at != to {
-            let Some((next, link)) = self.topo.next_hop(at, to) else {
-                lost = Some((None, LossCause::NoRoute));
-                break;
-            };
-            if bye_mask & self.drop_bye_links[link.index()] != 0 {
-                // drop_bye: this call's BYE dies here, every retransmission too;
-                // the call ended at the sender, so its state elsewhere is hung.
-                self.probes.mark_dead(msg.call, now);
-                lost = Some((Some(link), LossCause::Fault));
-                break;
-            }
-            let cfg = &self.links[link.index()];
-            let dir = if cfg.a == at {
-                Direction::AtoB
-            } else {
-                Direction::BtoA
-            };
-            let d = &mut self.link_dirs[link.index()][dir.index()];
-            match cfg.transmit(&mut d.state, t, &mut d.rng) {
-                Fate::Delivered(delay) => {
-                    t = t + delay;
-                    at = next;
-                }
-                Fate::Lost(cause) => {
-                    lost = Some((Some(link), cause));
-                    break;
-                }
-            }
-        }
-        let traced = self.filter.wants(msg.call);
-        let fate = match lost {
-            Some((link, cause)) => {
+        let bye = msg.method() == Some(Method::Bye);
+        let faults = &self.faults;
+        let carried = self.net.carry(from, to, now, |link| {
+            bye && faults.drops_bye(msg.call, link)
+        });
+        let fate = match carried {
+            Carried::Arrives(at) => TraceFate::Delivered { at },
+            Carried::Lost { link, cause } => {
                 self.stats.count_loss(cause);
                 TraceFate::Lost { link, cause }
             }
-            None => TraceFate::Delivered { at: t },
+            Carried::Swallowed(link) => {
+                // drop_bye: the call ended at the sender, so its state elsewhere is hung.
+                self.probes.call_died(msg.call, now);
+                self.stats.count_loss(LossCause::Fault);
+                TraceFate::Lost {
+                    link: Some(link),
+                    cause: LossCause::Fault,
+                }
+            }
         };
-        if traced {
+        if self.filter.wants(msg.call) {
             self.trace.push(TraceEvent::Message {
                 t: now,
                 from,
@@ -630,17 +573,17 @@ impl State {
                 fate,
             });
         }
-        if lost.is_none() {
+        if let Carried::Arrives(at) = carried {
             let h = self.in_flight.insert(Flight { from, to, msg });
             sched
-                .schedule_at(t, Event::Deliver(h))
+                .schedule_at(at, Event::Deliver(h))
                 .expect("arrival is after the send");
         }
     }
 }
 
 /// A fresh role for a node (at start, and after a crash).
-pub(super) fn new_role(me: NodeId, kind: &NodeKind) -> Role {
+fn new_role(me: NodeId, kind: &NodeKind) -> Role {
     match kind {
         NodeKind::Ua(c) => Role::Ua(Ua::new(me, c.clone())),
         NodeKind::Proxy(p) => Role::Proxy(Proxy::new(me, p.clone())),
@@ -658,12 +601,8 @@ pub fn class_of(kind: &NodeKind) -> NodeClass {
     }
 }
 
-/// True if `key` is the pending engine timer for `(node, id)` (re-arm it rather than replace it).
-fn same_timer(sched: &Scheduler<Event>, key: TimerKey, node: NodeId, id: TimerId) -> bool {
-    matches!(
-        sched.queue().get(key),
-        Some(Event::Timer { node: n, id: i }) if *n == node && *i == id
-    )
+fn classes(nodes: &[NodeSpec]) -> Vec<NodeClass> {
+    nodes.iter().map(|s| class_of(&s.kind)).collect()
 }
 
 /// The link a lost message died on, as `a-b` names (for traces).

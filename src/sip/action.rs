@@ -35,6 +35,11 @@ impl TimerSpace {
         TimerSpace::ProxyDialog,
     ];
 
+    /// The dense index of the first timer slot of entry `handle`.
+    pub fn entry_base(self, handle: u32) -> usize {
+        super::slab::handle_index(handle) as usize * self.slots()
+    }
+
     /// Timer slots per entry of this space.
     pub const fn slots(self) -> usize {
         match self {
@@ -153,6 +158,20 @@ pub struct TimerId {
     pub handle: u32,
 }
 
+impl TimerId {
+    /// Where the world keeps this timer: its table, and a dense index there
+    /// (the entry's slot times the slots per entry, plus the timer's slot).
+    pub fn table_index(self) -> (TimerSpace, usize) {
+        let (space, slot) = self.kind.place();
+        (space, space.entry_base(self.handle) + slot)
+    }
+}
+
+/// A node-local id of one dialog state (a UA's dialog, a proxy's dialog
+/// record): pairs a `StateCreated` record with its `StateFreed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateId(pub u32);
+
 /// Why a node freed dialog state (DESIGN §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FreeCause {
@@ -255,14 +274,14 @@ pub enum Record {
         /// The call.
         call: CallRef,
         /// The node-local id pairing this with its `StateFreed`.
-        state: u32,
+        state: StateId,
     },
     /// Dialog state released.
     StateFreed {
         /// The call.
         call: CallRef,
         /// Same id as in `StateCreated`.
-        state: u32,
+        state: StateId,
         /// Why.
         cause: FreeCause,
     },

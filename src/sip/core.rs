@@ -21,7 +21,7 @@ use crate::session_timer::{
     Negotiated, Party, RefreshMethod, TimerSettings, UacMemory, UasDecision,
 };
 
-use super::action::{Ctx, FreeCause, Record, StEvent, TimerKind, TimerSpace};
+use super::action::{Ctx, FreeCause, Record, StEvent, StateId, TimerKind, TimerSpace};
 use super::message::{
     Branch, CallId, CallRef, HopList, Message, Method, RefresherParam, RouteEntry, StartLine, Tag,
     TimerHeaders, Via,
@@ -220,7 +220,7 @@ impl UaCore {
         if dialog.counted {
             ctx.record(Record::StateFreed {
                 call: dialog.call,
-                state: d,
+                state: StateId(d),
                 cause,
             });
         }
@@ -363,7 +363,10 @@ impl UaCore {
         let call = dl.call;
         ctx.set_timer(TimerKind::Retransmit2xx, d, ctx.timers.t1);
         ctx.record(Record::CallAnswered { call });
-        ctx.record(Record::StateCreated { call, state: d });
+        ctx.record(Record::StateCreated {
+            call,
+            state: StateId(d),
+        });
         self.start_session_timer(ctx, d, timer);
     }
 
@@ -635,7 +638,10 @@ impl UaCore {
         if let Some((ack, next)) = self.ack(d, resp) {
             ctx.send(next, ack);
         }
-        ctx.record(Record::StateCreated { call, state: d });
+        ctx.record(Record::StateCreated {
+            call,
+            state: StateId(d),
+        });
         if let Some(h) = holding {
             ctx.set_timer(TimerKind::Hangup, d, h);
         }

@@ -16,7 +16,9 @@ pub mod txn;
 pub mod txn_table;
 pub mod ua;
 
-pub use action::{Action, Ctx, FreeCause, Record, StEvent, TimerId, TimerKind, TimerSpace};
+pub use action::{
+    Action, Ctx, FreeCause, Record, StEvent, StateId, TimerId, TimerKind, TimerSpace,
+};
 pub use message::{CallRef, Message, Method};
 pub use proxy::{ProxyConfig, Statefulness};
 pub use status::StatusCode;
@@ -57,10 +59,10 @@ impl Role {
 
     /// Drops one dialog state silently (its endpoint died: no BYE, no
     /// record); proxies keep no per-call endpoint state to drop.
-    pub fn forget(&mut self, ctx: &mut Ctx, state: u32) {
+    pub fn forget(&mut self, ctx: &mut Ctx, state: StateId) {
         match self {
-            Role::Ua(r) => r.core.forget(ctx, state),
-            Role::B2bua(r) => r.core.forget(ctx, state),
+            Role::Ua(r) => r.core.forget(ctx, state.0),
+            Role::B2bua(r) => r.core.forget(ctx, state.0),
             Role::Proxy(_) => {}
         }
     }

@@ -20,7 +20,7 @@ use crate::session_timer::negotiation::{proxy_request, proxy_response};
 use crate::session_timer::policy::proxy_expiry_delay;
 use crate::session_timer::{ProxyDecision, ProxyTimerConfig};
 
-use super::action::{Ctx, FreeCause, Record, StEvent, TimerKind, TimerSpace};
+use super::action::{Ctx, FreeCause, Record, StEvent, StateId, TimerKind, TimerSpace};
 use super::core::NONE;
 use super::message::{
     Branch, CallId, CallRef, HopList, Message, Method, RouteEntry, StartLine, Tag, Via,
@@ -278,7 +278,7 @@ impl Proxy {
             if rec.confirmed {
                 ctx.record(Record::StateFreed {
                     call: rec.call,
-                    state: r,
+                    state: StateId(r),
                     cause,
                 });
             }
@@ -395,7 +395,10 @@ impl Proxy {
             rec.routes = Some(Box::new((up, down)));
         }
         let call = rec.call;
-        ctx.record(Record::StateCreated { call, state: r });
+        ctx.record(Record::StateCreated {
+            call,
+            state: StateId(r),
+        });
         if let Some(life) = self.cfg.dialog_fallback_lifetime {
             ctx.set_timer(TimerKind::Fallback, r, life);
         }

@@ -1,0 +1,252 @@
+//! What a run measured: per-class accumulators of dead-call state, and the
+//! [`RunMetrics`] they fold into at the end of the run (DESIGN §5).
+//!
+//! Percentiles use the nearest-rank definition: the p-th percentile of n
+//! sorted values is the value at rank ⌈p·n⌉ (1-based); the maximum is rank n.
+
+use crate::engine::{SimDuration, SimTime};
+
+/// What kind of element holds a state, for per-class statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NodeClass {
+    /// A UA endpoint.
+    Ua,
+    /// A B2BUA.
+    B2bua,
+    /// A timer-aware proxy.
+    ProxyTimer,
+    /// A proxy that is not timer-aware.
+    ProxyPlain,
+}
+
+impl NodeClass {
+    /// All classes, in report order.
+    pub const ALL: [NodeClass; 4] = [
+        NodeClass::Ua,
+        NodeClass::B2bua,
+        NodeClass::ProxyTimer,
+        NodeClass::ProxyPlain,
+    ];
+
+    /// The CSV/table name.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeClass::Ua => "ua",
+            NodeClass::B2bua => "b2bua",
+            NodeClass::ProxyTimer => "proxy_timer",
+            NodeClass::ProxyPlain => "proxy_plain",
+        }
+    }
+
+    pub(super) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// True for the classes that end calls (UAs and B2BUAs).
+    pub fn is_endpoint(self) -> bool {
+        matches!(self, NodeClass::Ua | NodeClass::B2bua)
+    }
+}
+
+/// Accumulated statistics of dead-call state at one class of node.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct ClassAcc {
+    latencies_ns: Vec<u64>,
+    unreclaimed: u64,
+    hung_ns: u128,
+    lost_in_crash: u64,
+}
+
+impl ClassAcc {
+    /// A dead call's state, created at `created`, freed by its node at
+    /// `now`: one latency sample (now − dead) and its hung time.
+    pub(super) fn reclaimed(&mut self, created: SimTime, dead: SimTime, now: SimTime) {
+        let held = now
+            .duration_since(dead.max(created))
+            .unwrap_or(SimDuration::ZERO);
+        self.latencies_ns.push(
+            now.duration_since(dead)
+                .unwrap_or(SimDuration::ZERO)
+                .as_nanos(),
+        );
+        self.hung_ns += held.as_nanos() as u128;
+    }
+
+    /// A state lost because its node crashed (neither reclaimed nor held).
+    pub(super) fn lost_in_crash(&mut self) {
+        self.lost_in_crash += 1;
+    }
+
+    /// A dead call's state still held at `end`: unreclaimed, hung until `end`.
+    pub(super) fn still_held(&mut self, created: SimTime, dead: SimTime, end: SimTime) {
+        self.unreclaimed += 1;
+        let from = dead.max(created);
+        if end > from {
+            self.hung_ns += end.duration_since(from).expect("checked").as_nanos() as u128;
+        }
+    }
+
+    /// The class summary: nearest-rank percentiles over the samples.
+    pub(super) fn summary(&mut self) -> ClassSummary {
+        self.latencies_ns.sort_unstable();
+        let v = &self.latencies_ns;
+        let s = |x: Option<u64>| x.map_or(f64::NAN, |n| n as f64 / 1e9);
+        ClassSummary {
+            reclaimed: v.len() as u64,
+            mean_s: if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64 / 1e9
+            },
+            p50_s: s(nearest_rank(v, 0.50)),
+            p95_s: s(nearest_rank(v, 0.95)),
+            p99_s: s(nearest_rank(v, 0.99)),
+            max_s: s(v.last().copied()),
+            unreclaimed: self.unreclaimed,
+            hung_state_s: self.hung_ns as f64 / 1e9,
+            lost_in_crash: self.lost_in_crash,
+        }
+    }
+}
+
+/// Summary of one class.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ClassSummary {
+    /// Dead-call states this class freed (the latency sample size).
+    pub reclaimed: u64,
+    /// Reclaim latency mean, seconds (NaN without samples).
+    pub mean_s: f64,
+    /// Median.
+    pub p50_s: f64,
+    /// 95th percentile.
+    pub p95_s: f64,
+    /// 99th percentile.
+    pub p99_s: f64,
+    /// Maximum.
+    pub max_s: f64,
+    /// Dead-call states still held at the horizon.
+    pub unreclaimed: u64,
+    /// Integral of dead-call state held over time, state-seconds.
+    pub hung_state_s: f64,
+    /// States lost because their node crashed (not reclaimed, not counted above).
+    pub lost_in_crash: u64,
+}
+
+/// What the world counted itself, passed to the probes when the run ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunCounters {
+    /// SIP messages sent.
+    pub messages_sent: u64,
+    /// SIP messages lost.
+    pub messages_lost: u64,
+    /// Messages belonging to refreshes, retransmissions included.
+    pub refresh_messages: u64,
+    /// Refresh requests sent (new transactions).
+    pub refresh_requests: u64,
+    /// Engine events processed.
+    pub events: u64,
+}
+
+/// Everything a run measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunMetrics {
+    /// Calls the workload started.
+    pub calls_started: u64,
+    /// Calls answered (the caller got a 2xx).
+    pub calls_answered: u64,
+    /// Calls that became dead (crash, call_crash, swallowed BYE).
+    pub calls_dead: u64,
+    /// Per class, in [`NodeClass::ALL`] order.
+    pub classes: [ClassSummary; 4],
+    /// Live calls ended by a session-timer decision (expiry, failed refresh, no ACK).
+    pub false_teardowns: u64,
+    /// Established call time, hours.
+    pub session_hours: f64,
+    /// Refresh requests sent (new transactions).
+    pub refresh_requests: u64,
+    /// Messages belonging to refreshes, retransmissions included.
+    pub refresh_messages: u64,
+    /// Final Session-Expires at the caller, by value: (seconds, calls).
+    pub se_histogram: Vec<(u32, u64)>,
+    /// Calls whose final refresher was the caller side.
+    pub refresher_caller: u64,
+    /// Calls whose final refresher was the callee side.
+    pub refresher_callee: u64,
+    /// Answered calls without a session timer at the caller.
+    pub no_timer_calls: u64,
+    /// 422 responses sent.
+    pub rejects_422: u64,
+    /// SIP messages sent.
+    pub messages_sent: u64,
+    /// SIP messages lost.
+    pub messages_lost: u64,
+    /// Engine events processed.
+    pub events: u64,
+}
+
+impl RunMetrics {
+    /// False teardowns per 1,000 session-hours.
+    pub fn false_teardowns_per_1000_session_hours(&self) -> f64 {
+        rate(self.false_teardowns as f64 * 1000.0, self.session_hours)
+    }
+    /// Refresh requests per session-hour.
+    pub fn refresh_requests_per_session_hour(&self) -> f64 {
+        rate(self.refresh_requests as f64, self.session_hours)
+    }
+    /// Refresh-related messages per session-hour.
+    pub fn refresh_messages_per_session_hour(&self) -> f64 {
+        rate(self.refresh_messages as f64, self.session_hours)
+    }
+    /// The summary of one class.
+    pub fn class(&self, c: NodeClass) -> &ClassSummary {
+        &self.classes[c.index()]
+    }
+}
+
+fn rate(x: f64, hours: f64) -> f64 {
+    if hours > 0.0 { x / hours } else { f64::NAN }
+}
+
+/// The nearest-rank percentile of sorted values: rank ⌈p·n⌉.
+pub fn nearest_rank(sorted: &[u64], p: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(nearest_rank(&v, 0.50), Some(50));
+        assert_eq!(nearest_rank(&v, 0.95), Some(95));
+        assert_eq!(nearest_rank(&v, 0.99), Some(99));
+        assert_eq!(nearest_rank(&v, 1.0), Some(100));
+        assert_eq!(nearest_rank(&[7], 0.5), Some(7));
+        assert_eq!(nearest_rank(&[1, 2, 3], 0.5), Some(2), "rank ceil(1.5) = 2");
+        assert_eq!(nearest_rank(&[], 0.5), None);
+    }
+
+    #[test]
+    fn hung_time_runs_from_the_later_of_death_and_creation() {
+        let t = SimTime::from_secs;
+        let mut a = ClassAcc::default();
+        // Created at 10 s, dead at 20 s, freed at 50 s: latency 30 s, hung 30 s.
+        a.reclaimed(t(10), t(20), t(50));
+        // Dead at 5 s before its state was created at 40 s, freed at 60 s:
+        // latency 55 s, hung only from creation, 20 s.
+        a.reclaimed(t(40), t(5), t(60));
+        // Still held at the end (100 s), dead at 70 s: 30 s more.
+        a.still_held(t(30), t(70), t(100));
+        let s = a.summary();
+        assert_eq!(s.reclaimed, 2);
+        assert_eq!((s.p50_s, s.max_s), (30.0, 55.0));
+        assert_eq!(s.hung_state_s, 30.0 + 20.0 + 30.0);
+        assert_eq!(s.unreclaimed, 1);
+    }
+}

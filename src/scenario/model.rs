@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::net::{LinkConfig, LinkId, LossModel, NodeId, Probability, Topology};
+use crate::session_timer::ProxyTimerConfig;
 use crate::session_timer::presets::{self, PROFILES};
 use crate::session_timer::{
     ExpiryGuard, Mode, RefreshMethod, RefresherPref, SendMinSe, TimerLayer,
@@ -15,9 +16,10 @@ use crate::sim::faults::{ByeSelection, FaultSpec};
 use crate::sim::{
     Arrivals, CallCrash, CrashSide, Holding, NodeKind, NodeSpec, Pairs, WorkloadSpec, WorldConfig,
 };
-use crate::sip::core::UaConfig;
+use crate::sip::SipTimers;
 use crate::sip::message::MAX_HOPS;
-use crate::sip::{ProxyConfig, SipTimers, Statefulness};
+use crate::sip::proxy::{AtExpiry, ProxyConfig, ProxyState, RecordTimers};
+use crate::sip::ua_core::UaConfig;
 
 use super::doc::{Errors, Fields, Item, Value, array, boolean, choice, integer, number, string};
 use super::error::{InputError, Loc, did_you_mean};
@@ -48,6 +50,65 @@ pub struct NodeTimers {
     pub layer: TimerLayer,
     /// `peers.<id>` overrides.
     pub peers: Vec<(NodeId, TimerLayer)>,
+    /// A proxy's keys as written.
+    proxy: Option<ProxyKeys>,
+}
+
+/// A proxy's keys as written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ProxyKeys {
+    /// 0 none, 1 transaction, 2 dialog.
+    stateful: usize,
+    record_route: bool,
+    timers: bool,
+    session_expires: Option<u32>,
+    min_se: u32,
+    fallback: Option<SimDuration>,
+    bye_on_expiry: bool,
+}
+
+impl Default for ProxyKeys {
+    fn default() -> Self {
+        ProxyKeys {
+            stateful: 1,
+            record_route: false,
+            timers: false,
+            session_expires: None,
+            min_se: 90,
+            fallback: None,
+            bye_on_expiry: false,
+        }
+    }
+}
+
+impl ProxyKeys {
+    fn config(&self) -> ProxyConfig {
+        let negotiation = ProxyTimerConfig {
+            ceiling: self.session_expires,
+            min_se: self.min_se,
+        };
+        let state = match self.stateful {
+            0 => ProxyState::Stateless,
+            1 => ProxyState::Transaction {
+                timers: self.timers.then_some(negotiation),
+            },
+            _ => ProxyState::Dialog {
+                timers: self.timers.then_some(RecordTimers {
+                    negotiation,
+                    at_expiry: if self.bye_on_expiry {
+                        AtExpiry::ByeBothEnds
+                    } else {
+                        AtExpiry::Drop
+                    },
+                }),
+                fallback_lifetime: self.fallback,
+            },
+        };
+        ProxyConfig {
+            state,
+            record_route: self.record_route,
+        }
+    }
 }
 
 const ROOT_KEYS: &[&str] = &[
@@ -526,7 +587,7 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
     f.get("kind");
     let spec_kind = match kind {
         "proxy" => {
-            let mut p = ProxyConfig::default();
+            let mut p = ProxyKeys::default();
             if let Some(x) = f.get("stateful")
                 && let Some(c) = choice(
                     x,
@@ -535,18 +596,14 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
                     errs,
                 )
             {
-                p.stateful = [
-                    Statefulness::Stateless,
-                    Statefulness::Transaction,
-                    Statefulness::Dialog,
-                ][c];
+                p.stateful = c;
             }
             if let Some(x) = f.get("record_route") {
                 p.record_route = boolean(x, &f.path("record_route"), errs).unwrap_or(false);
             }
             if let Some(x) = f.get("timers") {
                 p.timers = boolean(x, &f.path("timers"), errs).unwrap_or(false);
-                if p.timers && p.stateful == Statefulness::Stateless {
+                if p.timers && p.stateful == 0 {
                     errs.push(InputError::at(
                         &x.loc,
                         f.path("timers"),
@@ -579,7 +636,7 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
             }
             if let Some(x) = f.get("dialog_fallback_lifetime_s") {
                 let kp = f.path("dialog_fallback_lifetime_s");
-                p.dialog_fallback_lifetime =
+                p.fallback =
                     match &x.value {
                         Value::Str(s) if s == "unbounded" => None,
                         Value::Str(s) => {
@@ -590,7 +647,7 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
                         }
                         _ => seconds(x, &kp, errs),
                     };
-                if p.stateful != Statefulness::Dialog {
+                if p.stateful != 2 {
                     errs.push(InputError::at(
                         &x.loc,
                         &kp,
@@ -600,7 +657,7 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
             }
             if let Some(x) = f.get("proxy_bye_on_expiry") {
                 p.bye_on_expiry = boolean(x, &f.path("proxy_bye_on_expiry"), errs).unwrap_or(false);
-                if p.bye_on_expiry && !(p.timers && p.stateful == Statefulness::Dialog) {
+                if p.bye_on_expiry && !(p.timers && p.stateful == 2) {
                     errs.push(InputError::at(
                         &x.loc,
                         f.path("proxy_bye_on_expiry"),
@@ -609,7 +666,8 @@ fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors) -> (NodeSp
                 }
             }
             f.finish(PROXY_KEYS, errs);
-            NodeKind::Proxy(p)
+            timers.proxy = Some(p);
+            NodeKind::Proxy(p.config())
         }
         _ => {
             timers.layer = read_timer_fields(&mut f, errs);
@@ -1244,7 +1302,8 @@ fn check_settings(
     for (spec, t) in nodes.iter().zip(node_timers) {
         let path = format!("node.{}", spec.name);
         match &spec.kind {
-            NodeKind::Proxy(p) => {
+            NodeKind::Proxy(_) => {
+                let p = t.proxy.expect("read with the proxy");
                 if strict && p.min_se < 90 {
                     errs.push(InputError::at(&at(&path, "min_se", "kind"), format!("{path}.min_se"), format!(
                         "min_se {} is below the RFC 4028 floor of 90 s (set [sip] strict_rfc = false to allow it)", p.min_se

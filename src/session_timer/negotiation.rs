@@ -58,20 +58,17 @@ fn request_min_se(s: &TimerSettings, mem: &UacMemory) -> Option<u32> {
 }
 
 /// The session-timer headers of a request a UA sends: the initial INVITE
-/// when `mem.active` is `None` and `initial` is true, or a refresh.
+/// (and its retries), or a request in the dialog. Only what the UA knows
+/// (`mem`) tells them apart: a timer in force makes it a refresh of that timer.
 ///
 /// - ST-UAC-1: `Supported: timer` unless refusing.
-/// - ST-UAC-2: `Require: timer` only when configured (`require`).
-/// - ST-UAC-4/5: initial SE only in `originate` mode, without `refresher`.
+/// - ST-UAC-2: `Require: timer` only when configured (`require_timer`),
+///   and no more after a 420 (ST-UAC-6).
+/// - ST-UAC-4, ST-UAC-5: initial SE only in `originate` mode, without `refresher`.
 /// - ST-UAC-15: after a 422, SE ≥ the learned Min-SE.
-/// - ST-UAC-16/18/19: refreshes keep the tags, carry SE = max(MSE, SI), and
-///   `refresher` naming the current refresher.
-pub fn uac_request(
-    s: &TimerSettings,
-    require: bool,
-    mem: &UacMemory,
-    initial: bool,
-) -> TimerHeaders {
+/// - ST-UAC-16, ST-UAC-18, ST-UAC-19: refreshes keep the tags, carry
+///   SE = max(MSE, SI), and `refresher` naming the current refresher.
+pub fn uac_request(s: &TimerSettings, mem: &UacMemory) -> TimerHeaders {
     if s.mode == Mode::Refuse {
         return TimerHeaders::default();
     }
@@ -86,8 +83,8 @@ pub fn uac_request(
             }),
         }),
         None => {
-            let wanted = match (s.mode, initial) {
-                (Mode::Originate, _) => Some(s.session_expires),
+            let wanted = match s.mode {
+                Mode::Originate => Some(s.session_expires),
                 _ => mem.requested_se,
             };
             // After a 422, ask for at least the learned minimum (ST-UAC-15).
@@ -105,7 +102,7 @@ pub fn uac_request(
         session_expires,
         min_se,
         supported_timer: true,
-        require_timer: require && !mem.drop_require,
+        require_timer: s.require_timer && !mem.drop_require,
         unsupported_timer: false,
     }
 }

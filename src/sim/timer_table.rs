@@ -4,14 +4,15 @@
 
 use crate::engine::{Scheduler, TimerKey};
 use crate::net::NodeId;
-use crate::sip::{TimerId, TimerSpace};
+use crate::sip::TimerId;
+use crate::sip::timer::TimerOwner;
 
 use super::world::Event;
 
 /// The armed timers of one node.
 #[derive(Debug, Default)]
 pub(super) struct TimerTable {
-    tables: [Vec<Option<TimerKey>>; TimerSpace::ALL.len()],
+    tables: [Vec<Option<TimerKey>>; TimerOwner::SLOTS.len()],
 }
 
 impl TimerTable {
@@ -24,10 +25,10 @@ impl TimerTable {
         id: TimerId,
         at: crate::engine::SimTime,
     ) {
-        let (space, i) = id.table_index();
-        let table = &mut self.tables[space as usize];
+        let (t, i) = id.table_index();
+        let table = &mut self.tables[t];
         if table.len() <= i {
-            table.resize(i + space.slots(), None);
+            table.resize(i + TimerOwner::SLOTS[t], None);
         }
         match table[i] {
             Some(key) if same_timer(sched, key, node, id) => {
@@ -50,20 +51,17 @@ impl TimerTable {
 
     /// Disarms `id` if armed.
     pub(super) fn cancel(&mut self, sched: &mut Scheduler<Event>, id: TimerId) {
-        let (space, i) = id.table_index();
-        if let Some(k) = self.tables[space as usize]
-            .get_mut(i)
-            .and_then(Option::take)
-        {
+        let (t, i) = id.table_index();
+        if let Some(k) = self.tables[t].get_mut(i).and_then(Option::take) {
             sched.cancel(k);
         }
     }
 
-    /// Disarms every timer of entry `handle` of `space`.
-    pub(super) fn clear(&mut self, sched: &mut Scheduler<Event>, space: TimerSpace, handle: u32) {
-        let base = space.entry_base(handle);
-        let table = &mut self.tables[space as usize];
-        for k in table.iter_mut().skip(base).take(space.slots()) {
+    /// Disarms every timer of `owner`.
+    pub(super) fn clear(&mut self, sched: &mut Scheduler<Event>, owner: TimerOwner) {
+        let (t, base) = owner.table_base();
+        let table = &mut self.tables[t];
+        for k in table.iter_mut().skip(base).take(TimerOwner::SLOTS[t]) {
             if let Some(k) = k.take() {
                 sched.cancel(k);
             }
@@ -72,8 +70,8 @@ impl TimerTable {
 
     /// `id` fired: its slot is free.
     pub(super) fn fired(&mut self, id: TimerId) {
-        let (space, i) = id.table_index();
-        self.tables[space as usize][i] = None;
+        let (t, i) = id.table_index();
+        self.tables[t][i] = None;
     }
 
     /// Disarms every timer (the node crashed).

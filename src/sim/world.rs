@@ -15,12 +15,13 @@
 
 use crate::engine::{RunOutcome, Scheduler, SeedSpace, SimRng, SimTime, Simulation, StreamId};
 use crate::net::{LinkConfig, LinkId, LossCause, NodeId, Topology};
-use crate::sip::action::{Action, Ctx, TimerId};
+use crate::sip::TimerId;
+use crate::sip::action::{Action, Ctx};
 use crate::sip::b2bua::B2bua;
-use crate::sip::core::UaConfig;
 use crate::sip::proxy::{Proxy, ProxyConfig};
-use crate::sip::slab::Slab;
+use crate::sip::slab::{Slab, slab_key};
 use crate::sip::ua::Ua;
+use crate::sip::ua_core::UaConfig;
 use crate::sip::{CallRef, Command, FreeCause, Message, Method, Record, Role, SipTimers};
 
 use super::calls::LiveCalls;
@@ -78,8 +79,8 @@ pub struct WorldConfig {
 /// Engine payloads, kept small (16 bytes): they sit in every pending timer's slot.
 #[derive(Debug, Clone)]
 pub(super) enum Event {
-    /// A message arrives at its next SIP hop (handle into the in-flight table).
-    Deliver(u32),
+    /// A message arrives at its next SIP hop.
+    Deliver(FlightId),
     /// A role's timer fires.
     Timer { node: NodeId, id: TimerId },
     /// A command for a node's role (rare: boxed to keep every other event small).
@@ -92,6 +93,11 @@ pub(super) enum Event {
     NodeCrash(NodeId),
     /// ... and comes back empty.
     NodeRestart(NodeId),
+}
+
+slab_key! {
+    /// A message in flight.
+    pub(super) struct FlightId;
 }
 
 /// A message on its way.
@@ -122,7 +128,7 @@ struct State {
     horizon: SimTime,
     live: LiveCalls,
     faults: Faults,
-    in_flight: Slab<Flight>,
+    in_flight: Slab<FlightId, Flight>,
     out: Vec<Action>,
     stats: Stats,
     probes: Probes,
@@ -487,9 +493,7 @@ impl State {
                     self.nodes[node.index()].timers.set(sched, node, id, at)
                 }
                 Action::CancelTimer(id) => self.nodes[node.index()].timers.cancel(sched, id),
-                Action::ClearTimers { space, handle } => {
-                    self.nodes[node.index()].timers.clear(sched, space, handle)
-                }
+                Action::ClearTimers(owner) => self.nodes[node.index()].timers.clear(sched, owner),
                 Action::Record(record) => self.record(sched, node, record),
             }
         }
@@ -586,7 +590,7 @@ impl State {
 fn new_role(me: NodeId, kind: &NodeKind) -> Role {
     match kind {
         NodeKind::Ua(c) => Role::Ua(Ua::new(me, c.clone())),
-        NodeKind::Proxy(p) => Role::Proxy(Proxy::new(me, p.clone())),
+        NodeKind::Proxy(p) => Role::Proxy(Proxy::new(me, *p)),
         NodeKind::B2bua(c) => Role::B2bua(B2bua::new(me, c.clone())),
     }
 }
@@ -596,7 +600,7 @@ pub fn class_of(kind: &NodeKind) -> NodeClass {
     match kind {
         NodeKind::Ua(_) => NodeClass::Ua,
         NodeKind::B2bua(_) => NodeClass::B2bua,
-        NodeKind::Proxy(p) if p.timers => NodeClass::ProxyTimer,
+        NodeKind::Proxy(p) if p.timers().is_some() => NodeClass::ProxyTimer,
         NodeKind::Proxy(_) => NodeClass::ProxyPlain,
     }
 }

@@ -11,161 +11,8 @@ use crate::net::{NodeId, Topology};
 
 use super::message::{CallRef, Message, Method};
 use super::status::StatusCode;
-use super::txn::SipTimers;
-
-/// Which table of a node a timer belongs to; each has its own slots per entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TimerSpace {
-    /// Client transactions.
-    ClientTxn,
-    /// Server transactions.
-    ServerTxn,
-    /// UA / B2BUA dialogs.
-    Dialog,
-    /// Proxy dialog records.
-    ProxyDialog,
-}
-
-impl TimerSpace {
-    /// All spaces, in table order.
-    pub const ALL: [TimerSpace; 4] = [
-        TimerSpace::ClientTxn,
-        TimerSpace::ServerTxn,
-        TimerSpace::Dialog,
-        TimerSpace::ProxyDialog,
-    ];
-
-    /// The dense index of the first timer slot of entry `handle`.
-    pub fn entry_base(self, handle: u32) -> usize {
-        super::slab::handle_index(handle) as usize * self.slots()
-    }
-
-    /// Timer slots per entry of this space.
-    pub const fn slots(self) -> usize {
-        match self {
-            TimerSpace::ClientTxn => 3,
-            TimerSpace::ServerTxn => 3,
-            TimerSpace::Dialog => 5,
-            TimerSpace::ProxyDialog => 2,
-        }
-    }
-}
-
-/// Every timer a role can set (RFC 3261 §17 letters, plus TU timers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TimerKind {
-    /// INVITE client retransmission (T1, doubling, uncapped).
-    A,
-    /// INVITE client timeout in Calling (64·T1): Timer A's last fire.
-    B,
-    /// Overall wait for a final response to an INVITE (Timer C, > 3 min).
-    C,
-    /// INVITE client lingering in Completed (≥ 32 s).
-    D,
-    /// Non-INVITE client retransmission (T1 doubling, capped at T2).
-    E,
-    /// Non-INVITE client timeout (64·T1): Timer E's last fire.
-    F,
-    /// Non-INVITE client lingering in Completed (T4).
-    K,
-    /// INVITE server retransmission of a 3xx–6xx (T1 doubling, capped at T2).
-    G,
-    /// INVITE server wait for the ACK (64·T1).
-    H,
-    /// INVITE server Confirmed, absorbing ACK retransmissions (T4).
-    I,
-    /// Non-INVITE server Completed (64·T1).
-    J,
-    /// INVITE server Accepted after a 2xx, absorbing INVITE retransmissions (RFC 6026, 64·T1).
-    L,
-    /// UAS core: retransmit the 2xx until the ACK arrives (RFC 3261 §13.3.1.4).
-    Retransmit2xx,
-    /// UAS core: give up waiting for the ACK at 64·T1 and end the session
-    /// (the last fire of `Retransmit2xx`; named in records).
-    GiveUp2xx,
-    /// UA: the caller hangs up after the holding time.
-    Hangup,
-    /// UA: retry a re-INVITE after a 491 (RFC 3261 §14.1 back-off).
-    GlareRetry,
-    /// Proxy: free a dialog record nobody ended (fallback lifetime).
-    Fallback,
-    /// UA: time to refresh the session (RFC 4028 §10, refresher side).
-    SessionRefresh,
-    /// UA: no refresh arrived; send BYE (ST-EXPIRE-1, non-refresher side).
-    SessionExpiry,
-    /// Proxy: the session interval passed without a refresh (ST-PROXY-13/14).
-    ProxyExpiry,
-}
-
-impl TimerKind {
-    /// The table this timer lives in, and its slot there. Timers that can
-    /// never be armed at the same time for one entry share a slot.
-    pub const fn place(self) -> (TimerSpace, usize) {
-        use TimerKind::*;
-        match self {
-            // B and F are the last fire of A and E (one timer per transaction).
-            A | E | B | F => (TimerSpace::ClientTxn, 0),
-            D | K => (TimerSpace::ClientTxn, 1),
-            C => (TimerSpace::ClientTxn, 2),
-            G => (TimerSpace::ServerTxn, 0),
-            H => (TimerSpace::ServerTxn, 1),
-            I | J | L => (TimerSpace::ServerTxn, 2),
-            // The give-up point is the last fire of the 2xx retransmission timer.
-            Retransmit2xx | GiveUp2xx => (TimerSpace::Dialog, 0),
-            GlareRetry => (TimerSpace::Dialog, 1),
-            Hangup => (TimerSpace::Dialog, 2),
-            SessionRefresh => (TimerSpace::Dialog, 3),
-            SessionExpiry => (TimerSpace::Dialog, 4),
-            Fallback => (TimerSpace::ProxyDialog, 0),
-            ProxyExpiry => (TimerSpace::ProxyDialog, 1),
-        }
-    }
-
-    /// Lower-case name for traces.
-    pub fn name(self) -> &'static str {
-        use TimerKind::*;
-        match self {
-            A => "timer_a",
-            B => "timer_b",
-            C => "timer_c",
-            D => "timer_d",
-            E => "timer_e",
-            F => "timer_f",
-            K => "timer_k",
-            G => "timer_g",
-            H => "timer_h",
-            I => "timer_i",
-            J => "timer_j",
-            L => "timer_l",
-            Retransmit2xx => "retransmit_2xx",
-            GiveUp2xx => "give_up_2xx",
-            Hangup => "hangup",
-            GlareRetry => "glare_retry",
-            Fallback => "fallback_lifetime",
-            SessionRefresh => "session_refresh",
-            SessionExpiry => "session_expiry",
-            ProxyExpiry => "proxy_expiry",
-        }
-    }
-}
-
-/// A timer of one table entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TimerId {
-    /// Which timer.
-    pub kind: TimerKind,
-    /// The entry's slab handle.
-    pub handle: u32,
-}
-
-impl TimerId {
-    /// Where the world keeps this timer: its table, and a dense index there
-    /// (the entry's slot times the slots per entry, plus the timer's slot).
-    pub fn table_index(self) -> (TimerSpace, usize) {
-        let (space, slot) = self.kind.place();
-        (space, space.entry_base(self.handle) + slot)
-    }
-}
+use super::timer::{TimerId, TimerKind, TimerOwner};
+use super::transaction::SipTimers;
 
 /// A node-local id of one dialog state (a UA's dialog, a proxy's dialog
 /// record): pairs a `StateCreated` record with its `StateFreed`.
@@ -383,12 +230,7 @@ pub enum Action {
     /// Disarm `id` if armed.
     CancelTimer(TimerId),
     /// Disarm every timer of a table entry (used when the entry is freed).
-    ClearTimers {
-        /// The table.
-        space: TimerSpace,
-        /// The entry.
-        handle: u32,
-    },
+    ClearTimers(TimerOwner),
     /// Report a fact.
     Record(Record),
 }
@@ -418,24 +260,21 @@ impl Ctx<'_> {
 
     /// Arms (or re-arms) a timer `after` from now.
     #[inline]
-    pub fn set_timer(&mut self, kind: TimerKind, handle: u32, after: SimDuration) {
+    pub fn set_timer(&mut self, id: TimerId, after: SimDuration) {
         let at = self.now + after;
-        self.out.push(Action::SetTimer {
-            id: TimerId { kind, handle },
-            at,
-        });
+        self.out.push(Action::SetTimer { id, at });
     }
 
     /// Disarms a timer.
     #[inline]
-    pub fn cancel_timer(&mut self, kind: TimerKind, handle: u32) {
-        self.out.push(Action::CancelTimer(TimerId { kind, handle }));
+    pub fn cancel_timer(&mut self, id: TimerId) {
+        self.out.push(Action::CancelTimer(id));
     }
 
     /// Disarms every timer of an entry that is being freed.
     #[inline]
-    pub fn clear_timers(&mut self, space: TimerSpace, handle: u32) {
-        self.out.push(Action::ClearTimers { space, handle });
+    pub fn clear_timers(&mut self, owner: TimerOwner) {
+        self.out.push(Action::ClearTimers(owner));
     }
 
     /// Reports a fact.

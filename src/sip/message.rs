@@ -68,14 +68,19 @@ pub struct Via {
     pub branch: Branch,
 }
 
-/// One Route / Record-Route entry: a node plus an opaque cookie (a proxy puts
-/// its dialog-record slot there, as real proxies put a dialog id in the URI).
+/// An opaque value a proxy puts in its Record-Route entry (a dialog-stateful
+/// proxy puts its dialog record's handle there, as real proxies put a dialog
+/// id in the URI). Non-zero, so that an optional cookie costs nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cookie(pub std::num::NonZeroU32);
+
+/// One Route / Record-Route entry: a node plus its cookie, if it set one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RouteEntry {
     /// The proxy.
     pub node: NodeId,
     /// Opaque to everyone but that proxy.
-    pub cookie: u32,
+    pub cookie: Option<Cookie>,
 }
 
 /// An inline stack of at most [`MAX_HOPS`] entries.
@@ -173,7 +178,7 @@ const NO_HOPS: HopList<RouteEntry> = HopList {
     len: 0,
     items: [RouteEntry {
         node: NodeId(0),
-        cookie: 0,
+        cookie: None,
     }; MAX_HOPS],
 };
 

@@ -4,25 +4,36 @@
 //! A role never touches the engine. It gets a [`action::Ctx`] per input and
 //! answers with [`action::Action`]s, so the same code drives a trace, a
 //! sweep or a hand-written unit test.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`message`], [`status`] | messages as plain data; the status-code table |
+//! | [`action`] | what a role is given (`Ctx`) and what it asks for (`Action`, `Record`) |
+//! | [`timer`] | typed role timers and the entries that own them |
+//! | [`slab`] | typed, generation-checked handles (the one owner of their packing) |
+//! | [`transaction`] | client and server transactions and their tables |
+//! | [`dialog`] | RFC 3261 dialog state |
+//! | [`ua_core`] | UAC, UAS, refreshes and 2xx retransmission shared by UA and B2BUA |
+//! | [`ua`], [`b2bua`], [`proxy`] | the roles |
 
 pub mod action;
 pub mod b2bua;
-pub mod core;
+pub mod dialog;
 pub mod message;
 pub mod proxy;
 pub mod slab;
 pub mod status;
-pub mod txn;
-pub mod txn_table;
+pub mod timer;
+pub mod transaction;
 pub mod ua;
+pub mod ua_core;
 
-pub use action::{
-    Action, Ctx, FreeCause, Record, StEvent, StateId, TimerId, TimerKind, TimerSpace,
-};
+pub use action::{Action, Ctx, FreeCause, Record, StEvent, StateId};
 pub use message::{CallRef, Message, Method};
-pub use proxy::{ProxyConfig, Statefulness};
+pub use proxy::ProxyConfig;
 pub use status::StatusCode;
-pub use txn::SipTimers;
+pub use timer::{ClientTimer, DialogTimer, RecordTimer, ServerTimer, TimerId, TimerKind};
+pub use transaction::SipTimers;
 pub use ua::Command;
 
 use crate::net::NodeId;
@@ -51,9 +62,9 @@ impl Role {
     /// Handles one of the role's timers.
     pub fn on_timer(&mut self, ctx: &mut Ctx, id: TimerId) {
         match self {
-            Role::Ua(r) => r.on_timer(ctx, id.kind, id.handle),
-            Role::Proxy(r) => r.on_timer(ctx, id.kind, id.handle),
-            Role::B2bua(r) => r.on_timer(ctx, id.kind, id.handle),
+            Role::Ua(r) => r.on_timer(ctx, id),
+            Role::Proxy(r) => r.on_timer(ctx, id),
+            Role::B2bua(r) => r.on_timer(ctx, id),
         }
     }
 
@@ -61,8 +72,8 @@ impl Role {
     /// record); proxies keep no per-call endpoint state to drop.
     pub fn forget(&mut self, ctx: &mut Ctx, state: StateId) {
         match self {
-            Role::Ua(r) => r.core.forget(ctx, state.0),
-            Role::B2bua(r) => r.core.forget(ctx, state.0),
+            Role::Ua(r) => r.forget(ctx, state),
+            Role::B2bua(r) => r.forget(ctx, state),
             Role::Proxy(_) => {}
         }
     }

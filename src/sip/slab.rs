@@ -1,17 +1,58 @@
-//! A slab with generation-checked `u32` handles.
+//! A slab with generation-checked, typed handles.
 //!
 //! Roles keep transactions and dialogs in slabs and put the handle on the
 //! wire (Via branch, tag, Record-Route cookie), so that a response or an
-//! in-dialog request finds its state in O(1). A handle is
+//! in-dialog request finds its state in O(1). Each kind of entry has its own
+//! handle type ([`Key`], declared with [`slab_key!`]), so a dialog id cannot
+//! be passed where a transaction id is wanted.
+//!
+//! This module is the one owner of how a handle is packed:
 //! `generation << 20 | index`. A stale handle (its slot was freed and
 //! reused) fails the generation check unless the slot went through exactly
 //! a multiple of 4096 reuses. Callers therefore also compare identifying
-//! fields (Call-ID, CSeq), which makes aliasing harmless.
+//! fields (Call-ID, CSeq), which makes aliasing harmless. Per-entry tables
+//! elsewhere (the world's timer tables) index by [`Key::slot`].
+
+use std::marker::PhantomData;
 
 /// Bits of the handle that hold the slot index: 2^20 (about 1M) live entries per slab.
 const INDEX_BITS: u32 = 20;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 const GEN_MASK: u32 = (1 << (32 - INDEX_BITS)) - 1;
+
+/// A typed slab handle.
+pub trait Key: Copy + Eq {
+    /// The handle with this packed value (as read back from the wire).
+    fn from_raw(raw: u32) -> Self;
+    /// The packed value (as put on the wire).
+    fn raw(self) -> u32;
+    /// The dense slot index, for tables with one row per slab entry.
+    #[inline]
+    fn slot(self) -> usize {
+        (self.raw() & INDEX_MASK) as usize
+    }
+}
+
+/// Declares a slab handle type: a `u32` newtype implementing [`Key`].
+macro_rules! slab_key {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis struct $name(u32);
+
+        impl $crate::sip::slab::Key for $name {
+            #[inline]
+            fn from_raw(raw: u32) -> Self {
+                $name(raw)
+            }
+            #[inline]
+            fn raw(self) -> u32 {
+                self.0
+            }
+        }
+    };
+}
+pub(crate) use slab_key;
 
 #[derive(Debug, Clone)]
 struct Entry<T> {
@@ -19,42 +60,42 @@ struct Entry<T> {
     value: Option<T>,
 }
 
-/// Entries addressed by handles that encode slot and generation.
+/// Entries addressed by handles of type `K` that encode slot and generation.
 #[derive(Debug, Clone)]
-pub struct Slab<T> {
+pub struct Slab<K, T> {
     entries: Vec<Entry<T>>,
     free: Vec<u32>,
     len: usize,
+    key: PhantomData<fn() -> K>,
 }
 
-impl<T> Default for Slab<T> {
+impl<K, T> Default for Slab<K, T> {
     fn default() -> Self {
         Slab {
             entries: Vec::new(),
             free: Vec::new(),
             len: 0,
+            key: PhantomData,
         }
     }
 }
 
-/// The slot index of a handle: the dense index used for per-entry tables.
-#[inline]
-pub fn handle_index(handle: u32) -> u32 {
-    handle & INDEX_MASK
+fn pack(generation: u32, index: u32) -> u32 {
+    (generation << INDEX_BITS) | index
 }
 
-impl<T> Slab<T> {
+impl<K: Key, T> Slab<K, T> {
     /// The handle the next [`Slab::insert`] will return (a transaction must
     /// know its branch before it can build the request that carries it).
-    pub fn next_handle(&self) -> u32 {
-        match self.free.last() {
-            Some(&i) => (self.entries[i as usize].generation << INDEX_BITS) | i,
+    pub fn next_key(&self) -> K {
+        K::from_raw(match self.free.last() {
+            Some(&i) => pack(self.entries[i as usize].generation, i),
             None => self.entries.len() as u32,
-        }
+        })
     }
 
     /// Stores `value`; returns its handle.
-    pub fn insert(&mut self, value: T) -> u32 {
+    pub fn insert(&mut self, value: T) -> K {
         self.len += 1;
         let index = match self.free.pop() {
             Some(i) => i,
@@ -73,26 +114,28 @@ impl<T> Slab<T> {
         };
         let e = &mut self.entries[index as usize];
         e.value = Some(value);
-        (e.generation << INDEX_BITS) | index
+        K::from_raw(pack(e.generation, index))
     }
 
     #[inline]
-    fn entry(&self, handle: u32) -> Option<&Entry<T>> {
-        let e = self.entries.get((handle & INDEX_MASK) as usize)?;
-        (e.generation == handle >> INDEX_BITS).then_some(e)
+    fn live(&self, key: K) -> Option<&Entry<T>> {
+        let raw = key.raw();
+        let e = self.entries.get((raw & INDEX_MASK) as usize)?;
+        (e.generation == raw >> INDEX_BITS).then_some(e)
     }
 
-    /// The entry for `handle`, if it is live.
+    /// The entry for `key`, if it is live.
     #[inline]
-    pub fn get(&self, handle: u32) -> Option<&T> {
-        self.entry(handle)?.value.as_ref()
+    pub fn get(&self, key: K) -> Option<&T> {
+        self.live(key)?.value.as_ref()
     }
 
-    /// The entry for `handle`, mutably, if it is live.
+    /// The entry for `key`, mutably, if it is live.
     #[inline]
-    pub fn get_mut(&mut self, handle: u32) -> Option<&mut T> {
-        let e = self.entries.get_mut((handle & INDEX_MASK) as usize)?;
-        if e.generation == handle >> INDEX_BITS {
+    pub fn get_mut(&mut self, key: K) -> Option<&mut T> {
+        let raw = key.raw();
+        let e = self.entries.get_mut((raw & INDEX_MASK) as usize)?;
+        if e.generation == raw >> INDEX_BITS {
             e.value.as_mut()
         } else {
             None
@@ -100,10 +143,11 @@ impl<T> Slab<T> {
     }
 
     /// Removes and returns the entry; its handle (and all copies) go stale.
-    pub fn remove(&mut self, handle: u32) -> Option<T> {
-        let index = handle & INDEX_MASK;
+    pub fn remove(&mut self, key: K) -> Option<T> {
+        let raw = key.raw();
+        let index = raw & INDEX_MASK;
         let e = self.entries.get_mut(index as usize)?;
-        if e.generation != handle >> INDEX_BITS {
+        if e.generation != raw >> INDEX_BITS {
             return None;
         }
         let v = e.value.take()?;
@@ -124,11 +168,11 @@ impl<T> Slab<T> {
     }
 
     /// Live entries with their handles, in slot order (deterministic).
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+    pub fn iter(&self) -> impl Iterator<Item = (K, &T)> {
         self.entries.iter().enumerate().filter_map(|(i, e)| {
             e.value
                 .as_ref()
-                .map(|v| ((e.generation << INDEX_BITS) | i as u32, v))
+                .map(|v| (K::from_raw(pack(e.generation, i as u32)), v))
         })
     }
 }
@@ -137,31 +181,37 @@ impl<T> Slab<T> {
 mod tests {
     use super::*;
 
+    slab_key! {
+        /// A test handle.
+        struct Id;
+    }
+
     #[test]
     fn stale_handles_miss_after_reuse() {
-        let mut s = Slab::default();
+        let mut s: Slab<Id, &str> = Slab::default();
         let a = s.insert("a");
         assert_eq!(s.remove(a), Some("a"));
         let b = s.insert("b");
-        assert_eq!(handle_index(a), handle_index(b));
+        assert_eq!(a.slot(), b.slot());
         assert_ne!(a, b);
         assert_eq!(s.get(a), None);
         assert_eq!(s.remove(a), None);
         assert_eq!(s.get(b), Some(&"b"));
         assert_eq!(s.len(), 1);
-        let next = s.next_handle();
+        let next = s.next_key();
         assert_eq!(s.insert("c"), next);
     }
 
     #[test]
     fn generation_wraps_within_its_bits() {
-        let mut s = Slab::default();
+        let mut s: Slab<Id, u32> = Slab::default();
         let mut h = s.insert(0);
         for i in 1..5000 {
             s.remove(h);
             h = s.insert(i);
             assert_eq!(s.get(h), Some(&i));
         }
-        assert_eq!(h >> INDEX_BITS, 4999 & GEN_MASK);
+        // 4999 reuses of one slot: the generation is 4999 mod 2^12.
+        assert_eq!(h.raw() >> INDEX_BITS, 4999 & GEN_MASK);
     }
 }

@@ -4,9 +4,10 @@
 use crate::engine::SimDuration;
 use crate::net::NodeId;
 
-use super::action::{Ctx, TimerKind};
-use super::core::{CoreEvent, NONE, UaConfig, UaCore};
+use super::action::Ctx;
 use super::message::{CallRef, Message};
+use super::timer::TimerId;
+use super::ua_core::{CoreEvent, UaConfig, UaCore};
 
 /// Something the workload (or a test) asks a UA to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,11 +32,10 @@ pub enum Command {
     },
 }
 
-/// A UA endpoint.
+/// A UA endpoint. Its legs need no link: it bridges nothing.
 #[derive(Debug, Clone)]
 pub struct Ua {
-    /// Dialogs and transactions.
-    pub core: UaCore,
+    core: UaCore<()>,
 }
 
 impl Ua {
@@ -46,6 +46,11 @@ impl Ua {
         }
     }
 
+    /// Its dialogs and transactions (for inspection).
+    pub fn core(&self) -> &UaCore<()> {
+        &self.core
+    }
+
     /// Handles a workload or test command.
     pub fn on_command(&mut self, ctx: &mut Ctx, cmd: Command) {
         match cmd {
@@ -54,7 +59,7 @@ impl Ua {
                 callee,
                 holding,
             } => {
-                self.core.invite(ctx, call, callee, Some(holding), NONE);
+                self.core.invite(ctx, call, callee, Some(holding), ());
             }
             Command::Reinvite { call, hand_over } => {
                 if let Some(d) = self.core.dialog_of_call(call) {
@@ -72,9 +77,14 @@ impl Ua {
     }
 
     /// Handles a timer.
-    pub fn on_timer(&mut self, ctx: &mut Ctx, kind: TimerKind, handle: u32) {
-        self.core.on_timer(ctx, kind, handle);
+    pub fn on_timer(&mut self, ctx: &mut Ctx, id: TimerId) {
+        self.core.on_timer(ctx, id);
         self.drain(ctx);
+    }
+
+    /// Drops the dialog a crashed endpoint held (no BYE, no record).
+    pub fn forget(&mut self, ctx: &mut Ctx, state: super::StateId) {
+        self.core.forget(ctx, state);
     }
 
     fn drain(&mut self, ctx: &mut Ctx) {

@@ -59,23 +59,21 @@ fn active(interval_s: u32, refresher: Party) -> UacMemory {
 fn st_uac_1_supported_timer_on_every_request_unless_refusing() {
     for mode in [Mode::Accept, Mode::Originate] {
         let s = settings(mode);
-        assert!(uac_request(&s, false, &UacMemory::default(), true).supported_timer);
+        assert!(uac_request(&s, &UacMemory::default()).supported_timer);
         assert!(
-            uac_request(&s, true, &UacMemory::default(), true).supported_timer,
+            uac_request(&requiring(&s), &UacMemory::default()).supported_timer,
             "also with Require"
         );
-        assert!(uac_request(&s, false, &active(600, Party::Peer), false).supported_timer);
+        assert!(uac_request(&s, &active(600, Party::Peer)).supported_timer);
     }
-    assert!(
-        !uac_request(&settings(Mode::Refuse), false, &UacMemory::default(), true).supported_timer
-    );
+    assert!(!uac_request(&settings(Mode::Refuse), &UacMemory::default()).supported_timer);
 }
 
 #[test]
 fn st_uac_2_require_timer_only_when_configured_and_it_does_not_pick_the_refresher() {
     let s = settings(Mode::Originate);
-    assert!(!uac_request(&s, false, &UacMemory::default(), true).require_timer);
-    let req = uac_request(&s, true, &UacMemory::default(), true);
+    assert!(!uac_request(&s, &UacMemory::default()).require_timer);
+    let req = uac_request(&requiring(&s), &UacMemory::default());
     assert!(req.require_timer && req.supported_timer);
     // The UAS still applies its own preference (row 4): Require does not make it refresh.
     let uas = TimerSettings {
@@ -90,21 +88,15 @@ fn st_uac_2_require_timer_only_when_configured_and_it_does_not_pick_the_refreshe
 fn st_uac_3_min_se_in_the_initial_invite() {
     let mut s = settings(Mode::Originate);
     s.send_min_se = SendMinSe::Always;
-    assert_eq!(
-        uac_request(&s, false, &UacMemory::default(), true).min_se,
-        Some(90)
-    );
+    assert_eq!(uac_request(&s, &UacMemory::default()).min_se, Some(90));
     s.send_min_se = SendMinSe::WhenSet;
     assert_eq!(
-        uac_request(&s, false, &UacMemory::default(), true).min_se,
+        uac_request(&s, &UacMemory::default()).min_se,
         None,
         "90 is implied"
     );
     s.min_se = 120;
-    assert_eq!(
-        uac_request(&s, false, &UacMemory::default(), true).min_se,
-        Some(120)
-    );
+    assert_eq!(uac_request(&s, &UacMemory::default()).min_se, Some(120));
 }
 
 #[test]
@@ -115,7 +107,7 @@ fn st_uac_4_session_expires_is_at_least_min_se() {
         send_min_se: SendMinSe::Always,
         ..settings(Mode::Originate)
     };
-    let req = uac_request(&s, false, &UacMemory::default(), true);
+    let req = uac_request(&s, &UacMemory::default());
     assert_eq!(
         (req.session_expires.unwrap().delta_s, req.min_se),
         (1800, Some(120))
@@ -124,7 +116,7 @@ fn st_uac_4_session_expires_is_at_least_min_se() {
         learned_min_se: Some(2400),
         ..UacMemory::default()
     };
-    let req = uac_request(&s, false, &mem, true);
+    let req = uac_request(&s, &mem);
     assert_eq!(
         (req.session_expires.unwrap().delta_s, req.min_se),
         (2400, Some(2400))
@@ -133,16 +125,11 @@ fn st_uac_4_session_expires_is_at_least_min_se() {
 
 #[test]
 fn st_uac_5_initial_request_leaves_the_refresher_out() {
-    let req = uac_request(
-        &settings(Mode::Originate),
-        false,
-        &UacMemory::default(),
-        true,
-    );
+    let req = uac_request(&settings(Mode::Originate), &UacMemory::default());
     assert_eq!(req.session_expires, se(1800, NONE));
     // accept never asks (Asterisk): no Session-Expires at all.
     assert_eq!(
-        uac_request(&settings(Mode::Accept), false, &UacMemory::default(), true).session_expires,
+        uac_request(&settings(Mode::Accept), &UacMemory::default()).session_expires,
         None
     );
 }
@@ -153,7 +140,7 @@ fn st_uac_6_after_420_the_retry_drops_require() {
         drop_require: true,
         ..UacMemory::default()
     };
-    let req = uac_request(&settings(Mode::Originate), true, &mem, true);
+    let req = uac_request(&requiring(&settings(Mode::Originate)), &mem);
     assert!(!req.require_timer && req.supported_timer);
 }
 
@@ -162,7 +149,7 @@ fn st_uac_6_after_420_the_retry_drops_require() {
 #[test]
 fn st_uac_7_each_dialog_keeps_its_own_timer_and_may_have_none() {
     let s = settings(Mode::Accept);
-    let sent = uac_request(&s, false, &UacMemory::default(), true);
+    let sent = uac_request(&s, &UacMemory::default());
     let a = uac_on_2xx(
         &s,
         &sent,
@@ -202,7 +189,7 @@ fn st_uac_8_require_timer_in_the_2xx_means_session_expires_is_processed() {
 #[test]
 fn st_uac_9_session_expires_in_a_2xx_is_accepted_even_if_not_requested() {
     let s = settings(Mode::Accept);
-    let sent = uac_request(&s, false, &UacMemory::default(), true);
+    let sent = uac_request(&s, &UacMemory::default());
     assert_eq!(sent.session_expires, None);
     let uas_refreshes = TimerHeaders {
         session_expires: se(1800, UAS),
@@ -229,7 +216,7 @@ fn st_uac_9_session_expires_in_a_2xx_is_accepted_even_if_not_requested() {
 #[test]
 fn st_uac_10_originate_refreshes_alone_when_the_2xx_has_no_timer() {
     let s = settings(Mode::Originate);
-    let sent = uac_request(&s, false, &UacMemory::default(), true);
+    let sent = uac_request(&s, &UacMemory::default());
     let plain = TimerHeaders::default();
     assert_eq!(
         uac_on_2xx(&s, &sent, &plain),
@@ -243,10 +230,10 @@ fn st_uac_10_originate_refreshes_alone_when_the_2xx_has_no_timer() {
 #[test]
 fn st_uac_11_any_other_2xx_without_session_expires_means_no_timer() {
     let s = settings(Mode::Accept);
-    let sent = uac_request(&s, false, &UacMemory::default(), true);
+    let sent = uac_request(&s, &UacMemory::default());
     assert_eq!(uac_on_2xx(&s, &sent, &supported()), None);
     // A refresh 2xx without SE switches an active timer off (accept mode).
-    let sent = uac_request(&s, false, &active(600, Party::Local), false);
+    let sent = uac_request(&s, &active(600, Party::Local));
     assert!(sent.session_expires.is_some());
     assert_eq!(uac_on_2xx(&s, &sent, &supported()), None);
 }
@@ -263,7 +250,7 @@ fn st_uac_12_refresh_at_half_the_interval() {
 fn st_uac_13_any_reinvite_in_the_dialog_is_a_refresh() {
     // A re-INVITE for another purpose carries the same timer headers.
     let s = settings(Mode::Accept);
-    let req = uac_request(&s, false, &active(600, Party::Peer), false);
+    let req = uac_request(&s, &active(600, Party::Peer));
     assert_eq!(req.session_expires, se(600, UAS));
 }
 
@@ -274,14 +261,14 @@ fn st_uac_14_a_retry_after_422_asks_again_with_the_learned_minimum() {
         session_expires: 90,
         ..settings(Mode::Originate)
     };
-    let first = uac_request(&s, false, &UacMemory::default(), true);
+    let first = uac_request(&s, &UacMemory::default());
     assert_eq!(first.session_expires.unwrap().delta_s, 90);
     let mem = UacMemory {
         learned_min_se: Some(120),
         requested_se: Some(90),
         ..UacMemory::default()
     };
-    let retry = uac_request(&s, false, &mem, true);
+    let retry = uac_request(&s, &mem);
     assert_eq!(
         (retry.session_expires.unwrap().delta_s, retry.min_se),
         (120, Some(120))
@@ -295,7 +282,7 @@ fn st_uac_15_the_retry_carries_min_se_and_se_at_least_that() {
         learned_min_se: Some(300),
         ..UacMemory::default()
     };
-    let retry = uac_request(&settings(Mode::Accept), false, &mem, true);
+    let retry = uac_request(&settings(Mode::Accept), &mem);
     assert_eq!(
         (retry.session_expires.unwrap().delta_s, retry.min_se),
         (300, Some(300))
@@ -307,7 +294,7 @@ fn st_uac_15_the_retry_carries_min_se_and_se_at_least_that() {
         ..UacMemory::default()
     };
     assert_eq!(
-        uac_request(&settings(Mode::Originate), false, &mem, true)
+        uac_request(&settings(Mode::Originate), &mem)
             .session_expires
             .unwrap()
             .delta_s,
@@ -318,15 +305,15 @@ fn st_uac_15_the_retry_carries_min_se_and_se_at_least_that() {
 #[test]
 fn st_uac_16_refreshes_repeat_the_initial_supported_and_require() {
     let s = settings(Mode::Originate);
-    let initial = uac_request(&s, true, &UacMemory::default(), true);
+    let initial = uac_request(&requiring(&s), &UacMemory::default());
     let mut mem = active(1800, Party::Local);
-    let refresh = uac_request(&s, true, &mem, false);
+    let refresh = uac_request(&requiring(&s), &mem);
     assert_eq!(
         (refresh.supported_timer, refresh.require_timer),
         (initial.supported_timer, initial.require_timer)
     );
     mem.drop_require = true;
-    assert!(!uac_request(&s, true, &mem, false).require_timer);
+    assert!(!uac_request(&requiring(&s), &mem).require_timer);
 }
 
 #[test]
@@ -337,16 +324,16 @@ fn st_uac_17_min_se_is_the_largest_learned_value_never_below_ours() {
     };
     let mut mem = active(1800, Party::Local);
     mem.learned_min_se = Some(150);
-    assert_eq!(uac_request(&s, false, &mem, false).min_se, Some(150));
+    assert_eq!(uac_request(&s, &mem).min_se, Some(150));
     mem.learned_min_se = Some(100);
     assert_eq!(
-        uac_request(&s, false, &mem, false).min_se,
+        uac_request(&s, &mem).min_se,
         Some(120),
         "raised to our own minimum [MAY]"
     );
     let plain = settings(Mode::Originate);
     assert_eq!(
-        uac_request(&plain, false, &active(1800, Party::Local), false).min_se,
+        uac_request(&plain, &active(1800, Party::Local)).min_se,
         None
     );
 }
@@ -355,7 +342,7 @@ fn st_uac_17_min_se_is_the_largest_learned_value_never_below_ours() {
 fn st_uac_18_refresh_session_expires_is_max_of_min_se_and_interval() {
     let s = settings(Mode::Accept);
     assert_eq!(
-        uac_request(&s, false, &active(300, Party::Local), false)
+        uac_request(&s, &active(300, Party::Local))
             .session_expires
             .unwrap()
             .delta_s,
@@ -363,24 +350,18 @@ fn st_uac_18_refresh_session_expires_is_max_of_min_se_and_interval() {
     );
     let mut mem = active(300, Party::Local);
     mem.learned_min_se = Some(400);
-    assert_eq!(
-        uac_request(&s, false, &mem, false)
-            .session_expires
-            .unwrap()
-            .delta_s,
-        400
-    );
+    assert_eq!(uac_request(&s, &mem).session_expires.unwrap().delta_s, 400);
 }
 
 #[test]
 fn st_uac_19_the_refresher_parameter_keeps_roles_stable() {
     let s = settings(Mode::Accept);
     assert_eq!(
-        uac_request(&s, false, &active(600, Party::Local), false).session_expires,
+        uac_request(&s, &active(600, Party::Local)).session_expires,
         se(600, UAC)
     );
     assert_eq!(
-        uac_request(&s, false, &active(600, Party::Peer), false).session_expires,
+        uac_request(&s, &active(600, Party::Peer)).session_expires,
         se(600, UAS)
     );
 }
@@ -943,7 +924,7 @@ fn st_refresh_1_the_receiver_handles_a_refresh_with_the_uas_rules() {
 fn st_refresh_3_after_422_the_refresh_asks_for_more_than_the_current_interval() {
     let mut mem = active(100, Party::Local);
     mem.learned_min_se = Some(150);
-    let req = uac_request(&settings(Mode::Accept), false, &mem, false);
+    let req = uac_request(&settings(Mode::Accept), &mem);
     assert_eq!(
         (req.session_expires.unwrap().delta_s, req.min_se),
         (150, Some(150))
@@ -976,6 +957,14 @@ fn st_expire_1_bye_at_si_minus_min_32_si_over_3() {
 #[test]
 fn st_expire_4_a_2xx_without_session_expires_cancels_the_timer() {
     let s = settings(Mode::Accept);
-    let sent = uac_request(&s, false, &active(600, Party::Peer), false);
+    let sent = uac_request(&s, &active(600, Party::Peer));
     assert_eq!(uac_on_2xx(&s, &sent, &supported()), None);
+}
+
+/// The same settings with `require_timer` on (ST-UAC-2).
+fn requiring(s: &TimerSettings) -> TimerSettings {
+    TimerSettings {
+        require_timer: true,
+        ..*s
+    }
 }

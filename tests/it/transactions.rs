@@ -3,7 +3,7 @@
 use super::support::{node, records, secs, sends, world};
 use sstsim::engine::SimTime;
 use sstsim::sim::TraceFilter;
-use sstsim::sip::{Method, Record, TimerKind};
+use sstsim::sip::{DialogTimer, Method, Record, TimerKind};
 
 /// Two UAs on one link of `delay_ms`, with extra link keys (loss, outages).
 fn pair(delay_ms: u32, link_extra: &str, workload: &str) -> String {
@@ -170,7 +170,7 @@ fn uas_without_ack_retransmits_2xx_then_sends_bye_after_64_t1() {
     assert!(bob.iter().any(|(t, r)| matches!(
         r,
         Record::TimerFired {
-            kind: TimerKind::GiveUp2xx,
+            kind: TimerKind::Dialog(DialogTimer::GiveUp2xx),
             ..
         }
     ) && *t == SimTime::from_millis(32_010)));

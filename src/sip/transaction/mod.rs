@@ -1,0 +1,89 @@
+//! RFC 3261 §17 transactions over UDP, as small state machines, and the
+//! per-node tables that hold them.
+//!
+//! A transaction lives in its node's slab; its handle is the Via branch
+//! (client side) and the owner of its timers. Methods take the [`Ctx`], send
+//! and arm timers through it, and return what the transaction user (TU)
+//! must hear. Freeing the slab entry and its timers is the table's job:
+//! whenever a transaction reaches `Terminated`, the table removes it.
+//!
+//! Schedules (T1 = 0.5 s, T2 = 4 s), TXN-A/B and TXN-E/F/K in the spec:
+//! - INVITE client: sends at 0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5 s; Timer B at 32 s.
+//! - Non-INVITE client: 0, 0.5, 1.5, 3.5, 7.5, 11.5, …, 31.5 s (11 sends); Timer F at 32 s.
+//!
+//! A client transaction keeps one timer, not two. Timer A (or E) is re-armed
+//! at min(next retransmission, deadline), and firing at the deadline (64·T1
+//! after the start) is Timer B (or F). The times are exactly those above,
+//! and a completed transaction leaves one cancelled engine entry instead of two.
+//!
+//! [`Ctx`]: super::action::Ctx
+
+mod client;
+mod server;
+mod table;
+
+pub use client::{ClientEvent, ClientKind, ClientState, ClientTxn};
+pub use server::{Answer, ServerState, ServerTxn};
+pub use table::Transactions;
+
+use crate::engine::SimDuration;
+
+use super::message::Branch;
+use super::slab::{Key, slab_key};
+
+slab_key! {
+    /// A client transaction of one node; its packed value is the Via branch.
+    pub struct ClientTxnId;
+}
+
+slab_key! {
+    /// A server transaction of one node.
+    pub struct ServerTxnId;
+}
+
+impl ClientTxnId {
+    /// The Via branch that names this transaction on the wire.
+    pub fn branch(self) -> Branch {
+        Branch(self.raw())
+    }
+
+    /// The transaction a branch of ours names (it may be stale).
+    pub fn of_branch(branch: Branch) -> Self {
+        ClientTxnId::from_raw(branch.0)
+    }
+}
+
+/// RFC 3261 timer base values (Appendix A) and Timer C.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SipTimers {
+    /// RTT estimate, 500 ms by default.
+    pub t1: SimDuration,
+    /// Retransmit-interval cap for non-INVITE requests and INVITE responses, 4 s.
+    pub t2: SimDuration,
+    /// Longest time a message lives in the network, 5 s.
+    pub t4: SimDuration,
+    /// Overall wait for a final response to an INVITE (> 3 min; 180 s).
+    pub timer_c: SimDuration,
+}
+
+impl Default for SipTimers {
+    fn default() -> Self {
+        SipTimers {
+            t1: SimDuration::from_millis(500),
+            t2: SimDuration::from_secs(4),
+            t4: SimDuration::from_secs(5),
+            timer_c: SimDuration::from_secs(180),
+        }
+    }
+}
+
+impl SipTimers {
+    /// 64·T1: Timers B, F, H, J, L and the 2xx give-up.
+    pub fn t1x64(&self) -> SimDuration {
+        self.t1 * 64
+    }
+    /// Timer D: at least 32 s on UDP, and at least 64·T1.
+    pub fn timer_d(&self) -> SimDuration {
+        self.t1x64().max(SimDuration::from_secs(32))
+    }
+}

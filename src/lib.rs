@@ -22,6 +22,7 @@
 pub mod cli;
 pub mod engine;
 pub mod experiment;
+pub mod keyword;
 pub mod net;
 pub mod report;
 pub mod scenario;

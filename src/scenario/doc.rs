@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use crate::keyword::Keyword;
+
 use toml::de::{DeTable, DeValue};
 
 use super::error::{InputError, Loc, Source, did_you_mean};
@@ -207,6 +209,11 @@ impl<'a> Fields<'a> {
         self.get(key).map(|i| (i, path))
     }
 
+    /// Where `key` is written in this table, if it is.
+    pub fn key_loc(&self, key: &str) -> Option<Loc> {
+        self.table.get(key).map(|e| e.key_loc.clone())
+    }
+
     /// Like [`Fields::entry`], but a missing key is an error at the table.
     pub fn require(&mut self, key: &str, errs: &mut Errors) -> Option<(&'a Item, String)> {
         let found = self.entry(key);
@@ -360,6 +367,11 @@ pub fn choice(item: &Item, path: &str, choices: &[&str], errs: &mut Errors) -> O
             None
         }
     }
+}
+
+/// A value of a [`Keyword`] enum, from its spelling.
+pub fn keyword<K: Keyword>(item: &Item, path: &str, errs: &mut Errors) -> Option<K> {
+    choice(item, path, &K::spellings(), errs).map(|i| K::SPELLINGS[i].1)
 }
 
 /// An array; each element is read by `f`.

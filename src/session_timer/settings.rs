@@ -6,6 +6,8 @@
 //! the gaps with the built-in defaults (Asterisk's `sip.conf` defaults and
 //! the RFC 4028 recommendations).
 
+use crate::keyword::keywords;
+
 /// `session_timers` (Asterisk `session-timers`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -17,6 +19,12 @@ pub enum Mode {
     Refuse,
 }
 
+keywords!(Mode {
+    "accept" => Mode::Accept,
+    "originate" => Mode::Originate,
+    "refuse" => Mode::Refuse,
+});
+
 /// `refresher` preference (Asterisk `session-refresher`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefresherPref {
@@ -25,6 +33,11 @@ pub enum RefresherPref {
     /// The UAS refreshes (Asterisk's default).
     Uas,
 }
+
+keywords!(RefresherPref {
+    "uac" => RefresherPref::Uac,
+    "uas" => RefresherPref::Uas,
+});
 
 /// `refresh_method`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +48,11 @@ pub enum RefreshMethod {
     Update,
 }
 
+keywords!(RefreshMethod {
+    "reinvite" => RefreshMethod::Reinvite,
+    "update" => RefreshMethod::Update,
+});
+
 /// `expiry_guard`: when the non-refresher gives up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExpiryGuard {
@@ -44,6 +62,11 @@ pub enum ExpiryGuard {
     AtExpiry,
 }
 
+keywords!(ExpiryGuard {
+    "rfc" => ExpiryGuard::Rfc,
+    "at_expiry" => ExpiryGuard::AtExpiry,
+});
+
 /// `send_min_se`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendMinSe {
@@ -52,6 +75,11 @@ pub enum SendMinSe {
     /// Only once a 422 was seen (stacks that leave it unset).
     WhenSet,
 }
+
+keywords!(SendMinSe {
+    "always" => SendMinSe::Always,
+    "when_set" => SendMinSe::WhenSet,
+});
 
 /// One level of settings: each field is set or inherited.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -89,6 +89,12 @@ pub enum CrashSide {
     Either,
 }
 
+crate::keyword::keywords!(CrashSide {
+    "caller" => CrashSide::Caller,
+    "callee" => CrashSide::Callee,
+    "either" => CrashSide::Either,
+});
+
 /// `call_crash`: each call independently loses one endpoint, silently, at a
 /// uniform time inside its holding time.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -4,7 +4,25 @@
 //! fallback lifetime, and only one that also has a timer can act at expiry.
 
 use crate::engine::SimDuration;
+use crate::keyword::keywords;
 use crate::session_timer::ProxyTimerConfig;
+
+/// How much state a proxy keeps (`stateful`), whatever else it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statefulness {
+    /// Nothing.
+    Stateless,
+    /// Transactions.
+    Transaction,
+    /// Transactions and a record per dialog.
+    Dialog,
+}
+
+keywords!(Statefulness {
+    "none" => Statefulness::Stateless,
+    "transaction" => Statefulness::Transaction,
+    "dialog" => Statefulness::Dialog,
+});
 
 /// What a dialog-stateful, timer-aware proxy does when a session expires
 /// (ST-PROXY-14).

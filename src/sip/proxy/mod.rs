@@ -17,7 +17,7 @@
 mod config;
 mod record;
 
-pub use config::{AtExpiry, ProxyConfig, ProxyState, RecordTimers};
+pub use config::{AtExpiry, ProxyConfig, ProxyState, RecordTimers, Statefulness};
 pub use record::RecordId;
 
 use crate::net::NodeId;

@@ -1,0 +1,193 @@
+//! Checks that need the whole model: effective session-timer settings
+//! against the RFC floors, and routes between every caller and callee.
+
+use crate::net::{LinkConfig, NodeId, Topology};
+use crate::session_timer::TimerLayer;
+use crate::session_timer::negotiation::RFC_MIN_SE;
+use crate::sim::{NodeSpec, Pairs};
+use crate::sip::message::MAX_HOPS;
+
+use super::super::doc::{Errors, Item, Value};
+use super::super::error::{InputError, Loc};
+use super::node::{Kind, ReadNode};
+use super::workload::ReadWorkload;
+use super::{Names, NodeTimers};
+
+fn below_floor(key: &str, value: u32) -> String {
+    format!(
+        "{key} {value} is below the RFC 4028 floor of {RFC_MIN_SE} s (set [sip] strict_rfc = false to allow it)"
+    )
+}
+
+/// Effective session-timer settings must respect the RFC floors (unless
+/// `strict` is off) and SE ≥ Min-SE, at every level that sets them.
+pub(super) fn check_settings(
+    defaults: &TimerLayer,
+    nodes: &[ReadNode],
+    strict: bool,
+    root: &Item,
+    errs: &mut Errors,
+) {
+    // Settings errors point at the key that sets the value, else at its partner key.
+    let at = |path: &str, key: &str, other: &str| {
+        find_key(root, &format!("{path}.{key}"))
+            .or_else(|| find_key(root, &format!("{path}.{other}")))
+            .unwrap_or_else(|| root.loc.clone())
+    };
+    let check = |layer: TimerLayer, path: String, errs: &mut Errors| {
+        let s = layer.resolve();
+        if strict && s.min_se < RFC_MIN_SE {
+            errs.push(InputError::at(
+                &at(&path, "min_se", "session_expires"),
+                format!("{path}.min_se"),
+                below_floor("min_se", s.min_se),
+            ));
+        }
+        if strict && s.session_expires < RFC_MIN_SE {
+            errs.push(InputError::at(
+                &at(&path, "session_expires", "min_se"),
+                format!("{path}.session_expires"),
+                below_floor("session_expires", s.session_expires),
+            ));
+        }
+        if s.session_expires < s.min_se {
+            errs.push(InputError::at(
+                &at(&path, "session_expires", "min_se"),
+                format!("{path}.session_expires"),
+                format!(
+                    "session_expires {} is below min_se {} (RFC 4028 §4: SE ≥ Min-SE)",
+                    s.session_expires, s.min_se
+                ),
+            ));
+        }
+    };
+    check(*defaults, "defaults".into(), errs);
+    for n in nodes {
+        let path = format!("node.{}", n.spec.name);
+        if let Some(p) = &n.proxy {
+            let (min_se, min_loc) = &p.min_se;
+            if strict && *min_se < RFC_MIN_SE {
+                let loc = min_loc.clone().unwrap_or_else(|| root.loc.clone());
+                errs.push(InputError::at(
+                    &loc,
+                    format!("{path}.min_se"),
+                    below_floor("min_se", *min_se),
+                ));
+            }
+            if let Some((se, se_loc)) = &p.session_expires
+                && se < min_se
+            {
+                errs.push(InputError::at(
+                    se_loc,
+                    format!("{path}.session_expires"),
+                    format!("session_expires ceiling {se} is below the proxy's min_se {min_se}"),
+                ));
+            }
+            continue;
+        }
+        // Report a problem once, at the level that introduces it.
+        let t: &NodeTimers = &n.timers;
+        let sets = |l: &TimerLayer| l.session_expires.is_some() || l.min_se.is_some();
+        let node = t.layer.over(defaults);
+        if sets(&t.layer) {
+            check(node, path.clone(), errs);
+        }
+        for (peer, layer) in t.peers.iter().filter(|(_, l)| sets(l)) {
+            check(
+                layer.over(&node),
+                format!("{path}.peers.{}", nodes[peer.index()].spec.name),
+                errs,
+            );
+        }
+    }
+}
+
+/// The location of a key path like `node.p1.min_se` or `defaults.min_se`, if written in the file.
+fn find_key(root: &Item, path: &str) -> Option<Loc> {
+    let Value::Table(t) = &root.value else {
+        return None;
+    };
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut table = t;
+    let mut i = 0;
+    if parts.first() == Some(&"node") && parts.len() >= 2 {
+        let Value::Array(nodes) = &t.get("node")?.item.value else {
+            return None;
+        };
+        table = nodes.iter().find_map(|n| match &n.value {
+            Value::Table(nt) if matches!(&nt.get("id")?.item.value, Value::Str(s) if s == parts[1]) => Some(nt),
+            _ => None,
+        })?;
+        i = 2;
+    }
+    let mut last = None;
+    while i < parts.len() {
+        let e = table.get(parts[i])?;
+        last = Some(e.key_loc.clone());
+        if let Value::Table(next) = &e.item.value {
+            table = next;
+        }
+        i += 1;
+    }
+    last
+}
+
+/// Every caller must reach its callee, on a path no longer than the Via stack holds.
+pub(super) fn check_routes(
+    nodes: &[NodeSpec],
+    links: &[LinkConfig],
+    w: &ReadWorkload,
+    names: &Names,
+    errs: &mut Errors,
+) {
+    let weights: Vec<_> = links
+        .iter()
+        .map(|l| (l.a, l.b, l.mean_delay_ns()))
+        .collect();
+    let topo = Topology::new(nodes.len(), &weights);
+    let (spec, loc) = w;
+    let pairs: Vec<(NodeId, NodeId)> = match &spec.pairs {
+        Pairs::List(l) => l.clone(),
+        Pairs::Groups { callers, callees } => callers
+            .iter()
+            .flat_map(|&a| {
+                callees
+                    .iter()
+                    .filter(move |&&b| b != a)
+                    .map(move |&b| (a, b))
+            })
+            .collect(),
+    };
+    let name = |n: NodeId| nodes[n.index()].name.clone();
+    for (a, b) in pairs {
+        match topo.path(a, b) {
+            None => {
+                errs.push(InputError::at(loc, "workload.caller", format!(
+                    "caller \"{}\" cannot reach callee \"{}\": no chain of [[link]]s joins them",
+                    name(a),
+                    name(b)
+                )));
+                return;
+            }
+            Some(path) => {
+                // The Via stack grows by one per SIP element until a B2BUA restarts it.
+                let mut depth = 0;
+                for n in &path[..path.len() - 1] {
+                    depth = if names.kinds[n.index()] == Kind::B2bua {
+                        1
+                    } else {
+                        depth + 1
+                    };
+                    if depth > MAX_HOPS {
+                        errs.push(InputError::at(loc, "workload.caller", format!(
+                            "the path from \"{}\" to \"{}\" crosses more than {MAX_HOPS} SIP elements without a B2BUA",
+                            name(a),
+                            name(b)
+                        )));
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Session-timer keys: `[defaults]`, a UA's or B2BUA's `[[node]]` table and
+//! its `peers.<id>` tables, layered `[defaults]` < node < peer.
+
+use crate::session_timer::presets::{self, PROFILES};
+use crate::session_timer::{
+    ExpiryGuard, Mode, RefreshMethod, RefresherPref, SendMinSe, TimerLayer,
+};
+use crate::sim::{NodeKind, NodeSpec};
+use crate::sip::ua_core::UaConfig;
+
+use super::super::doc::{Errors, Fields, Item, boolean, choice, integer, keyword, number};
+use super::super::error::InputError;
+use super::{MAX_INTERVAL_S, NodeTimers};
+
+/// The session-timer keys, allowed in `[defaults]`, on UA and B2BUA nodes
+/// and in their `peers.<id>` tables.
+pub(super) const TIMER_KEYS: &[&str] = &[
+    "session_timers",
+    "session_expires",
+    "min_se",
+    "refresher",
+    "refresh_method",
+    "refresh_at",
+    "expiry_guard",
+    "send_min_se",
+    "require_timer",
+    "max_422_retries",
+    "profile",
+];
+
+/// Most 422s a UA may be configured to answer with a retry.
+const MAX_422_RETRIES: i64 = 100;
+
+/// Reads the session-timer keys of a table (other keys are left unread).
+pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer {
+    let mut l = TimerLayer::default();
+    let seconds = |i: &Item, p: &str, errs: &mut Errors| {
+        integer(
+            i,
+            p,
+            1,
+            MAX_INTERVAL_S,
+            "an integer number of seconds",
+            errs,
+        )
+        .map(|v| v as u32)
+    };
+    if let Some((i, p)) = f.entry("session_timers") {
+        l.mode = keyword::<Mode>(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("session_expires") {
+        l.session_expires = seconds(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("min_se") {
+        l.min_se = seconds(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("refresher") {
+        l.refresher = keyword::<RefresherPref>(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("refresh_method") {
+        l.refresh_method = keyword::<RefreshMethod>(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("refresh_at") {
+        l.refresh_at = number(i, &p, 0.0, 1.0, "a fraction of the interval", errs).and_then(|x| {
+            if x == 0.0 || x == 1.0 {
+                errs.push(InputError::at(
+                    &i.loc,
+                    &p,
+                    "refresh_at must lie strictly between 0 and 1",
+                ));
+                None
+            } else {
+                Some(x)
+            }
+        });
+    }
+    if let Some((i, p)) = f.entry("expiry_guard") {
+        l.expiry_guard = keyword::<ExpiryGuard>(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("send_min_se") {
+        l.send_min_se = keyword::<SendMinSe>(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("require_timer") {
+        l.require_timer = boolean(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("max_422_retries") {
+        l.max_422_retries =
+            integer(i, &p, 0, MAX_422_RETRIES, "a number of retries", errs).map(|v| v as u32);
+    }
+    // A profile fills whatever this table leaves unset (explicit keys win).
+    if let Some((i, p)) = f.entry("profile")
+        && let Some(c) = choice(i, &p, PROFILES, errs)
+    {
+        l = l.over(&presets::profile(PROFILES[c]).expect("listed profiles exist"));
+    }
+    l
+}
+
+/// Reads a table of session-timer keys only (`[defaults]`, `peers.<id>`).
+pub(super) fn read_timer_table(item: &Item, path: &str, errs: &mut Errors) -> TimerLayer {
+    let Some(mut f) = Fields::of(item, path, errs) else {
+        return TimerLayer::default();
+    };
+    let l = read_timer_fields(&mut f, errs);
+    f.finish(TIMER_KEYS, errs);
+    l
+}
+
+/// Fills each UA's and B2BUA's settings: `[defaults]` < node < `peers.<id>`.
+pub(super) fn resolve_ua_configs(
+    nodes: &mut [NodeSpec],
+    timers: &[NodeTimers],
+    defaults: &TimerLayer,
+) {
+    for (spec, t) in nodes.iter_mut().zip(timers) {
+        let node = t.layer.over(defaults);
+        let cfg = UaConfig {
+            base: node.resolve(),
+            peers: t
+                .peers
+                .iter()
+                .map(|(p, l)| (*p, l.over(&node).resolve()))
+                .collect(),
+        };
+        match &mut spec.kind {
+            NodeKind::Ua(c) | NodeKind::B2bua(c) => *c = cfg,
+            NodeKind::Proxy(_) => {}
+        }
+    }
+}

@@ -157,6 +157,25 @@ fn selectors(kind: &str, i: usize, table: &Table) -> Vec<String> {
     out
 }
 
+/// A swept value as written in CSV cells and chart legends.
+pub fn cell(item: &Item) -> String {
+    match &item.value {
+        Value::Str(s) | Value::Datetime(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(x) => x.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(xs) => format!("[{}]", xs.iter().map(cell).collect::<Vec<_>>().join(" ")),
+        Value::Table(t) => format!(
+            "{{{}}}",
+            t.entries
+                .iter()
+                .map(|e| format!("{}={}", e.key, cell(&e.item)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,7 +218,7 @@ kind = "crash"
             };
             item = &t.get(p)?.item;
         }
-        Some(crate::experiment::spec::cell(item))
+        Some(cell(item))
     }
 
     fn node(root: &Item, i: usize) -> &Item {

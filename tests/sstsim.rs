@@ -5,6 +5,7 @@ mod it {
     mod charts;
     mod cli;
     mod determinism;
+    mod docs;
     mod experiments;
     mod glare;
     mod golden;

@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use super::metrics::{ClassMetric, Metric, RunMetric};
 use super::output::{Results, SummaryRow};
 use super::spec::ChartConfig;
+use crate::keyword::Keyword;
 use crate::report::charts::{ChartError, Corner, LineChart, Series};
 use crate::sim::NodeClass;
 
@@ -103,7 +105,12 @@ fn lines(
     out
 }
 
-fn mean_at(row: &SummaryRow, metric: &str, x: f64, scale: f64) -> Option<(f64, f64, f64, String)> {
+fn mean_at(
+    row: &SummaryRow,
+    metric: Metric,
+    x: f64,
+    scale: f64,
+) -> Option<(f64, f64, f64, String)> {
     let (m, h) = row.get(metric);
     Some((x, m * scale, h * scale, String::new()))
 }
@@ -138,10 +145,10 @@ pub fn draw_all(
     for class in NodeClass::ALL {
         let c = class.name();
         let mut series = lines(&layout, rows, " p50 (dashed)", true, |r, x| {
-            mean_at(r, &format!("{c}_reclaim_p50_s"), x, 1.0)
+            mean_at(r, Metric::Class(class, ClassMetric::ReclaimP50), x, 1.0)
         });
         series.extend(lines(&layout, rows, " p95", false, |r, x| {
-            mean_at(r, &format!("{c}_reclaim_p95_s"), x, 1.0)
+            mean_at(r, Metric::Class(class, ClassMetric::ReclaimP95), x, 1.0)
         }));
         charts.push((
             format!("reclaim_latency_{c}"),
@@ -162,34 +169,35 @@ pub fn draw_all(
             x_label: x_label.to_string(),
             y_label: "hung state (state-hours per run)".into(),
             series: lines(&layout, rows, "", false, |r, x| {
-                mean_at(r, "hung_state_s", x, 1.0 / 3600.0)
+                mean_at(r, Metric::Run(RunMetric::HungState), x, 1.0 / 3600.0)
             }),
         },
     ));
-    let class = cfg.tradeoff_class.clone().unwrap_or_else(|| {
-        NodeClass::ALL
-            .iter()
-            .map(|c| c.name())
-            .find(|c| {
-                rows.iter()
-                    .any(|r| r.get(&format!("{c}_reclaim_p95_s")).0.is_finite())
-            })
-            .unwrap_or("ua")
-            .to_string()
-    });
+    let p95 = |c| Metric::Class(c, ClassMetric::ReclaimP95);
+    let class = cfg
+        .tradeoff_class
+        .as_deref()
+        .and_then(NodeClass::from_spelling)
+        .unwrap_or_else(|| {
+            NodeClass::ALL
+                .into_iter()
+                .find(|&c| rows.iter().any(|r| r.get(p95(c)).0.is_finite()))
+                .unwrap_or(NodeClass::Ua)
+        });
     charts.push((
         "tradeoff".into(),
         LineChart {
             title: format!(
-                "Refresh cost vs p95 reclaim latency at {class} nodes (labels: {})",
+                "Refresh cost vs p95 reclaim latency at {} nodes (labels: {})",
+                class.name(),
                 layout.x_name().rsplit('.').next().unwrap_or("")
             ),
             legend: Corner::UpperRight,
             x_label: "refresh messages per session-hour (retransmissions included)".into(),
-            y_label: format!("p95 reclaim latency at {class} (s)"),
+            y_label: format!("p95 reclaim latency at {} (s)", class.name()),
             series: lines(&layout, rows, "", false, |r, _| {
-                let (cost, _) = r.get("refresh_messages_per_session_hour");
-                let (p95, h) = r.get(&format!("{class}_reclaim_p95_s"));
+                let (cost, _) = r.get(Metric::Run(RunMetric::RefreshMessagesRate));
+                let (p95, h) = r.get(p95(class));
                 Some((cost, p95, h, r.values[x].clone()))
             }),
         },
@@ -202,7 +210,7 @@ pub fn draw_all(
             x_label: x_label.to_string(),
             y_label: "false teardowns per 1,000 session-hours".into(),
             series: lines(&layout, rows, "", false, |r, x| {
-                mean_at(r, "false_teardowns_per_1000_session_hours", x, 1.0)
+                mean_at(r, Metric::Run(RunMetric::FalseTeardownsRate), x, 1.0)
             }),
         },
     ));

@@ -3,19 +3,51 @@
 
 use std::fmt::Write;
 
+use super::metrics::{ClassMetric, Metric, RunMetric};
 use super::output::SummaryRow;
+use crate::sim::NodeClass;
 
 /// (header, metric, scale, decimals) of each headline column.
-const HEADLINES: [(&str, &str, f64, usize); 7] = [
-    ("ua p95 s", "ua_reclaim_p95_s", 1.0, 0),
-    ("ua held", "ua_unreclaimed", 1.0, 1),
-    ("timer-px p95 s", "proxy_timer_reclaim_p95_s", 1.0, 0),
-    ("plain-px held", "proxy_plain_unreclaimed", 1.0, 1),
-    ("hung state-h", "hung_state_s", 1.0 / 3600.0, 0),
-    ("refresh msg/h", "refresh_messages_per_session_hour", 1.0, 1),
+const HEADLINES: [(&str, Metric, f64, usize); 7] = [
+    (
+        "ua p95 s",
+        Metric::Class(NodeClass::Ua, ClassMetric::ReclaimP95),
+        1.0,
+        0,
+    ),
+    (
+        "ua held",
+        Metric::Class(NodeClass::Ua, ClassMetric::Unreclaimed),
+        1.0,
+        1,
+    ),
+    (
+        "timer-px p95 s",
+        Metric::Class(NodeClass::ProxyTimer, ClassMetric::ReclaimP95),
+        1.0,
+        0,
+    ),
+    (
+        "plain-px held",
+        Metric::Class(NodeClass::ProxyPlain, ClassMetric::Unreclaimed),
+        1.0,
+        1,
+    ),
+    (
+        "hung state-h",
+        Metric::Run(RunMetric::HungState),
+        1.0 / 3600.0,
+        0,
+    ),
+    (
+        "refresh msg/h",
+        Metric::Run(RunMetric::RefreshMessagesRate),
+        1.0,
+        1,
+    ),
     (
         "false td/kh",
-        "false_teardowns_per_1000_session_hours",
+        Metric::Run(RunMetric::FalseTeardownsRate),
         1.0,
         2,
     ),

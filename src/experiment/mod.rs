@@ -1,10 +1,11 @@
 //! Experiments: parameter sweeps over a model, run in parallel with common
 //! random numbers, streamed to a journal, summarised and charted.
 
+pub mod cells;
 pub mod charts;
-pub mod columns;
 pub mod headline;
 pub mod journal;
+pub mod metrics;
 pub mod output;
 pub mod overrides;
 pub mod record;

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::columns::{fmt_cell, metric_names, parse_cell};
+use super::cells::{fmt_cell, parse_cell};
+use super::metrics::{Metric, metric_names};
 use super::record::RunRecord;
 use super::spec::ChartConfig;
 use super::summary::mean_ci95;
@@ -155,12 +156,9 @@ pub struct SummaryRow {
 }
 
 impl SummaryRow {
-    /// (mean, half-width) of the metric `name`.
-    pub fn get(&self, name: &str) -> (f64, f64) {
-        metric_names()
-            .iter()
-            .position(|m| m == name)
-            .map_or((f64::NAN, f64::NAN), |i| self.stats[i])
+    /// (mean, half-width) of `metric`.
+    pub fn get(&self, metric: Metric) -> (f64, f64) {
+        self.stats[metric.index()]
     }
 }
 

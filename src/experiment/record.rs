@@ -1,7 +1,7 @@
 //! One finished run as it is stored: the cells of its `runs.csv` row and its
 //! reclaim-latency samples (kept only at the chart's CDF point).
 
-use super::columns::fmt_cell;
+use super::cells::fmt_cell;
 use crate::sim::{DialogRow, NodeClass};
 
 /// A finished run.

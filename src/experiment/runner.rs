@@ -12,9 +12,10 @@ use std::sync::Mutex;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+use super::cells::fmt_cell;
 use super::charts::draw_all;
-use super::columns::{fmt_cell, metric_values};
 use super::journal::{Journal, JournalError};
+use super::metrics::metric_values;
 use super::output::{
     GridKey, Manifest, Results, Shard, SummaryRow, latencies_csv, read_manifest, read_results,
     runs_csv, summary_csv, write_file, write_manifest,

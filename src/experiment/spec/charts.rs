@@ -105,9 +105,8 @@ pub(super) fn read_charts(
         }
     }
     if let Some((t, p)) = f.entry("tradeoff_class") {
-        let names: Vec<&str> = NodeClass::ALL.iter().map(|c| c.name()).collect();
-        match doc::choice(t, &p, &names, errs) {
-            Some(i) => cfg.tradeoff_class = Some(names[i].to_string()),
+        match doc::keyword::<NodeClass>(t, &p, errs) {
+            Some(c) => cfg.tradeoff_class = Some(c.spelling().to_string()),
             None => ok = false,
         }
     }

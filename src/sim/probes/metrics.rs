@@ -19,6 +19,13 @@ pub enum NodeClass {
     ProxyPlain,
 }
 
+crate::keyword::keywords!(NodeClass {
+    "ua" => NodeClass::Ua,
+    "b2bua" => NodeClass::B2bua,
+    "proxy_timer" => NodeClass::ProxyTimer,
+    "proxy_plain" => NodeClass::ProxyPlain,
+});
+
 impl NodeClass {
     /// All classes, in report order.
     pub const ALL: [NodeClass; 4] = [
@@ -30,12 +37,7 @@ impl NodeClass {
 
     /// The CSV/table name.
     pub fn name(self) -> &'static str {
-        match self {
-            NodeClass::Ua => "ua",
-            NodeClass::B2bua => "b2bua",
-            NodeClass::ProxyTimer => "proxy_timer",
-            NodeClass::ProxyPlain => "proxy_plain",
-        }
+        crate::keyword::Keyword::spelling(self)
     }
 
     pub(super) fn index(self) -> usize {

@@ -224,12 +224,20 @@ impl<L: Copy + Default> UaCore<L> {
     }
 
     /// Ends a confirmed dialog with BYE; the dialog is gone at once (DLG-3).
+    /// A callee whose 2xx is not yet acknowledged sends the BYE only when the
+    /// ACK arrives or its 2xx retransmission gives up (DLG-5).
     pub fn hangup(&mut self, ctx: &mut Ctx, d: DialogId, cause: FreeCause) {
         let me = self.me;
         let Some(leg) = self.legs.get_mut(d) else {
             return;
         };
         if !leg.dialog.is_confirmed() {
+            return;
+        }
+        if let Side::Uas(callee) = &mut leg.side
+            && callee.awaiting_ack
+        {
+            callee.deferred_bye.get_or_insert(cause);
             return;
         }
         let call = leg.dialog.call;

@@ -9,7 +9,7 @@ use crate::net::NodeId;
 use super::super::action::{Ctx, FreeCause, Record};
 use super::super::message::Message;
 use super::super::timer::{DialogTimer, TimerKind};
-use super::{DialogId, UaCore};
+use super::{DialogId, Side, UaCore};
 
 /// A 2xx being retransmitted until its ACK arrives.
 #[derive(Debug, Clone)]
@@ -61,7 +61,13 @@ impl<L: Copy + Default> UaCore<L> {
                 call,
                 kind: TimerKind::Dialog(DialogTimer::GiveUp2xx),
             });
-            self.end(ctx, d, FreeCause::TransactionTimeout);
+            // No ACK within 64·T1: a BYE is allowed now (DLG-5). A hang-up
+            // that waited for the ACK goes out; otherwise the UAS ends the
+            // session itself (TXN-2XX-1).
+            match Self::ack_awaited(&mut leg.side) {
+                Some(cause) => self.hangup(ctx, d, cause),
+                None => self.end(ctx, d, FreeCause::TransactionTimeout),
+            }
             return;
         }
         ctx.send(p.to, p.msg.clone());
@@ -87,7 +93,24 @@ impl<L: Copy + Default> UaCore<L> {
         {
             leg.pending_2xx = None;
             ctx.cancel_timer(d.timer(DialogTimer::Retransmit2xx));
+            if let Some(cause) = Self::ack_awaited(&mut leg.side) {
+                // DLG-5: the hang-up that waited for this ACK.
+                self.hangup(ctx, d, cause);
+                return;
+            }
             self.send_deferred_refresh(ctx, d);
+        }
+    }
+
+    /// The callee's wait for the ACK of its 2xx is over; returns the
+    /// hang-up that waited for it, if any.
+    fn ack_awaited(side: &mut Side) -> Option<FreeCause> {
+        match side {
+            Side::Uas(callee) => {
+                callee.awaiting_ack = false;
+                callee.deferred_bye.take()
+            }
+            Side::Uac { .. } => None,
         }
     }
 }

@@ -13,13 +13,19 @@ use super::super::transaction::{Answer, ServerTxnId};
 use super::refresh::SessionState;
 use super::{CoreEvent, DialogId, Leg, Side, UaCore};
 
-/// What a UAS keeps for the initial INVITE until it answers it.
+/// What a UAS keeps for the initial INVITE until it answers it, and until
+/// its 2xx is acknowledged.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Callee {
     /// The INVITE's server transaction, while unanswered.
     pub(super) invite: Option<ServerTxnId>,
     /// The 2xx headers and the timer decided when the INVITE arrived.
     answer: Option<Box<(TimerHeaders, Option<Negotiated>)>>,
+    /// The 2xx was sent and no ACK has arrived yet: DLG-5 forbids a BYE.
+    pub(super) awaiting_ack: bool,
+    /// A hang-up asked for while awaiting the ACK, and why: the BYE goes
+    /// when the ACK arrives or the 2xx retransmission gives up.
+    pub(super) deferred_bye: Option<FreeCause>,
 }
 
 impl<L: Copy + Default> UaCore<L> {
@@ -51,6 +57,7 @@ impl<L: Copy + Default> UaCore<L> {
         let peer = txn.peer;
         self.txns.respond(ctx, h, ok.clone());
         callee.invite = None;
+        callee.awaiting_ack = true;
         leg.dialog.state = DialogState::Confirmed;
         let call = leg.dialog.call;
         self.start_2xx_retransmission(ctx, d, ok, peer);
@@ -176,6 +183,7 @@ impl<L: Copy + Default> UaCore<L> {
             side: Side::Uas(Callee {
                 invite: Some(h),
                 answer: Some(Box::new(answer)),
+                ..Callee::default()
             }),
             invite_client: None,
             ack_branch: None,

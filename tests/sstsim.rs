@@ -7,11 +7,13 @@ mod it {
     mod determinism;
     mod docs;
     mod experiments;
-    mod glare;
     mod golden;
+    mod harness;
     mod hung_state;
     mod model_files;
+    mod negotiation_props;
     mod rng_streams;
+    mod roles;
     mod routing;
     mod scheduling;
     mod session_timers;

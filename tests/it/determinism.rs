@@ -64,3 +64,38 @@ fn time_never_moves_backwards() {
     let t = trace(7);
     assert!(t.windows(2).all(|w| w[0].0 <= w[1].0));
 }
+
+/// A digest of every event of a whole world run: each message sent (with its
+/// fate) and each record, in order, with times.
+fn world_digest(model: &str, seed: u64) -> (usize, String) {
+    use sha2::{Digest, Sha256};
+    let path = format!("{}/models/{model}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).expect("model");
+    let mut w = super::support::world(&text, seed, sstsim::sim::TraceFilter::All);
+    w.run();
+    let mut h = Sha256::new();
+    for e in w.trace() {
+        h.update(format!("{e:?}\n").as_bytes());
+    }
+    let hex = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    (w.trace().len(), hex)
+}
+
+#[test]
+fn the_same_model_and_seed_give_the_same_digest_of_every_event() {
+    // Loss, jitter, faults, a B2BUA and dialog-stateful proxies.
+    for model in ["faults.toml", "asterisk-b2bua.toml", "carrier.toml"] {
+        let first = world_digest(model, 9);
+        assert!(
+            first.0 > 40,
+            "{model}: the run should be busy, got {} events",
+            first.0
+        );
+        assert_eq!(first, world_digest(model, 9), "{model}");
+        assert_ne!(
+            first.1,
+            world_digest(model, 10).1,
+            "{model}: another seed, another run"
+        );
+    }
+}

@@ -287,7 +287,7 @@ pub enum ProxyDecision {
 /// A timer-aware proxy processes a request's headers in place (§8.1):
 /// - ST-PROXY-3: insert SE (≥ MSE, at least its ceiling or 1800) when absent; never touch `refresher`;
 /// - ST-PROXY-4: lower SE to its ceiling, never below MSE; never raise an SE ≥ MSE;
-/// - ST-PROXY-5/7: SE below its minimum with `Supported: timer` → 422 with its Min-SE;
+/// - ST-PROXY-5, ST-PROXY-7: SE below its minimum with `Supported: timer` → 422 with its Min-SE;
 /// - ST-PROXY-6: … without `Supported: timer` → raise Min-SE (never lower it) and SE to it;
 /// - ST-PROXY-8: remember what was forwarded and whether the UAC supports timers;
 /// - ST-PROXY-9: never add `Require: timer` (NOT RECOMMENDED).

@@ -318,7 +318,7 @@ fn st_expire_1_the_non_refresher_sends_bye_at_its_2xx_plus_se_minus_min_32_se_ov
 #[test]
 fn st_uac_13_a_reinvite_for_another_purpose_is_a_refresh() {
     // At 50 s alice re-INVITEs (a hold, say). It carries the timer in force
-    // (SE 200;refresher=uac, ST-UAC-18/19), and its 2xx restarts the timers on
+    // (SE 200;refresher=uac, ST-UAC-18, ST-UAC-19), and its 2xx restarts the timers on
     // both sides: alice's next refresh is due at 50.02 + 100, not 100.02.
     let (mut h, a, b) = alice_refreshes(Harness::new(10));
     reinvite(&mut h, at(50.0), a, false);

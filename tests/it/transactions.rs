@@ -1,4 +1,4 @@
-//! RFC 3261 §17 transaction timing over lossy UDP (TXN-A/B, TXN-E/F, TXN-2XX-1).
+//! RFC 3261 §17 transaction timing over lossy UDP (TXN-E/F/K); the exact schedules are in roles.rs.
 
 use super::support::{node, world};
 use sstsim::sim::TraceFilter;

@@ -10,6 +10,7 @@
 //!   answers 100 Trying to INVITE) with a client transaction (retransmits
 //!   downstream, TXN-C). On a downstream INVITE timeout it answers 408
 //!   upstream. On a non-INVITE timeout it stays silent (TXN-4320).
+//! - UPDATE is forwarded like any non-INVITE request (UPD-1).
 //! - A timer-aware proxy applies RFC 4028 §8 to every refresh request and
 //!   its 2xx (ST-PROXY-1 to ST-PROXY-13).
 //! - A dialog-stateful proxy keeps a dialog record (see `record`).

@@ -1,5 +1,8 @@
 //! The server transaction (RFC 3261 §17.2, Figures 7 and 8; RFC 6026's
-//! Accepted state).
+//! Accepted state): an INVITE server retransmits a 3xx–6xx on Timer G until
+//! the ACK, gives up on Timer H and absorbs ACKs on Timer I (TXN-G/H/I); a
+//! non-INVITE server resends its final to every retransmitted request for
+//! Timer J (TXN-J).
 
 use crate::net::NodeId;
 

@@ -130,6 +130,9 @@ impl<L: Copy + Default> UaCore<L> {
                 self.txns
                     .respond(ctx, h, req.response(StatusCode::REQUEST_PENDING));
             }
+            // UPD-1: an UPDATE is answered at once, from either side, in the
+            // dialog. UPD-2's cases cannot arise: a UA answers each UPDATE at
+            // once and sends its own one at a time, none with an offer.
             Method::Invite | Method::Update => self.on_refresh_request(ctx, from, d, h, &req),
             Method::Ack => unreachable!("handled above"),
         }

@@ -14,7 +14,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use sstsim::engine::workloads::{EventSet, Workload, prepare};
+#[path = "support/event_set.rs"]
+#[allow(dead_code)] // shared with the example and tests; not every item is used here
+mod event_set;
+use event_set::{EventSet, Workload, prepare};
 
 const SIZES: [u64; 3] = [1_000, 100_000, 1_000_000];
 const SEED: u64 = 1;

@@ -13,7 +13,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use sstsim::engine::workloads::{EventSet, Workload, parse_count, prepare};
+#[path = "../benches/support/event_set.rs"]
+#[allow(dead_code)] // shared with the benchmark and tests
+mod event_set;
+use event_set::{EventSet, Workload, parse_count, prepare};
 
 /// Runs one event-set workload and prints the standard result lines.
 #[derive(Debug, Parser)]

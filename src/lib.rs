@@ -6,11 +6,16 @@
 //! | module | job |
 //! |---|---|
 //! | [`cli`] | argument parsing, progress, exit codes |
-//! | [`report`] | CSV writers, summary statistics, charts, trace output |
+//! | [`experiment`] | sweep grids, replications, seeding, parallel runs, shards, resume, the metric table |
+//! | [`report`] | CSV writers, charts, trace and metric tables |
+//! | [`scenario`] | model files → validated scenarios, with located errors |
+//! | [`sim`] | the world: roles on the network, workload, faults, probes |
+//! | [`sip`] | messages, transactions, dialogs, UA / B2BUA / proxy roles (sans-I/O) |
+//! | [`session_timer`] | RFC 4028 negotiation, refresh and expiry policy, presets (pure) |
+//! | [`net`] | topology, routing, link delay and loss models (pure decisions) |
 //! | [`engine`] | virtual clock, event queue, cancellable timers, RNG streams (no SIP) |
 //!
-//! Later layers (`experiment`, `scenario`, `sim`, `sip`, `session_timer`,
-//! `net`) slot in between `report` and `engine` as `docs/ARCHITECTURE.md` says.
+//! [`keyword`] sits beside the layers: how files spell configuration enums.
 //!
 //! Determinism contract: the same input and seed give byte-identical output.
 //! No wall clock, unseeded randomness, hash-map iteration order or thread
@@ -18,6 +23,7 @@
 //! culprits.
 
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 
 pub mod cli;
 pub mod engine;

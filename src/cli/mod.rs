@@ -3,7 +3,6 @@
 //! Exit status: 0 on success, 2 on bad usage or input (clap's own usage errors
 //! also exit 2), 1 on an internal failure such as an I/O error.
 
-mod demo;
 mod run;
 mod sweep;
 mod trace;
@@ -13,7 +12,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub use demo::{DemoConfig, DemoReport, run_demo};
 pub use run::{RunArgs, parse_shard, shard_from};
 pub use sweep::{MergeArgs, PlotArgs};
 pub use trace::TraceArgs;
@@ -37,9 +35,6 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Session-timer expiry on the bare engine: refreshers crash, the
-    /// non-refreshers' expiry timers reclaim their state (RFC 4028 §10).
-    Demo(DemoConfig),
     /// Run an experiment (a parameter sweep) into output/<name>/, or a model
     /// file and print its metrics; with no file, the built-in default experiment.
     Run(RunArgs),
@@ -68,7 +63,6 @@ pub fn main() -> ExitCode {
         Some(Command::Trace(args)) => trace::run(&args),
         Some(Command::Plot(args)) => sweep::plot(&args),
         Some(Command::Merge(args)) => sweep::merge(&args),
-        Some(Command::Demo(c)) => demo_text(c),
         None => run::run(&RunArgs::default()),
     };
     match result {
@@ -86,12 +80,4 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-fn demo_text(config: DemoConfig) -> Result<String, Failure> {
-    config
-        .validate()
-        .and_then(|c| run_demo(&c))
-        .map(|r| r.to_string())
-        .map_err(|m| Failure::Input(format!("error: {m}")))
 }

@@ -56,7 +56,7 @@ pub struct RunArgs {
 }
 
 /// Runs the file given, or the default experiment.
-pub fn run(args: &RunArgs) -> Result<String, Failure> {
+pub(super) fn run(args: &RunArgs) -> Result<String, Failure> {
     let input = |e: crate::scenario::InputErrors| Failure::Input(e.to_string());
     let Some(path) = &args.file else {
         check_flags(args, false)?;

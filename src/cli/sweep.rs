@@ -42,13 +42,13 @@ fn listing(head: String, files: &[PathBuf]) -> String {
 }
 
 /// Redraws the charts of `args.dir`.
-pub fn plot(args: &PlotArgs) -> Result<String, Failure> {
+pub(super) fn plot(args: &PlotArgs) -> Result<String, Failure> {
     let files = runner::plot(&args.dir).map_err(failure)?;
     Ok(listing(format!("redrew {} charts:\n", files.len()), &files))
 }
 
 /// Merges shard directories.
-pub fn merge(args: &MergeArgs) -> Result<String, Failure> {
+pub(super) fn merge(args: &MergeArgs) -> Result<String, Failure> {
     let files = runner::merge(&args.out, &args.shards).map_err(failure)?;
     Ok(listing(
         format!(

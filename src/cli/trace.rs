@@ -40,7 +40,7 @@ pub struct TraceArgs {
 }
 
 /// Runs the model to its horizon and renders the traced call.
-pub fn run(args: &TraceArgs) -> Result<String, Failure> {
+pub(super) fn run(args: &TraceArgs) -> Result<String, Failure> {
     let scenario = load_model(&args.model).map_err(|e| Failure::Input(e.to_string()))?;
     if let Some(calls) = scenario.world.workload.max_calls()
         && args.call >= calls

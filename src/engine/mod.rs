@@ -16,7 +16,6 @@ pub mod rng;
 pub mod sim;
 mod tiered;
 pub mod time;
-pub mod workloads;
 
 pub use queue::{EventQueue, TimerKey};
 pub use rng::{SeedSpace, SimRng, StreamId, stream};

@@ -14,7 +14,7 @@
 //!
 //! Why this shape: entries are `(time, seq:u32, slot:u32)` packed into one
 //! `u128`, compared as integers. They live in a two-tier set
-//! ([`super::tiered::Tiered`]): a 4-ary heap for the current ~17 s window,
+//! (`tiered::Tiered`): a 4-ary heap for the current ~17 s window,
 //! and a calendar of coarse buckets for later times. Far timers (most of a
 //! SIP simulation) stay out of the heap until their window comes, and
 //! cancelled ones are dropped then without a heap pop. Payloads of any size

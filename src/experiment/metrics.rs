@@ -64,7 +64,7 @@ pub enum ClassMetric {
     ReclaimP95,
     /// 99th percentile.
     ReclaimP99,
-    /// Largest.
+    /// Largest reclaim latency.
     ReclaimMax,
     /// Dead-call states still held.
     Unreclaimed,

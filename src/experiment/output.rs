@@ -53,7 +53,7 @@ pub struct Manifest {
     pub sstsim_version: String,
     /// Experiment name.
     pub name: String,
-    /// Its description.
+    /// Its description, as written (a reminder of what the run asked).
     pub description: Option<String>,
     /// The experiment file.
     pub experiment: String,
@@ -67,7 +67,7 @@ pub struct Manifest {
     pub points: usize,
     /// Runs in this directory.
     pub runs: usize,
-    /// The grid.
+    /// Every swept key and its values, in column order.
     pub grid: Vec<GridKey>,
     /// Chart choices.
     pub charts: ChartConfig,
@@ -84,7 +84,7 @@ pub struct Manifest {
 pub struct Results {
     /// Swept key paths.
     pub columns: Vec<String>,
-    /// Runs.
+    /// Finished runs, sorted by (point, replication), one per pair.
     pub runs: Vec<RunRecord>,
 }
 

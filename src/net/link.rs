@@ -29,7 +29,7 @@ impl Probability {
         (0.0..=1.0).contains(&p).then_some(Probability(p))
     }
 
-    /// The value.
+    /// The probability, in [0, 1] (checked when it was built).
     pub fn get(self) -> f64 {
         self.0
     }
@@ -155,7 +155,7 @@ impl LossCause {
 pub enum Fate {
     /// Delivered after this one-way delay.
     Delivered(SimDuration),
-    /// Lost.
+    /// Lost, and why (outage, burst, random loss).
     Lost(LossCause),
 }
 

@@ -51,27 +51,27 @@ impl Value {
 /// A value and where it was written.
 #[derive(Debug, Clone)]
 pub struct Item {
-    /// The value.
+    /// The parsed value; `loc` says where it was written.
     pub value: Value,
-    /// Its place.
+    /// Where it was written (errors point there).
     pub loc: Loc,
 }
 
 /// One `key = value` of a table.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The key.
+    /// The key as written.
     pub key: String,
     /// Where the key was written.
     pub key_loc: Loc,
-    /// The value.
+    /// The value under the key.
     pub item: Item,
 }
 
 /// A table's entries in source order.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
-    /// Entries.
+    /// Entries in file order (messages and overrides keep that order).
     pub entries: Vec<Entry>,
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 pub struct Source {
     /// The path as the user gave it.
     pub name: String,
-    /// The text.
+    /// The whole text, for line and column numbers.
     pub text: String,
     line_starts: Vec<usize>,
 }
@@ -41,7 +41,7 @@ impl Source {
 /// A place in a source file.
 #[derive(Debug, Clone)]
 pub struct Loc {
-    /// The file.
+    /// The file the text came from.
     pub source: Arc<Source>,
     /// Byte range.
     pub span: std::ops::Range<usize>,

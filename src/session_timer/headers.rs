@@ -23,7 +23,7 @@ impl RefresherParam {
 /// A Session-Expires header field value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionExpires {
-    /// delta-seconds.
+    /// The session interval asked for or granted, in delta-seconds.
     pub delta_s: u32,
     /// The refresher parameter, if present.
     pub refresher: Option<RefresherParam>,

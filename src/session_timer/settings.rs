@@ -109,7 +109,7 @@ pub struct TimerLayer {
 /// Fully resolved settings for one node (or one node–peer pair).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimerSettings {
-    /// Mode.
+    /// How it takes part: accept, originate or refuse.
     pub mode: Mode,
     /// Session-Expires asked for or granted, seconds.
     pub session_expires: u32,

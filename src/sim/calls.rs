@@ -19,7 +19,7 @@ use crate::sip::{CallRef, StateId};
 /// One dialog state a node holds for a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Held {
-    /// The node.
+    /// The node holding it.
     pub(super) node: NodeId,
     /// The node-local id of its state.
     pub(super) state: StateId,

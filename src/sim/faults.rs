@@ -40,36 +40,36 @@ pub enum ByeSelection {
 pub enum FaultSpec {
     /// A node stops silently at `at`; optionally restarts with its state lost.
     Crash {
-        /// The node.
+        /// The node that stops.
         node: NodeId,
-        /// When.
+        /// When it stops.
         at: SimTime,
         /// Restart this long after the crash.
         restart_after: Option<SimDuration>,
     },
     /// A link loses everything during `[from, to)`.
     LinkDown {
-        /// The link.
+        /// The link affected.
         link: LinkId,
-        /// Start.
+        /// When the window opens (inclusive).
         from: SimTime,
-        /// End.
+        /// When it closes (exclusive).
         to: SimTime,
     },
     /// A link's loss probability is raised during `[from, to)`.
     LossBurst {
-        /// The link.
+        /// The link affected.
         link: LinkId,
-        /// Start.
+        /// When the window opens (inclusive).
         from: SimTime,
-        /// End.
+        /// When it closes (exclusive).
         to: SimTime,
         /// Loss probability meanwhile.
         loss: Probability,
     },
     /// The BYE of selected calls (and every retransmission) is lost on one link.
     DropBye {
-        /// The link.
+        /// The link whose BYEs it swallows.
         link: LinkId,
         /// Which calls.
         calls: ByeSelection,

@@ -4,6 +4,7 @@
 //!
 //! | module | job |
 //! |---|---|
+//! | [`config`] | what a world is built from (nodes, links, workload, faults) |
 //! | `world` | the world: event dispatch, role actions → engine calls |
 //! | `network` | links at run time and routing: carries a message hop by hop |
 //! | `timer_table` | which engine timer is armed for each role timer |
@@ -14,6 +15,7 @@
 //! | [`stats`], [`trace`] | run counters and traced events |
 
 mod calls;
+pub mod config;
 pub mod faults;
 mod network;
 pub mod probes;
@@ -23,8 +25,9 @@ pub mod trace;
 pub mod workload;
 pub mod world;
 
+pub use config::{NodeKind, NodeSpec, WorldConfig, class_of};
 pub use probes::{ClassSummary, DialogRow, NodeClass, RunCounters, RunMetrics};
 pub use stats::{NodeStats, Stats};
 pub use trace::{TraceEvent, TraceFate, TraceFilter};
 pub use workload::{Arrivals, CallCrash, CrashSide, Holding, Pairs, WorkloadSpec};
-pub use world::{NodeKind, NodeSpec, World, WorldConfig};
+pub use world::World;

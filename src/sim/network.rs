@@ -61,7 +61,7 @@ impl Network {
         Network { topo, links, dirs }
     }
 
-    /// Routing.
+    /// Routing: the least-delay paths between nodes.
     pub(super) fn topology(&self) -> &Topology {
         &self.topo
     }

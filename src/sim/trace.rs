@@ -17,7 +17,7 @@ pub enum TraceFate {
     Lost {
         /// The link it was lost on (`None` for no route).
         link: Option<LinkId>,
-        /// Why.
+        /// Why it was lost.
         cause: LossCause,
     },
 }
@@ -31,22 +31,22 @@ pub enum TraceEvent {
     Message {
         /// Send time.
         t: SimTime,
-        /// Sender.
+        /// The node that sent it.
         from: NodeId,
         /// Next SIP hop.
         to: NodeId,
-        /// The message.
+        /// The message as sent.
         msg: Message,
-        /// Its fate.
+        /// Delivered (and when) or lost (where and why).
         fate: TraceFate,
     },
     /// A fact a node reported.
     Record {
-        /// When.
+        /// When the node reported it.
         t: SimTime,
         /// Which node.
         node: NodeId,
-        /// What.
+        /// What it reported.
         record: Record,
     },
 }

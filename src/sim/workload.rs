@@ -22,7 +22,7 @@ pub enum Arrivals {
         calls: u32,
         /// First start.
         start: SimTime,
-        /// Spacing.
+        /// Time between starts (0: all at once).
         interval: SimDuration,
     },
     /// `calls` calls at independent uniform times in `[start, start + over)`.
@@ -52,12 +52,12 @@ pub enum Holding {
     Fixed(SimDuration),
     /// Exponential with this mean.
     Exponential {
-        /// Mean.
+        /// Mean holding time.
         mean: SimDuration,
     },
     /// Lognormal: `median · exp(sigma · Z)`.
     LogNormal {
-        /// Median.
+        /// Median holding time.
         median: SimDuration,
         /// Shape (standard deviation of the log).
         sigma: f64,
@@ -81,9 +81,9 @@ pub enum Pairs {
 /// Which endpoint `call_crash` kills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CrashSide {
-    /// The caller.
+    /// The caller dies.
     Caller,
-    /// The callee.
+    /// The callee dies.
     Callee,
     /// Either, with equal probability.
     Either,
@@ -105,10 +105,10 @@ pub struct CallCrash {
     pub side: CrashSide,
 }
 
-/// A workload.
+/// A workload: what calls a run places, and until when it runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkloadSpec {
-    /// Arrivals.
+    /// When calls start.
     pub arrivals: Arrivals,
     /// Holding times.
     pub holding: Holding,
@@ -161,9 +161,9 @@ pub struct CallPlan {
     pub index: u32,
     /// When it starts.
     pub start: SimTime,
-    /// Caller.
+    /// The UA that places the call.
     pub caller: NodeId,
-    /// Callee.
+    /// The UA it calls (Request-URI).
     pub callee: NodeId,
     /// Holding time.
     pub holding: SimDuration,

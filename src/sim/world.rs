@@ -2,15 +2,15 @@
 //!
 //! This is the only code that turns role actions into engine calls, and it
 //! dispatches every world event:
-//! - `Send` hands the message to the [`Network`], which carries it link by
+//! - `Send` hands the message to the `Network`, which carries it link by
 //!   link to its next SIP hop; one `Deliver` event is scheduled at arrival.
-//! - `SetTimer`/`CancelTimer`/`ClearTimers` go to the node's [`TimerTable`].
-//! - `Record` feeds the counters, the calls in progress ([`LiveCalls`]), the
+//! - `SetTimer`/`CancelTimer`/`ClearTimers` go to the node's `TimerTable`.
+//! - `Record` feeds the counters, the calls in progress (`LiveCalls`), the
 //!   fault layer (a planned `call_crash` becomes due when the caller's dialog
 //!   is established), the probes and the optional trace.
 //!
 //! Calls come from the workload generator one at a time. Faults are
-//! scheduled world events acted on here, with their state in [`Faults`].
+//! scheduled world events acted on here, with their state in `Faults`.
 //! The probes only observe: nothing here reads them.
 
 use crate::engine::{RunOutcome, Scheduler, SeedSpace, SimRng, SimTime, Simulation, StreamId};
@@ -18,63 +18,20 @@ use crate::net::{LinkConfig, LinkId, LossCause, NodeId, Topology};
 use crate::sip::TimerId;
 use crate::sip::action::{Action, Ctx};
 use crate::sip::b2bua::B2bua;
-use crate::sip::proxy::{Proxy, ProxyConfig};
+use crate::sip::proxy::Proxy;
 use crate::sip::slab::{Slab, slab_key};
 use crate::sip::ua::Ua;
-use crate::sip::ua_core::UaConfig;
 use crate::sip::{CallRef, Command, FreeCause, Message, Method, Record, Role, SipTimers};
 
 use super::calls::LiveCalls;
+use super::config::{NodeKind, NodeSpec, WorldConfig, classes};
 use super::faults::{FaultSpec, Faults};
 use super::network::{Carried, Network};
-use super::probes::{DialogRow, NodeClass, Probes, RunCounters, RunMetrics};
+use super::probes::{DialogRow, Probes, RunCounters, RunMetrics};
 use super::stats::Stats;
 use super::timer_table::TimerTable;
 use super::trace::{TraceEvent, TraceFate, TraceFilter};
-use super::workload::{CallPlan, Generator, WorkloadSpec};
-
-/// What kind of SIP element a node is.
-#[derive(Debug, Clone, PartialEq)]
-pub enum NodeKind {
-    /// A user agent.
-    Ua(UaConfig),
-    /// A proxy.
-    Proxy(ProxyConfig),
-    /// A B2BUA.
-    B2bua(UaConfig),
-}
-
-impl NodeKind {
-    /// True for the kinds that end calls themselves (UAs and B2BUAs): when
-    /// one crashes, the calls it holds state for are dead.
-    pub fn is_endpoint(&self) -> bool {
-        matches!(self, NodeKind::Ua(_) | NodeKind::B2bua(_))
-    }
-}
-
-/// A node of the model.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NodeSpec {
-    /// Its id in the model file (stream names and traces use it).
-    pub name: String,
-    /// Its kind and settings.
-    pub kind: NodeKind,
-}
-
-/// Everything a world is built from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WorldConfig {
-    /// Nodes; `NodeId(i)` is `nodes[i]`.
-    pub nodes: Vec<NodeSpec>,
-    /// Links; `LinkId(i)` is `links[i]`.
-    pub links: Vec<LinkConfig>,
-    /// RFC 3261 timers.
-    pub sip: SipTimers,
-    /// The calls to place.
-    pub workload: WorkloadSpec,
-    /// Scheduled faults.
-    pub faults: Vec<FaultSpec>,
-}
+use super::workload::{CallPlan, Generator};
 
 /// Engine payloads, kept small (16 bytes): they sit in every pending timer's slot.
 #[derive(Debug, Clone)]
@@ -273,7 +230,7 @@ impl World {
             .expect("commands are scheduled before the run reaches them");
     }
 
-    /// The counters.
+    /// The run's counters so far (messages, losses, per-node records).
     pub fn stats(&self) -> &Stats {
         &self.st.stats
     }
@@ -293,12 +250,12 @@ impl World {
         &self.st.nodes[node.index()].role
     }
 
-    /// The topology.
+    /// The topology the network routes over.
     pub fn topology(&self) -> &Topology {
         self.st.net.topology()
     }
 
-    /// The links.
+    /// The links' configurations, faults applied.
     pub fn links(&self) -> &[LinkConfig] {
         self.st.net.links()
     }
@@ -593,20 +550,6 @@ fn new_role(me: NodeId, kind: &NodeKind) -> Role {
         NodeKind::Proxy(p) => Role::Proxy(Proxy::new(me, *p)),
         NodeKind::B2bua(c) => Role::B2bua(B2bua::new(me, c.clone())),
     }
-}
-
-/// The metrics class of a node kind.
-pub fn class_of(kind: &NodeKind) -> NodeClass {
-    match kind {
-        NodeKind::Ua(_) => NodeClass::Ua,
-        NodeKind::B2bua(_) => NodeClass::B2bua,
-        NodeKind::Proxy(p) if p.timers().is_some() => NodeClass::ProxyTimer,
-        NodeKind::Proxy(_) => NodeClass::ProxyPlain,
-    }
-}
-
-fn classes(nodes: &[NodeSpec]) -> Vec<NodeClass> {
-    nodes.iter().map(|s| class_of(&s.kind)).collect()
 }
 
 /// The link a lost message died on, as `a-b` names (for traces).

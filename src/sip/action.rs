@@ -118,23 +118,23 @@ impl StEvent {
 pub enum Record {
     /// Dialog state now held (UA/B2BUA: dialog confirmed; proxy: 2xx forwarded).
     StateCreated {
-        /// The call.
+        /// The workload call (traces and metrics follow a call by it).
         call: CallRef,
         /// The node-local id pairing this with its `StateFreed`.
         state: StateId,
     },
     /// Dialog state released.
     StateFreed {
-        /// The call.
+        /// The workload call (traces and metrics follow a call by it).
         call: CallRef,
         /// Same id as in `StateCreated`.
         state: StateId,
-        /// Why.
+        /// What freed it (metrics tell reclaim paths apart by it).
         cause: FreeCause,
     },
     /// A client transaction ended with a final response.
     TxnCompleted {
-        /// The call.
+        /// The workload call (traces and metrics follow a call by it).
         call: CallRef,
         /// The request's method.
         method: Method,
@@ -143,47 +143,47 @@ pub enum Record {
     },
     /// A client transaction timed out (Timer B, C or F).
     TxnTimedOut {
-        /// The call.
+        /// The workload call (traces and metrics follow a call by it).
         call: CallRef,
         /// The request's method.
         method: Method,
     },
     /// A timer fired and the role acted on it (`retransmit`, `hangup`, …).
     TimerFired {
-        /// The call.
+        /// The workload call (traces and metrics follow a call by it).
         call: CallRef,
-        /// Which timer.
+        /// The timer that fired.
         kind: TimerKind,
     },
     /// A re-INVITE met glare and will be retried after this back-off.
     GlareBackoff {
-        /// The call.
+        /// The workload call (traces and metrics follow a call by it).
         call: CallRef,
         /// The drawn back-off.
         backoff: SimDuration,
     },
     /// A UA answered a call (sent the first 2xx).
     CallAnswered {
-        /// The call.
+        /// The workload call (traces and metrics follow a call by it).
         call: CallRef,
     },
     /// An initial INVITE failed.
     CallFailed {
-        /// The call.
+        /// The workload call (traces and metrics follow a call by it).
         call: CallRef,
         /// The final status (408 for a timeout).
         status: StatusCode,
     },
     /// A refresh request (re-INVITE or UPDATE) went out as a new transaction.
     RefreshSent {
-        /// The call.
+        /// The workload call (traces and metrics follow a call by it).
         call: CallRef,
         /// re-INVITE or UPDATE.
         method: Method,
     },
     /// A session-timer decision.
     SessionTimer {
-        /// The call.
+        /// The workload call (traces and metrics follow a call by it).
         call: CallRef,
         /// What was decided.
         event: StEvent,
@@ -217,14 +217,14 @@ pub enum Action {
     Send {
         /// Next SIP hop.
         to: NodeId,
-        /// The message.
+        /// The message as it goes on the wire.
         msg: Message,
     },
     /// Arm `id` to fire at `at`, re-arming it if already armed.
     SetTimer {
-        /// Which timer.
+        /// The timer; an armed one is moved, not duplicated.
         id: TimerId,
-        /// When.
+        /// When it fires (never in the past).
         at: SimTime,
     },
     /// Disarm `id` if armed.

@@ -25,29 +25,29 @@ pub enum DialogState {
 #[derive(Debug, Clone)]
 pub struct Dialog {
     /// The workload call it serves (simulator metadata copied onto its messages).
-    pub call: CallRef,
-    /// Call-ID.
-    pub call_id: CallId,
+    pub(crate) call: CallRef,
+    /// Call-ID: with the tags, identifies the dialog (RFC 3261 §12).
+    pub(crate) call_id: CallId,
     /// Our tag.
-    pub local_tag: Tag,
+    pub(crate) local_tag: Tag,
     /// The peer's tag, once known.
-    pub remote_tag: Option<Tag>,
+    pub(crate) remote_tag: Option<Tag>,
     /// CSeq of our last request.
-    pub local_cseq: u32,
+    pub(crate) local_cseq: u32,
     /// CSeq of the peer's last request.
-    pub remote_cseq: u32,
+    pub(crate) remote_cseq: u32,
     /// Proxies to visit, nearest first.
-    pub route_set: HopList<RouteEntry>,
+    pub(crate) route_set: HopList<RouteEntry>,
     /// Where in-dialog requests go after the route set (the peer's Contact).
-    pub remote_target: NodeId,
+    pub(crate) remote_target: NodeId,
     /// The Request-URI of the initial INVITE (a B2BUA forwards the call there).
-    pub target: NodeId,
+    pub(crate) target: NodeId,
     /// The peer UA (the remote URI), whose per-peer settings apply.
-    pub peer: NodeId,
+    pub(crate) peer: NodeId,
     /// We generated the Call-ID (the GLARE-2 back-off class).
-    pub owns_call_id: bool,
-    /// State.
-    pub state: DialogState,
+    pub(crate) owns_call_id: bool,
+    /// Where it stands: only a confirmed dialog holds state.
+    pub(crate) state: DialogState,
 }
 
 impl Dialog {

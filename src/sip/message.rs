@@ -77,7 +77,7 @@ pub struct Cookie(pub std::num::NonZeroU32);
 /// One Route / Record-Route entry: a node plus its cookie, if it set one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RouteEntry {
-    /// The proxy.
+    /// The proxy that added it (in-dialog requests visit it).
     pub node: NodeId,
     /// Opaque to everyone but that proxy.
     pub cookie: Option<Cookie>,
@@ -205,7 +205,7 @@ pub struct Message {
     pub cseq: u32,
     /// CSeq method (for responses: the method answered).
     pub cseq_method: Method,
-    /// Call-ID.
+    /// Call-ID: with the tags, identifies the dialog.
     pub call_id: CallId,
     /// From tag (the request originator's tag).
     pub from_tag: Tag,

@@ -3,7 +3,7 @@
 //! Roles keep transactions and dialogs in slabs and put the handle on the
 //! wire (Via branch, tag, Record-Route cookie), so that a response or an
 //! in-dialog request finds its state in O(1). Each kind of entry has its own
-//! handle type ([`Key`], declared with [`slab_key!`]), so a dialog id cannot
+//! handle type ([`Key`], declared with `slab_key!`), so a dialog id cannot
 //! be passed where a transaction id is wanted.
 //!
 //! This module is the one owner of how a handle is packed:

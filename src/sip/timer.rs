@@ -180,7 +180,7 @@ pub enum TimerOwner {
 }
 
 impl TimerOwner {
-    /// Timer slots per entry of each table, in [`TimerOwner::table`] order.
+    /// Timer slots per entry of each table, in table order (client, server, dialog, record).
     pub const SLOTS: [usize; 4] = [3, 3, 5, 2];
 
     /// The owner's table (0–3) and the dense index of its first timer slot there.

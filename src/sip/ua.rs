@@ -24,10 +24,10 @@ pub enum Command {
     /// Send a re-INVITE in the call's dialog (hold, codec change: any
     /// re-INVITE is also a refresh, ST-UAC-13).
     Reinvite {
-        /// The call.
+        /// The workload call whose dialog to use.
         call: CallRef,
         /// Hand the refresher role to the peer (`refresher=uas`, ST-UAC-19
-        /// [MAY]); honoured only if the peer has shown timer support.
+        /// \[MAY\]); honoured only if the peer has shown timer support.
         hand_over: bool,
     },
 }

@@ -1,7 +1,10 @@
 //! The event-set workloads: the engine and the bare-heap baseline do the same
 //! work in the same order, so their counts and checksums are identical.
 
-use sstsim::engine::workloads::{EventSet, Workload, prepare};
+#[path = "../../benches/support/event_set.rs"]
+#[allow(dead_code)] // shared with the benchmark and example
+mod event_set;
+use event_set::{EventSet, Workload, prepare};
 
 fn both(w: Workload, n: u64, steps: u64, seed: u64) {
     let e = prepare(EventSet::Sstsim, w, n, steps, seed).run();

@@ -118,13 +118,13 @@ pub struct ClassSummary {
     pub reclaimed: u64,
     /// Reclaim latency mean, seconds (NaN without samples).
     pub mean_s: f64,
-    /// Median.
+    /// Median reclaim latency, seconds (nearest rank).
     pub p50_s: f64,
     /// 95th percentile.
     pub p95_s: f64,
     /// 99th percentile.
     pub p99_s: f64,
-    /// Maximum.
+    /// Largest reclaim latency, seconds.
     pub max_s: f64,
     /// Dead-call states still held at the horizon.
     pub unreclaimed: u64,

@@ -9,11 +9,11 @@ use super::metrics::NodeClass;
 /// One row of `dialogs.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DialogRow {
-    /// The call.
+    /// The workload call.
     pub call: CallRef,
-    /// The node.
+    /// The node that held the state.
     pub node: NodeId,
-    /// Its class.
+    /// The node's class, for per-class statistics.
     pub class: NodeClass,
     /// When it created the state.
     pub created: SimTime,

@@ -78,7 +78,7 @@ impl Proxy {
         }
     }
 
-    /// Its configuration.
+    /// Its configuration (fixed for the run).
     pub fn config(&self) -> &ProxyConfig {
         &self.cfg
     }

@@ -41,7 +41,7 @@ impl RecordId {
 /// One end of a recorded dialog.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct End {
-    /// Its Contact.
+    /// Its Contact: where a BYE the proxy sends at expiry goes.
     contact: NodeId,
     /// The highest CSeq seen from it.
     cseq: u32,

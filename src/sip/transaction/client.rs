@@ -51,17 +51,17 @@ pub enum ClientKind {
 #[derive(Debug, Clone)]
 pub struct ClientTxn<U> {
     /// Current state.
-    pub state: ClientState,
+    pub(crate) state: ClientState,
     /// The request as sent (top Via carries this transaction's branch).
-    pub request: Box<Message>,
+    pub(crate) request: Box<Message>,
     /// The next SIP hop the request goes to.
-    pub to: NodeId,
+    pub(crate) to: NodeId,
     /// Current retransmission interval.
     interval: SimDuration,
     /// Timer B / F: the transaction times out here (start + 64·T1).
     deadline: SimTime,
     /// The TU's own data for this transaction.
-    pub tu: U,
+    pub(crate) tu: U,
 }
 
 impl<U> ClientTxn<U> {

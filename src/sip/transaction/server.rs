@@ -46,11 +46,11 @@ pub(super) type ServerKey = (NodeId, Branch);
 #[derive(Debug, Clone)]
 pub struct ServerTxn {
     /// Current state.
-    pub state: ServerState,
+    pub(crate) state: ServerState,
     /// True for INVITE.
     invite: bool,
     /// The previous hop: responses go back to it (the top Via's node).
-    pub peer: NodeId,
+    pub(crate) peer: NodeId,
     /// Lookup key in the node's index.
     pub(super) key: ServerKey,
     /// Call-ID, CSeq and method of the request: enough to tell its

@@ -19,9 +19,9 @@ use super::{ClientTxnId, ServerTxnId};
 #[derive(Debug, Clone)]
 pub struct Transactions<U> {
     /// Client transactions; the handle is the Via branch.
-    pub clients: Slab<ClientTxnId, ClientTxn<U>>,
+    pub(crate) clients: Slab<ClientTxnId, ClientTxn<U>>,
     /// Server transactions.
-    pub servers: Slab<ServerTxnId, ServerTxn>,
+    pub(crate) servers: Slab<ServerTxnId, ServerTxn>,
     /// Server transactions by `(previous hop, branch)`. Only ever looked
     /// up, never iterated, so a fast fixed hasher is safe for determinism.
     index: FxHashMap<ServerKey, ServerTxnId>,

@@ -84,7 +84,7 @@ pub enum CoreEvent<L> {
     Answered(DialogId),
     /// Our initial INVITE failed; the dialog is gone.
     Failed {
-        /// The call.
+        /// The workload call.
         call: CallRef,
         /// The leg's link.
         link: L,
@@ -93,11 +93,11 @@ pub enum CoreEvent<L> {
     },
     /// A confirmed dialog ended (BYE either way, expiry, failure); it is gone.
     Ended {
-        /// The call.
+        /// The workload call.
         call: CallRef,
         /// The leg's link.
         link: L,
-        /// Why.
+        /// Why it ended; a B2BUA ends the other leg for the same cause.
         cause: FreeCause,
     },
 }
@@ -144,7 +144,7 @@ pub struct UaCore<L> {
     txns: Transactions<Option<DialogId>>,
     next_call_id: u32,
     /// Events for the policy; drained (last first) after every input.
-    pub events: Vec<CoreEvent<L>>,
+    pub(crate) events: Vec<CoreEvent<L>>,
 }
 
 /// The attempt number of a tag whose rejected INVITE created no dialog.

@@ -1,7 +1,11 @@
-//! The built-in demonstration run by `sstsim` with no arguments.
+//! The first milestone's demonstration: session-timer expiry on the bare
+//! event engine, with no SIP at all.
 //!
-//! It exercises the engine on the question sstsim exists for, without any SIP
-//! yet. Calls start, and their refresher refreshes every SE/2. Each refresh
+//! ```text
+//! cargo run --release --example demo -- --calls 20000 --session-expires-s 1800
+//! ```
+//!
+//! It exercises the engine on the question sstsim exists for. Calls start, and their refresher refreshes every SE/2. Each refresh
 //! re-arms the non-refresher's expiry timer to SE − min(32, SE/3) (RFC 4028
 //! §10, ST-EXPIRE-1). Some refreshers crash silently. The non-refresher then
 //! reclaims the dead call's state when its expiry fires. The RFC bounds every
@@ -9,14 +13,16 @@
 //! Refreshes here are instantaneous (no network), so the bound is exact.
 
 use std::fmt;
+use std::process::ExitCode;
 
-use clap::Args;
+use clap::Parser;
 use rand::RngExt;
 
-use crate::engine::{SeedSpace, SimDuration, SimTime, Simulation, StreamId, TimerKey};
+use sstsim::engine::{SeedSpace, SimDuration, SimTime, Simulation, StreamId, TimerKey};
 
-/// Parameters of the demonstration.
-#[derive(Debug, Clone, Args)]
+/// Session-timer expiry on the bare engine: refreshers crash, the
+/// non-refreshers' expiry timers reclaim their state (RFC 4028 §10).
+#[derive(Debug, Clone, Parser)]
 pub struct DemoConfig {
     /// Number of calls.
     #[arg(long, default_value_t = 20_000)]
@@ -126,7 +132,7 @@ pub fn run_demo(config: &DemoConfig) -> Result<DemoReport, String> {
 
     let mut sim = Simulation::with_capacity(3 * config.calls as usize);
     let mut calls = Vec::with_capacity(config.calls as usize);
-    let err = |e: crate::engine::ScheduleError| e.to_string();
+    let err = |e: sstsim::engine::ScheduleError| e.to_string();
     for id in 0..config.calls {
         let start = SimTime::from_nanos(starts.random_range(0..600_000_000_000u64));
         let mean = config.mean_holding_s as f64;
@@ -269,7 +275,21 @@ impl fmt::Display for DemoReport {
             "  RFC 4028 bound:      ({lo:.0}, {hi:.0}]  i.e. (G - SE/2, G] with G = SE - min(32, SE/3)"
         )?;
         writeln!(f)?;
-        writeln!(f, "  Options: sstsim demo --help. Tests: see README.md.")
+        writeln!(f, "  Options: cargo run --example demo -- --help.")
+    }
+}
+
+fn main() -> ExitCode {
+    let config = DemoConfig::parse();
+    match config.validate().and_then(|c| run_demo(&c)) {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(m) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -7,6 +7,10 @@
 //! process events in the same `(time, seq)` order, so their checksums must be
 //! equal: that equality is the correctness test of the comparison.
 //!
+//! Shared by `benches/engine.rs`, `examples/event_set.rs` and the tests
+//! (`tests/it/workloads.rs`), which include it by path: it is benchmark
+//! code, not part of the library.
+//!
 //! Nothing here reads a clock: callers time [`Prepared::run`] themselves, so
 //! set-up is excluded from the measured loop.
 
@@ -16,9 +20,7 @@ use std::collections::BinaryHeap;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::queue::TimerKey;
-use super::sim::Simulation;
-use super::time::{SimDuration, SimTime};
+use sstsim::engine::{SimDuration, SimTime, Simulation, TimerKey};
 
 /// Which workload to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -434,7 +436,10 @@ impl BaselineChurn {
     }
 }
 
+// Run from the test binary (`tests/it/workloads.rs` includes this file);
+// the benchmark and example builds compile them without a test harness.
 #[cfg(test)]
+#[allow(unused_imports)]
 mod tests {
     use super::*;
 

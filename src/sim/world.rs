@@ -27,7 +27,7 @@ use super::calls::LiveCalls;
 use super::config::{NodeKind, NodeSpec, WorldConfig, classes};
 use super::faults::{FaultSpec, Faults};
 use super::network::{Carried, Network};
-use super::probes::{DialogRow, Probes, RunCounters, RunMetrics};
+use super::probes::{DialogRow, DialogRows, Probes, RunCounters, RunMetrics};
 use super::stats::Stats;
 use super::timer_table::TimerTable;
 use super::trace::{TraceEvent, TraceFate, TraceFilter};
@@ -155,7 +155,7 @@ impl World {
                 .schedule_at(plan.start, Event::StartCall(Box::new(plan)))
                 .expect("the clock starts at zero");
         }
-        let probes = Probes::new(classes(&cfg.nodes), false);
+        let probes = Probes::new(classes(&cfg.nodes), DialogRows::Skip);
         World {
             sim,
             st: State {
@@ -183,7 +183,7 @@ impl World {
 
     /// Keeps one row per node × dialog for `dialogs.csv` (call before running).
     pub fn record_dialogs(&mut self) {
-        self.st.probes = Probes::new(classes(&self.st.specs), true);
+        self.st.probes = Probes::new(classes(&self.st.specs), DialogRows::Keep);
     }
 
     /// Closes the run at the current time and returns its metrics (and dialog rows, if kept).

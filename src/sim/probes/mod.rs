@@ -16,7 +16,7 @@ mod metrics;
 mod rows;
 
 pub use metrics::{ClassSummary, NodeClass, RunCounters, RunMetrics, nearest_rank};
-pub use rows::DialogRow;
+pub use rows::{DialogRow, DialogRows};
 
 use std::collections::BTreeMap;
 
@@ -75,8 +75,8 @@ pub struct Probes {
 }
 
 impl Probes {
-    /// Probes for nodes of these classes; `rows` keeps every dialog for `dialogs.csv`.
-    pub fn new(classes: Vec<NodeClass>, rows: bool) -> Self {
+    /// Probes for nodes of these classes.
+    pub fn new(classes: Vec<NodeClass>, rows: DialogRows) -> Self {
         Probes {
             classes,
             calls: FxHashMap::default(),

@@ -37,14 +37,22 @@ impl DialogRow {
     }
 }
 
+/// Whether a run keeps one row per node × dialog state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogRows {
+    /// Keep them (`sstsim run MODEL --dialogs FILE`): memory grows with the run.
+    Keep,
+    /// Do not (sweeps): memory follows concurrency.
+    Skip,
+}
+
 /// The rows of a run, if kept.
 #[derive(Debug, Default)]
 pub(super) struct Rows(Option<Vec<DialogRow>>);
 
 impl Rows {
-    /// Rows kept only if `keep`.
-    pub(super) fn new(keep: bool) -> Self {
-        Rows(keep.then(Vec::new))
+    pub(super) fn new(keep: DialogRows) -> Self {
+        Rows((keep == DialogRows::Keep).then(Vec::new))
     }
 
     /// Adds a row (a no-op when rows are not kept).

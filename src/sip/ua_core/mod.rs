@@ -172,16 +172,33 @@ impl<L: Copy + Default> UaCore<L> {
         Tag(((me.0 as u64) << 48) | ((NO_DIALOG as u64) << 32))
     }
 
-    /// The dialog a tag of ours names, if it is ours and live.
+    /// The dialog a tag names, if the tag is one of ours for a dialog.
+    fn tag_dialog(me: NodeId, tag: Tag) -> Option<DialogId> {
+        let ours = (tag.0 >> 48) as u16 == me.0 && (tag.0 >> 32) as u16 != NO_DIALOG;
+        ours.then(|| DialogId::from_raw(tag.0 as u32))
+    }
+
+    /// The dialog a tag of ours names, if it is live and of this Call-ID.
     fn dialog_of_tag(&self, tag: Tag, call_id: super::message::CallId) -> Option<DialogId> {
-        if (tag.0 >> 48) as u16 != self.me.0 || (tag.0 >> 32) as u16 == NO_DIALOG {
-            return None;
-        }
-        let d = DialogId::from_raw(tag.0 as u32);
+        let d = Self::tag_dialog(self.me, tag)?;
         self.legs
             .get(d)
             .is_some_and(|l| l.dialog.call_id == call_id && l.dialog.local_tag == tag)
             .then_some(d)
+    }
+
+    /// The dialog a tag of ours names, with its leg: borrows only the
+    /// dialog table, so the caller may use the transactions meanwhile.
+    fn leg_of_tag(
+        legs: &mut Slab<DialogId, Leg<L>>,
+        me: NodeId,
+        tag: Tag,
+        call_id: super::message::CallId,
+    ) -> Option<(DialogId, &mut Leg<L>)> {
+        let d = Self::tag_dialog(me, tag)?;
+        legs.get_mut(d)
+            .filter(|l| l.dialog.call_id == call_id && l.dialog.local_tag == tag)
+            .map(|l| (d, l))
     }
 
     fn settings(cfg: &UaConfig, leg: &Leg<L>) -> TimerSettings {

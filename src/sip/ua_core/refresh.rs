@@ -271,7 +271,9 @@ impl<L: Copy + Default> UaCore<L> {
         req: &Message,
     ) {
         let me = self.me;
-        let leg = self.legs.get_mut(d).expect("the caller checked");
+        let Some(leg) = self.legs.get_mut(d) else {
+            return;
+        };
         leg.session.peer_supports |= req.timer.supported_timer;
         if let Some(m) = req.timer.min_se {
             // ST-UAC-17: a received refresh's Min-SE binds our later requests.

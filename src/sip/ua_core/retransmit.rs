@@ -82,10 +82,9 @@ impl<L: Copy + Default> UaCore<L> {
         let Some(tag) = ack.to_tag else {
             return;
         };
-        let Some(d) = self.dialog_of_tag(tag, ack.call_id) else {
+        let Some((d, leg)) = Self::leg_of_tag(&mut self.legs, self.me, tag, ack.call_id) else {
             return;
         };
-        let leg = self.legs.get_mut(d).expect("found above");
         if leg
             .pending_2xx
             .as_ref()

@@ -107,7 +107,10 @@ impl<L: Copy + Default> UaCore<L> {
             self.on_initial_failed(ctx, d, txn, Some(resp));
             return;
         }
-        let leg = self.legs.get_mut(d).expect("the caller checked");
+        let Some(leg) = self.legs.get_mut(d) else {
+            return;
+        };
+        let s = Self::settings(&self.cfg, leg);
         leg.invite_client = None;
         let dl = &mut leg.dialog;
         dl.state = DialogState::Confirmed;
@@ -128,7 +131,6 @@ impl<L: Copy + Default> UaCore<L> {
         if let Some(h) = hangup_after {
             ctx.set_timer(d.timer(DialogTimer::Hangup), h);
         }
-        let s = Self::settings(&self.cfg, self.legs.get(d).expect("still live"));
         let timer = uac_on_2xx(&s, &sent, &resp.timer);
         self.start_session_timer(ctx, d, timer);
         self.events.push(CoreEvent::Answered(d));
@@ -146,7 +148,9 @@ impl<L: Copy + Default> UaCore<L> {
         resp: Option<&Message>,
     ) {
         let me = self.me;
-        let leg = self.legs.get_mut(d).expect("the caller checked");
+        let Some(leg) = self.legs.get_mut(d) else {
+            return;
+        };
         let s = Self::settings(&self.cfg, leg);
         let status = resp.map_or(StatusCode::REQUEST_TIMEOUT, |r| {
             r.status().expect("response")
@@ -178,9 +182,9 @@ impl<L: Copy + Default> UaCore<L> {
             self.send_initial_invite(ctx, d);
             return;
         }
-        let leg = self
-            .free_dialog(ctx, d, FreeCause::Bye)
-            .expect("the caller checked");
+        let Some(leg) = self.free_dialog(ctx, d, FreeCause::Bye) else {
+            return;
+        };
         let call = leg.dialog.call;
         ctx.record(Record::CallFailed { call, status });
         self.events.push(CoreEvent::Failed {

@@ -104,14 +104,13 @@ impl<L: Copy + Default> UaCore<L> {
             }
             return;
         };
-        let Some(d) = self.dialog_of_tag(to_tag, req.call_id) else {
+        let Some((d, leg)) = Self::leg_of_tag(&mut self.legs, self.me, to_tag, req.call_id) else {
             // DLG-2: no such dialog (e.g. after a reboot).
             let resp = req.response(StatusCode::CALL_DOES_NOT_EXIST);
             self.txns.answer(ctx, &req, from, resp);
             return;
         };
         let h = self.txns.new_server(ctx, &req, from, Answer::Now);
-        let leg = self.legs.get_mut(d).expect("found above");
         leg.dialog.remote_cseq = leg.dialog.remote_cseq.max(req.cseq);
         let (call, link) = (leg.dialog.call, leg.link);
         match method {

@@ -16,7 +16,7 @@
 //! its transactions can still be sending: a dead endpoint stays silent and a
 //! swallowed BYE stays swallowed, retransmissions included.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
@@ -121,8 +121,9 @@ pub(super) struct Faults {
     plans: FxHashMap<CallRef, CrashPlan>,
     /// Marks of calls that ended since the world last settled.
     ended: Vec<(CallRef, Marks)>,
-    /// Marks of ended calls, kept until their expiry.
-    lingering: BTreeMap<CallRef, Marks>,
+    /// Marks of ended calls, kept until their expiry. Only looked up,
+    /// never iterated, so a fast fixed hasher is safe for determinism.
+    lingering: FxHashMap<CallRef, Marks>,
     /// The same calls, in expiry order.
     expiries: VecDeque<(SimTime, CallRef)>,
 }
@@ -203,6 +204,9 @@ impl Faults {
     }
 
     fn marks_of(&self, call: CallRef) -> Option<&Marks> {
+        if self.marks.is_empty() && self.lingering.is_empty() {
+            return None;
+        }
         self.marks.get(&call).or_else(|| self.lingering.get(&call))
     }
 

@@ -64,6 +64,15 @@ fn freed(h: &Harness, node: NodeId) -> Vec<(f64, FreeCause)> {
         .collect()
 }
 
+/// When `node`'s client transactions of `method` timed out, in seconds.
+fn timed_out(h: &Harness, node: NodeId, method: Method) -> Vec<f64> {
+    h.records_of(node)
+        .into_iter()
+        .filter(|(_, r)| matches!(r, Record::TxnTimedOut { method: m, .. } if *m == method))
+        .map(|(t, _)| t)
+        .collect()
+}
+
 fn reinvite(h: &mut Harness, t: SimTime, node: NodeId, hand_over: bool) {
     h.command(
         t,
@@ -91,20 +100,7 @@ fn txn_a_b_invite_retransmits_on_timer_a_and_times_out_on_timer_b() {
     assert_eq!(h.sends(a, "INVITE"), [0.0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5]);
     assert!(h.sent.iter().all(|s| !s.delivered));
     let alice = h.records_of(a);
-    let timeout: Vec<f64> = alice
-        .iter()
-        .filter(|(_, r)| {
-            matches!(
-                r,
-                Record::TxnTimedOut {
-                    method: Method::Invite,
-                    ..
-                }
-            )
-        })
-        .map(|(t, _)| *t)
-        .collect();
-    assert_eq!(timeout, [32.0]);
+    assert_eq!(timed_out(&h, a, Method::Invite), [32.0]);
     assert!(
         alice.iter().any(|(t, r)| *t == 32.0
             && matches!(r, Record::CallFailed { status, .. } if status.0 == 408)),
@@ -128,20 +124,7 @@ fn txn_e_f_non_invite_retransmission_caps_at_t2_and_times_out_on_timer_f() {
         want.push(want.last().unwrap() + gap);
     }
     assert!(all_close(&byes, &want), "{byes:?}");
-    let timeout: Vec<f64> = h
-        .records_of(a)
-        .iter()
-        .filter(|(_, r)| {
-            matches!(
-                r,
-                Record::TxnTimedOut {
-                    method: Method::Bye,
-                    ..
-                }
-            )
-        })
-        .map(|(t, _)| *t)
-        .collect();
+    let timeout = timed_out(&h, a, Method::Bye);
     assert!(all_close(&timeout, &[first + 32.0]), "{timeout:?}");
 }
 

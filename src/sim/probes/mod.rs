@@ -56,6 +56,17 @@ struct CallTrack {
     caller_timer: CallerTimer,
 }
 
+impl CallTrack {
+    /// The caller's established call time up to `t`, in ns (0 if never answered).
+    fn session_until(&self, t: SimTime) -> u128 {
+        self.caller_created.map_or(0, |start| {
+            t.duration_since(start)
+                .unwrap_or(SimDuration::ZERO)
+                .as_nanos() as u128
+        })
+    }
+}
+
 /// The probe set of one run.
 #[derive(Debug)]
 pub struct Probes {
@@ -193,13 +204,8 @@ impl Probes {
         if timer_cause && class.is_endpoint() {
             c.timer_teardown = true;
         }
-        if node == c.caller
-            && let Some(start) = c.caller_created
-        {
-            self.session_ns += now
-                .duration_since(start)
-                .unwrap_or(SimDuration::ZERO)
-                .as_nanos() as u128;
+        if node == c.caller {
+            self.session_ns += c.session_until(now);
         }
     }
 
@@ -246,13 +252,8 @@ impl Probes {
                 if let Some(d) = c.dead_at {
                     self.acc[class.index()].still_held(created, d, end);
                 }
-                if node == c.caller
-                    && let Some(start) = c.caller_created
-                {
-                    self.session_ns += end
-                        .duration_since(start)
-                        .unwrap_or(SimDuration::ZERO)
-                        .as_nanos() as u128;
+                if node == c.caller {
+                    self.session_ns += c.session_until(end);
                 }
                 self.rows.push(|| DialogRow {
                     call,

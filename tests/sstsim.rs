@@ -7,6 +7,7 @@ mod it {
     mod determinism;
     mod docs;
     mod experiments;
+    mod false_teardowns;
     mod golden;
     mod harness;
     mod hung_state;

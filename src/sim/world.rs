@@ -343,7 +343,7 @@ impl State {
         }
         let call = CallRef(plan.index);
         self.live.start(call, plan.caller);
-        self.probes.call_started(call, plan.caller);
+        self.probes.call_started(call, plan.caller, plan.holding);
         self.faults.call_started(plan);
         self.stats.calls_started += 1;
         if !self.nodes[plan.caller.index()].up {

@@ -51,7 +51,11 @@ struct CallTrack {
     dead_at: Option<SimTime>,
     /// When the caller's dialog was established.
     caller_created: Option<SimTime>,
-    /// An endpoint ended the call by a timer or transaction decision.
+    /// The workload's holding time: the caller hangs up this long after
+    /// its dialog is established.
+    holding: SimDuration,
+    /// An endpoint ended the established call by a timer or transaction
+    /// decision before the caller's own hang-up instant.
     timer_teardown: bool,
     caller_timer: CallerTimer,
 }
@@ -105,8 +109,9 @@ impl Probes {
         }
     }
 
-    /// The workload started `call` at `caller`.
-    pub fn call_started(&mut self, call: CallRef, caller: NodeId) {
+    /// The workload started `call` at `caller`, who will hang up `holding`
+    /// after the answer.
+    pub fn call_started(&mut self, call: CallRef, caller: NodeId, holding: SimDuration) {
         self.calls_started += 1;
         self.calls.insert(
             call,
@@ -114,6 +119,7 @@ impl Probes {
                 caller,
                 dead_at: None,
                 caller_created: None,
+                holding,
                 timer_teardown: false,
                 caller_timer: CallerTimer::Unknown,
             },
@@ -197,11 +203,20 @@ impl Probes {
             cause: Some(cause),
         });
         let Some(c) = track else { return };
+        // A false teardown: an endpoint ends an established call by a timer
+        // or transaction decision (expiry, failed refresh, 2xx never ACKed)
+        // before the caller's own hang-up instant. Once the hang-up has
+        // begun, a refresh that meets the caller's gone dialog (481) or its
+        // lost BYE is the hang-up finishing, not a healthy call killed.
         let timer_cause = matches!(
             cause,
             FreeCause::Expiry | FreeCause::RefreshFailed | FreeCause::TransactionTimeout
         );
-        if timer_cause && class.is_endpoint() {
+        if timer_cause
+            && class.is_endpoint()
+            && c.caller_created
+                .is_some_and(|start| now < start + c.holding)
+        {
             c.timer_teardown = true;
         }
         if node == c.caller {

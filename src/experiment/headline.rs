@@ -96,8 +96,16 @@ pub fn headline(columns: &[String], rows: &[SummaryRow]) -> String {
         }
         for (_, metric, scale, prec) in HEADLINES {
             let (m, _) = r.get(metric);
+            // An undefined percentile of a class that had dead-call states
+            // was not reached (in some replication); "-" means no data.
+            let not_reached = match metric {
+                Metric::Class(c, _) => r.get(Metric::Class(c, ClassMetric::DeadStates)).0 > 0.0,
+                Metric::Run(_) => false,
+            };
             let cell = if m.is_finite() {
                 format!("{:.prec$}", m * scale)
+            } else if not_reached {
+                "n/r".into()
             } else {
                 "-".into()
             };
@@ -106,7 +114,8 @@ pub fn headline(columns: &[String], rows: &[SummaryRow]) -> String {
         s.push('\n');
     }
     s.push_str(concat!(
-        "means over replications. p95: reclaim latency (freed - dead) of dead-call state;\n",
+        "means over replications. p95: reclaim latency (freed - dead) of dead-call state,\n",
+        "Kaplan-Meier over freed and held states; n/r: not reached in some replication;\n",
         "held: dead-call states still held at the horizon; hung state-h: state-hours held by\n",
         "dead calls; refresh msg/h: refresh messages per session-hour; false td/kh: healthy\n",
         "calls ended by a timer per 1,000 session-hours. 95% half-widths: summary.csv\n",

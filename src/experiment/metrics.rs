@@ -54,8 +54,12 @@ pub enum RunMetric {
 /// A metric of the dead-call state at one class of node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClassMetric {
-    /// Latency samples.
+    /// Dead-call states (freed and still held).
+    DeadStates,
+    /// Dead-call states freed.
     Reclaimed,
+    /// The fraction freed.
+    FreedFraction,
     /// Mean reclaim latency.
     ReclaimMean,
     /// Median reclaim latency.
@@ -93,6 +97,17 @@ struct Def<T> {
     read: fn(&T) -> f64,
 }
 
+/// How `summary.csv` combines a metric over a point's replications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooling {
+    /// Mean and 95% half-width over the replications where it is defined.
+    Defined,
+    /// The same, but undefined (empty) if it is undefined in any
+    /// replication: a percentile some run never reached, or a mean while
+    /// some run still held states, has no honest average.
+    EveryRun,
+}
+
 /// Run-level metrics before the per-class ones, in column order.
 const HEAD: [RunMetric; 3] = [
     RunMetric::CallsStarted,
@@ -101,8 +116,10 @@ const HEAD: [RunMetric; 3] = [
 ];
 
 /// Per-class metrics, in column order.
-const CLASS: [ClassMetric; 9] = [
+const CLASS: [ClassMetric; 11] = [
+    ClassMetric::DeadStates,
     ClassMetric::Reclaimed,
+    ClassMetric::FreedFraction,
     ClassMetric::ReclaimMean,
     ClassMetric::ReclaimP50,
     ClassMetric::ReclaimP95,
@@ -245,37 +262,49 @@ impl ClassMetric {
     fn def(self) -> Def<ClassSummary> {
         use ClassMetric::*;
         let (name, meaning, read): (_, _, fn(&ClassSummary) -> f64) = match self {
+            DeadStates => (
+                "dead_states",
+                "dead-call states at the class: held when or after their call died (the percentiles' n)",
+                |k| k.dead_states as f64,
+            ),
             Reclaimed => (
                 "reclaimed",
-                "dead-call states the class freed before the horizon (the latency sample size)",
+                "of them, the states the class freed before the end of the run",
                 |k| k.reclaimed as f64,
+            ),
+            FreedFraction => (
+                "freed_fraction",
+                "`reclaimed / dead_states`; empty without dead-call states",
+                |k| k.freed_fraction,
             ),
             ReclaimMean => (
                 "reclaim_mean_s",
-                "mean reclaim latency (freed − dead) of those states, seconds; empty without samples",
+                "mean reclaim latency (freed − dead), seconds; empty unless every dead-call state was freed",
                 |k| k.mean_s,
             ),
             ReclaimP50 => (
                 "reclaim_p50_s",
-                "median reclaim latency, seconds (nearest rank)",
+                "median reclaim latency, seconds (Kaplan–Meier over freed and still-held states); empty if not reached",
                 |k| k.p50_s,
             ),
             ReclaimP95 => (
                 "reclaim_p95_s",
-                "95th percentile of reclaim latency, seconds (nearest rank)",
+                "95th percentile of reclaim latency, seconds (Kaplan–Meier); empty if not reached",
                 |k| k.p95_s,
             ),
             ReclaimP99 => (
                 "reclaim_p99_s",
-                "99th percentile of reclaim latency, seconds (nearest rank)",
+                "99th percentile of reclaim latency, seconds (Kaplan–Meier); empty if not reached",
                 |k| k.p99_s,
             ),
-            ReclaimMax => ("reclaim_max_s", "largest reclaim latency, seconds", |k| {
-                k.max_s
-            }),
+            ReclaimMax => (
+                "reclaim_max_s",
+                "largest reclaim latency, seconds; empty unless every dead-call state was freed",
+                |k| k.max_s,
+            ),
             Unreclaimed => (
                 "unreclaimed",
-                "dead-call states still held at the horizon",
+                "dead-call states still held at the end of the run",
                 |k| k.unreclaimed as f64,
             ),
             HungState => (
@@ -322,6 +351,17 @@ impl Metric {
     /// Its column name.
     pub fn name(self) -> &'static str {
         &metric_names()[self.index()]
+    }
+
+    /// How `summary.csv` combines it over replications.
+    pub fn pooling(self) -> Pooling {
+        use ClassMetric::*;
+        match self {
+            Metric::Class(_, ReclaimMean | ReclaimP50 | ReclaimP95 | ReclaimP99 | ReclaimMax) => {
+                Pooling::EveryRun
+            }
+            _ => Pooling::Defined,
+        }
     }
 
     /// Its value in a run's metrics (NaN: undefined, an empty cell).
@@ -401,8 +441,8 @@ mod tests {
         let m = run(vec![(90, 1), (180, 3)], 7);
         let (n, v) = (metric_names(), metric_values(&m));
         assert_eq!(n.len(), v.len());
-        // 3 head metrics, 4 classes × 9, 16 tail metrics.
-        assert_eq!(n.len(), 3 + 4 * 9 + 16);
+        // 3 head metrics, 4 classes × 11, 16 tail metrics.
+        assert_eq!(n.len(), 3 + 4 * 11 + 16);
         assert_eq!(v[Metric::Run(RunMetric::Events).index()], 7.0);
         // (90·1 + 180·3) / 4
         assert_eq!(v[Metric::Run(RunMetric::FinalSeMean).index()], 157.5);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::cells::{fmt_cell, parse_cell};
-use super::metrics::{Metric, metric_names};
+use super::metrics::{Metric, Pooling, metric_names};
 use super::record::RunRecord;
 use super::spec::ChartConfig;
 use super::summary::mean_ci95;
@@ -127,7 +127,12 @@ impl Results {
                                 .unwrap_or(f64::NAN)
                         })
                         .collect();
-                    mean_ci95(&xs)
+                    let every_run = Metric::all()[m].pooling() == Pooling::EveryRun;
+                    if every_run && xs.iter().any(|x| x.is_nan()) {
+                        (f64::NAN, f64::NAN)
+                    } else {
+                        mean_ci95(&xs)
+                    }
                 })
                 .collect();
             out.push(SummaryRow {

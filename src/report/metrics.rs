@@ -23,39 +23,61 @@ pub fn table(m: &RunMetrics) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "State of dead calls: reclaim latency = freed - dead, seconds (nearest-rank percentiles)"
+        "State of dead calls: reclaim latency = freed - dead, seconds (Kaplan-Meier over freed and held states)"
     );
     let _ = writeln!(
         s,
-        "{:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11} {:>13} {:>9}",
+        "{:<12} {:>7} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>13} {:>8}",
         "class",
-        "reclaimed",
+        "dead",
+        "freed",
         "mean",
         "p50",
         "p95",
         "p99",
         "max",
-        "unreclaimed",
-        "hung state-s",
+        "held",
+        "hung state-h",
         "crashed"
     );
     for c in NodeClass::ALL {
         let k = m.class(c);
+        // A percentile the estimate never reached lies beyond the longest
+        // follow-up: shown as ">T", never as a number.
+        let pct = |x: f64| {
+            if x.is_nan() && k.dead_states > 0 {
+                format!(">{}", num(k.followed_s, 0))
+            } else {
+                num(x, 1)
+            }
+        };
+        let freed = if k.freed_fraction.is_nan() {
+            "-".into()
+        } else {
+            format!("{:.1}%", 100.0 * k.freed_fraction)
+        };
         let _ = writeln!(
             s,
-            "{:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11} {:>13} {:>9}",
+            "{:<12} {:>7} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>13} {:>8}",
             c.name(),
-            k.reclaimed,
+            k.dead_states,
+            freed,
             num(k.mean_s, 1),
-            num(k.p50_s, 1),
-            num(k.p95_s, 1),
-            num(k.p99_s, 1),
+            pct(k.p50_s),
+            pct(k.p95_s),
+            pct(k.p99_s),
             num(k.max_s, 1),
             k.unreclaimed,
-            num(k.hung_state_s, 0),
+            num(k.hung_state_s / 3600.0, 2),
             k.lost_in_crash
         );
     }
+    let _ = writeln!(
+        s,
+        "dead: states held when or after their call died; freed: share the node freed; held: still held at the end.\n\
+         >T: the percentile is not reached: too few states were freed within T s, the longest any was followed.\n\
+         mean and max need every state freed (\"-\" otherwise)."
+    );
     let _ = writeln!(s);
     let _ = writeln!(
         s,

@@ -150,7 +150,7 @@ fn run_prints_the_metrics_and_writes_dialogs_csv() {
     for needle in [
         "reclaim latency",
         "proxy_plain",
-        "unreclaimed",
+        "held",
         "false teardowns",
         "refresh cost",
         "negotiation",

@@ -512,3 +512,60 @@ fn a_link_down_window_fails_a_refresh_and_counts_as_a_false_teardown() {
     assert_eq!(a.dead, None, "nobody died: the call was healthy");
     assert_eq!((metrics.calls_dead, metrics.false_teardowns), (0, 1));
 }
+
+#[test]
+fn percentiles_of_mostly_unfreed_states_read_as_not_reached() {
+    // Neither UA supports timers and the dialog-stateful proxy has no timer
+    // and no fallback. Every dead call is one whose caller died (no BYE
+    // ever comes), so its state at px and bob is never freed: 0 of n freed.
+    // The freed-only percentiles would be undefined too; with a few freed
+    // they would be small numbers. Kaplan–Meier over all n: not reached.
+    let m = r#"
+[defaults]
+session_timers = "refuse"
+[[node]]
+id = "alice"
+kind = "ua"
+[[node]]
+id = "px"
+kind = "proxy"
+stateful = "dialog"
+record_route = true
+[[node]]
+id = "bob"
+kind = "ua"
+[[link]]
+between = ["alice", "px"]
+delay_ms = 10
+[[link]]
+between = ["px", "bob"]
+delay_ms = 10
+[workload]
+caller = "alice"
+callee = "bob"
+calls = 200
+interval_s = 10
+holding_s = 600
+horizon_s = 3000
+call_crash = { probability = 0.5, side = "caller" }
+"#;
+    let (metrics, _, _, _) = run(m, 3);
+    let px = metrics.class(NodeClass::ProxyPlain);
+    assert!(px.dead_states > 50, "{px:?}");
+    assert_eq!(px.reclaimed, 0);
+    assert_eq!(px.unreclaimed, px.dead_states);
+    for p in [px.p50_s, px.p95_s, px.p99_s, px.mean_s, px.max_s] {
+        assert!(p.is_nan(), "{px:?}");
+        assert_eq!(
+            sstsim::experiment::cells::fmt_cell(p),
+            "",
+            "an empty CSV cell"
+        );
+    }
+    let table = sstsim::report::metrics::table(&metrics);
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("proxy_plain"))
+        .expect("a proxy_plain row");
+    assert!(line.contains(">"), "not reached shows as >T: {line}");
+}

@@ -1,10 +1,16 @@
 //! What a run measured: per-class accumulators of dead-call state, and the
 //! [`RunMetrics`] they fold into at the end of the run (DESIGN §5).
 //!
-//! Percentiles use the nearest-rank definition: the p-th percentile of n
-//! sorted values is the value at rank ⌈p·n⌉ (1-based); the maximum is rank n.
+//! Reclaim latencies are right-censored: a state still held at the end of
+//! the run is a sample of "at least (end − death)". Percentiles come from the
+//! Kaplan–Meier estimate over freed and held states alike (`survival.rs`);
+//! without censoring they are nearest-rank percentiles. A percentile the
+//! estimate never reaches, and a mean or maximum while some states are still
+//! held, are undefined (NaN: an empty CSV cell), never a small number.
 
 use crate::engine::{SimDuration, SimTime};
+
+use super::survival::{KaplanMeier, Sample};
 
 /// What kind of element holds a state, for per-class statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -53,7 +59,8 @@ impl NodeClass {
 /// Accumulated statistics of dead-call state at one class of node.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct ClassAcc {
-    latencies_ns: Vec<u64>,
+    /// Reclaim latencies in ns: freed (observed) or still held (censored).
+    samples: Vec<Sample>,
     unreclaimed: u64,
     hung_ns: u128,
     lost_in_crash: u64,
@@ -66,11 +73,8 @@ impl ClassAcc {
         let held = now
             .duration_since(dead.max(created))
             .unwrap_or(SimDuration::ZERO);
-        self.latencies_ns.push(
-            now.duration_since(dead)
-                .unwrap_or(SimDuration::ZERO)
-                .as_nanos(),
-        );
+        let latency = now.duration_since(dead).unwrap_or(SimDuration::ZERO);
+        self.samples.push((latency.as_nanos(), true));
         self.hung_ns += held.as_nanos() as u128;
     }
 
@@ -79,31 +83,45 @@ impl ClassAcc {
         self.lost_in_crash += 1;
     }
 
-    /// A dead call's state still held at `end`: unreclaimed, hung until `end`.
+    /// A dead call's state still held at `end`: unreclaimed, hung until
+    /// `end`, a latency censored at end − dead.
     pub(super) fn still_held(&mut self, created: SimTime, dead: SimTime, end: SimTime) {
         self.unreclaimed += 1;
+        let followed = end.duration_since(dead).unwrap_or(SimDuration::ZERO);
+        self.samples.push((followed.as_nanos(), false));
         let from = dead.max(created);
         if end > from {
             self.hung_ns += end.duration_since(from).expect("checked").as_nanos() as u128;
         }
     }
 
-    /// The class summary: nearest-rank percentiles over the samples.
+    /// The class summary: Kaplan–Meier percentiles over all dead-call
+    /// states; the mean and maximum only when every one was freed.
     pub(super) fn summary(&mut self) -> ClassSummary {
-        self.latencies_ns.sort_unstable();
-        let v = &self.latencies_ns;
+        let km = KaplanMeier::new(&mut self.samples);
         let s = |x: Option<u64>| x.map_or(f64::NAN, |n| n as f64 / 1e9);
+        let complete = !km.is_empty() && !km.censored();
+        let freed = km.events();
         ClassSummary {
-            reclaimed: v.len() as u64,
-            mean_s: if v.is_empty() {
+            dead_states: km.len() as u64,
+            reclaimed: freed as u64,
+            freed_fraction: if km.is_empty() {
                 f64::NAN
             } else {
-                v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64 / 1e9
+                freed as f64 / km.len() as f64
             },
-            p50_s: s(nearest_rank(v, 0.50)),
-            p95_s: s(nearest_rank(v, 0.95)),
-            p99_s: s(nearest_rank(v, 0.99)),
-            max_s: s(v.last().copied()),
+            mean_s: if complete {
+                self.samples.iter().map(|&(x, _)| x as f64).sum::<f64>()
+                    / self.samples.len() as f64
+                    / 1e9
+            } else {
+                f64::NAN
+            },
+            p50_s: s(km.quantile(0.50)),
+            p95_s: s(km.quantile(0.95)),
+            p99_s: s(km.quantile(0.99)),
+            max_s: if complete { s(km.max_time()) } else { f64::NAN },
+            followed_s: s(km.max_time()),
             unreclaimed: self.unreclaimed,
             hung_state_s: self.hung_ns as f64 / 1e9,
             lost_in_crash: self.lost_in_crash,
@@ -114,18 +132,26 @@ impl ClassAcc {
 /// Summary of one class.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ClassSummary {
-    /// Dead-call states this class freed (the latency sample size).
+    /// Dead-call states at this class: held when or after their call died
+    /// (freed ones and ones still held at the end).
+    pub dead_states: u64,
+    /// Of them, the states this class freed.
     pub reclaimed: u64,
-    /// Reclaim latency mean, seconds (NaN without samples).
+    /// `reclaimed / dead_states` (NaN without dead-call states).
+    pub freed_fraction: f64,
+    /// Mean reclaim latency, seconds; NaN unless every state was freed.
     pub mean_s: f64,
-    /// Median reclaim latency, seconds (nearest rank).
+    /// Median reclaim latency, seconds (Kaplan–Meier; NaN if not reached).
     pub p50_s: f64,
-    /// 95th percentile.
+    /// 95th percentile (Kaplan–Meier; NaN if not reached).
     pub p95_s: f64,
-    /// 99th percentile.
+    /// 99th percentile (Kaplan–Meier; NaN if not reached).
     pub p99_s: f64,
-    /// Largest reclaim latency, seconds.
+    /// Largest reclaim latency, seconds; NaN unless every state was freed.
     pub max_s: f64,
+    /// The longest any dead-call state was followed, freed or still held,
+    /// seconds: a percentile not reached lies beyond it.
+    pub followed_s: f64,
     /// Dead-call states still held at the horizon.
     pub unreclaimed: u64,
     /// Integral of dead-call state held over time, state-seconds.
@@ -209,30 +235,9 @@ fn rate(x: f64, hours: f64) -> f64 {
     if hours > 0.0 { x / hours } else { f64::NAN }
 }
 
-/// The nearest-rank percentile of sorted values: rank ⌈p·n⌉.
-pub fn nearest_rank(sorted: &[u64], p: f64) -> Option<u64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    Some(sorted[rank - 1])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let v: Vec<u64> = (1..=100).collect();
-        assert_eq!(nearest_rank(&v, 0.50), Some(50));
-        assert_eq!(nearest_rank(&v, 0.95), Some(95));
-        assert_eq!(nearest_rank(&v, 0.99), Some(99));
-        assert_eq!(nearest_rank(&v, 1.0), Some(100));
-        assert_eq!(nearest_rank(&[7], 0.5), Some(7));
-        assert_eq!(nearest_rank(&[1, 2, 3], 0.5), Some(2), "rank ceil(1.5) = 2");
-        assert_eq!(nearest_rank(&[], 0.5), None);
-    }
 
     #[test]
     fn hung_time_runs_from_the_later_of_death_and_creation() {
@@ -246,9 +251,13 @@ mod tests {
         // Still held at the end (100 s), dead at 70 s: 30 s more.
         a.still_held(t(30), t(70), t(100));
         let s = a.summary();
-        assert_eq!(s.reclaimed, 2);
-        assert_eq!((s.p50_s, s.max_s), (30.0, 55.0));
+        assert_eq!((s.dead_states, s.reclaimed, s.unreclaimed), (3, 2, 1));
         assert_eq!(s.hung_state_s, 30.0 + 20.0 + 30.0);
-        assert_eq!(s.unreclaimed, 1);
+        // Latencies 30 (freed), 55 (freed), 30 (held, censored at 100 − 70):
+        // S(30) = 2/3, S(55) = 0: p50 = 55, and with one state held the mean
+        // and maximum are undefined.
+        assert_eq!(s.p50_s, 55.0);
+        assert!(s.mean_s.is_nan() && s.max_s.is_nan());
+        assert!((s.freed_fraction - 2.0 / 3.0).abs() < 1e-12);
     }
 }

@@ -14,8 +14,9 @@
 
 mod metrics;
 mod rows;
+pub mod survival;
 
-pub use metrics::{ClassSummary, NodeClass, RunCounters, RunMetrics, nearest_rank};
+pub use metrics::{ClassSummary, NodeClass, RunCounters, RunMetrics};
 pub use rows::{DialogRow, DialogRows};
 
 use std::collections::BTreeMap;

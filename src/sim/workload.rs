@@ -116,7 +116,11 @@ pub struct WorkloadSpec {
     pub pairs: Pairs,
     /// Optional per-call endpoint crashes.
     pub call_crash: Option<CallCrash>,
-    /// End of the simulated time.
+    /// The drain phase: no call starts at or after this time, and the run
+    /// ends as soon as no call is in progress (or at the horizon). `None`:
+    /// calls start until the horizon and the run ends there.
+    pub arrivals_until: Option<SimTime>,
+    /// End of the simulated time (with a drain phase: its limit).
     pub horizon: SimTime,
 }
 
@@ -139,6 +143,7 @@ impl WorkloadSpec {
             holding: Holding::Fixed(holding),
             pairs: Pairs::List(vec![(caller, callee)]),
             call_crash: None,
+            arrivals_until: None,
             horizon,
         }
     }
@@ -252,7 +257,7 @@ impl Generator {
                     .ok()?
             }
         };
-        if start > self.spec.horizon {
+        if start > self.spec.horizon || self.spec.arrivals_until.is_some_and(|u| start >= u) {
             return None;
         }
         self.next += 1;
@@ -333,6 +338,7 @@ mod tests {
             holding,
             pairs: Pairs::List(vec![(NodeId(0), NodeId(1))]),
             call_crash: None,
+            arrivals_until: None,
             horizon: SimTime::from_secs(1_000_000),
         }
     }
@@ -378,6 +384,7 @@ mod tests {
             Holding::Fixed(SimDuration::from_secs(1)),
         );
         let s = WorkloadSpec {
+            arrivals_until: None,
             horizon: SimTime::from_secs(10_000),
             ..s
         };

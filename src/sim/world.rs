@@ -83,6 +83,11 @@ struct State {
     sip: SipTimers,
     calls: Generator,
     horizon: SimTime,
+    /// The workload has a drain phase: stop once arrivals are over and no
+    /// call is in progress.
+    draining: bool,
+    /// The generator has placed its last call.
+    arrivals_done: bool,
     live: LiveCalls,
     faults: Faults,
     in_flight: Slab<FlightId, Flight>,
@@ -149,8 +154,11 @@ impl World {
             })
             .collect();
         let horizon = cfg.workload.horizon;
+        let draining = cfg.workload.arrivals_until.is_some();
         let mut calls = Generator::new(cfg.workload, &seeds);
-        if let Some(plan) = calls.next_call() {
+        let first = calls.next_call();
+        let arrivals_done = first.is_none();
+        if let Some(plan) = first {
             sim.scheduler()
                 .schedule_at(plan.start, Event::StartCall(Box::new(plan)))
                 .expect("the clock starts at zero");
@@ -166,6 +174,8 @@ impl World {
                 sip: cfg.sip,
                 calls,
                 horizon,
+                draining,
+                arrivals_done,
                 live: LiveCalls::default(),
                 faults,
                 in_flight: Slab::default(),
@@ -284,6 +294,15 @@ impl World {
 
 impl State {
     fn handle(&mut self, sched: &mut Scheduler<Event>, ev: Event) {
+        self.dispatch(sched, ev);
+        // Drain phase: once no call will start and none is in progress,
+        // every dead-call state that will ever be freed has been.
+        if self.draining && self.arrivals_done && self.live.len() == 0 {
+            sched.request_stop();
+        }
+    }
+
+    fn dispatch(&mut self, sched: &mut Scheduler<Event>, ev: Event) {
         let node = match ev {
             Event::Deliver(h) => {
                 let f = self
@@ -336,10 +355,11 @@ impl State {
     /// Starts the workload's next call; returns its caller, unless the
     /// caller is down (then the call is over before it began).
     fn start_call(&mut self, sched: &mut Scheduler<Event>, plan: &CallPlan) -> Option<NodeId> {
-        if let Some(next) = self.calls.next_call() {
-            sched
+        match self.calls.next_call() {
+            Some(next) => sched
                 .schedule_at(next.start, Event::StartCall(Box::new(next)))
-                .expect("call starts are increasing");
+                .expect("call starts are increasing"),
+            None => self.arrivals_done = true,
         }
         let call = CallRef(plan.index);
         self.live.start(call, plan.caller);

@@ -569,3 +569,93 @@ call_crash = { probability = 0.5, side = "caller" }
         .expect("a proxy_plain row");
     assert!(line.contains(">"), "not reached shows as >T: {line}");
 }
+
+/// alice (originate, SE 300) — px (timer-aware, record-routing) — bob; a
+/// call every 10 s holding 120 s, a fifth of them losing an endpoint.
+fn drain_model(alice_mode: &str, workload: &str) -> String {
+    format!(
+        r#"
+[[node]]
+id = "alice"
+kind = "ua"
+session_timers = "{alice_mode}"
+session_expires = 300
+[[node]]
+id = "px"
+kind = "proxy"
+stateful = "dialog"
+record_route = true
+timers = true
+[[node]]
+id = "bob"
+kind = "ua"
+session_timers = "{alice_mode}"
+[[link]]
+between = ["alice", "px"]
+delay_ms = 10
+[[link]]
+between = ["px", "bob"]
+delay_ms = 10
+[workload]
+caller = "alice"
+callee = "bob"
+calls = 1000
+interval_s = 10
+holding_s = 120
+call_crash = {{ probability = 0.2, side = "either" }}
+{workload}
+"#
+    )
+}
+
+#[test]
+fn a_drain_phase_runs_until_every_dead_state_is_freed() {
+    // Without a drain, calls that die in the last SE before the 3,000 s
+    // horizon are still held there. With arrivals stopping at 3,000 s and a
+    // limit of 10,000 s, timers free every dead-call state (the slowest: a
+    // guard at 300 − 32 s after the last 2xx, or the proxy at 300 s), so the
+    // run stops once the last call is over, with nothing held: "never"
+    // would mean never.
+    let (cut, _, _, _) = run(&drain_model("originate", "horizon_s = 3000"), 5);
+    assert!(
+        cut.class(NodeClass::ProxyTimer).unreclaimed > 0,
+        "censored at the horizon"
+    );
+    let s = model_from_str(
+        "test.toml",
+        &drain_model("originate", "arrivals_until_s = 3000\nhorizon_s = 10000"),
+    )
+    .unwrap();
+    let mut world = World::new(s.world, SeedSpace::new(5, 0, 0), TraceFilter::Off);
+    world.run();
+    let end = world.now().as_secs_f64();
+    let (m, _) = world.finish();
+    assert_eq!(m.calls_started, 300, "calls start at 0, 10, … 2990 s only");
+    // The last call starts at 2990 s and hangs up 120 s after its answer;
+    // a dead call's states are freed within one SE (300 s) of its last 2xx.
+    assert!(
+        end > 2990.0 + 120.0 && end < 2990.0 + 120.0 + 300.0,
+        "stopped at {end}"
+    );
+    for c in [NodeClass::Ua, NodeClass::ProxyTimer] {
+        let k = m.class(c);
+        assert!(k.dead_states > 0 && k.unreclaimed == 0, "{c:?}: {k:?}");
+        assert!(k.p95_s.is_finite() && k.mean_s.is_finite(), "{c:?}: {k:?}");
+    }
+}
+
+#[test]
+fn a_drain_phase_ends_at_its_limit_when_state_is_never_freed() {
+    // Neither UA supports timers: a dead call's state is never freed, so the
+    // run goes on to its limit and still holds those states there.
+    let s = model_from_str(
+        "test.toml",
+        &drain_model("refuse", "arrivals_until_s = 3000\nhorizon_s = 5000"),
+    )
+    .unwrap();
+    let mut world = World::new(s.world, SeedSpace::new(5, 0, 0), TraceFilter::Off);
+    world.run();
+    assert_eq!(world.now().as_secs_f64(), 5000.0);
+    let (m, _) = world.finish();
+    assert!(m.class(NodeClass::ProxyTimer).unreclaimed > 0);
+}

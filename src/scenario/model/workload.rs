@@ -25,6 +25,7 @@ const WORKLOAD_KEYS: &[&str] = &[
     "caller_group",
     "callee_group",
     "call_crash",
+    "arrivals_until_s",
 ];
 
 /// The workload and where its pairs were written (for route errors).
@@ -93,6 +94,11 @@ pub(super) fn read_workload(item: &Item, names: &Names, errs: &mut Errors) -> Op
         .entry("start_s")
         .map_or(Some(SimDuration::ZERO), |(i, p)| seconds(i, &p, errs))
         .map(to_time);
+    // The drain phase: calls stop starting here; the run goes on until no
+    // call is in progress, at most until the horizon.
+    let arrivals_until = f
+        .entry("arrivals_until_s")
+        .map(|(i, p)| seconds(i, &p, errs).map(to_time));
     let calls = f
         .entry("calls")
         .map(|(i, p)| integer(i, &p, 0, MAX_CALLS, "a number of calls", errs).map(|c| c as u32));
@@ -160,6 +166,10 @@ pub(super) fn read_workload(item: &Item, names: &Names, errs: &mut Errors) -> Op
             holding: holding?,
             pairs,
             call_crash,
+            arrivals_until: match arrivals_until {
+                Some(u) => Some(u?),
+                None => None,
+            },
             horizon: to_time(horizon?),
         },
         loc,

@@ -8,8 +8,9 @@
 //!
 //! Two sizes:
 //! - `golden_outputs_are_unchanged` (CI) runs the models as shipped and each
-//!   experiment with 2 replications and a 1 h horizon, so that a debug build
-//!   finishes in seconds; hashes in `tests/golden/ci.sha256`.
+//!   experiment with 2 replications and 1 h of calls (plus a 30 min drain
+//!   where it has one), so that a debug build finishes in seconds; hashes in
+//!   `tests/golden/ci.sha256`.
 //! - `golden_full_size_outputs_are_unchanged` (ignored; run it with
 //!   `cargo test --release --test sstsim golden -- --ignored`) runs the
 //!   experiments exactly as shipped; hashes in `tests/golden/full.sha256`.
@@ -121,15 +122,21 @@ fn experiment_files(name: &str, dir: &Path, tmp: &Path, out: &mut Outputs) {
     }
 }
 
-/// The experiment text with `replications` and the horizon cut down.
+/// The experiment text with `replications` and the horizon cut down: 1 h
+/// of calls, and a 30 min drain phase where the experiment has one.
 fn reduced(text: &str) -> String {
+    let drains = text.contains("arrivals_until_s");
     let mut done = false;
     let lines: Vec<String> = text
         .lines()
         .map(|l| {
-            if !done && l.trim_start().starts_with("replications") {
+            let key = l.trim_start();
+            if !done && key.starts_with("replications") {
                 done = true;
-                "replications = 2\nhorizon_s = 3600".to_string()
+                let horizon = if drains { 5400 } else { 3600 };
+                format!("replications = 2\nhorizon_s = {horizon}")
+            } else if key.starts_with("arrivals_until_s") {
+                "arrivals_until_s = 3600".to_string()
             } else {
                 l.to_string()
             }

@@ -9,6 +9,7 @@ use super::spec::ChartConfig;
 use crate::keyword::Keyword;
 use crate::report::charts::{ChartError, Corner, LineChart, Series};
 use crate::sim::NodeClass;
+use crate::sim::probes::survival::{KaplanMeier, Sample};
 
 /// Which column is x, and how the other swept columns group rows into lines.
 struct Layout<'a> {
@@ -235,8 +236,10 @@ pub fn draw_all(
     Ok(written)
 }
 
-/// The empirical CDF of reclaim latency at one point, one line per class,
-/// pooled over replications.
+/// The share of all dead-call states freed by time t at one point, one
+/// line per class, pooled over replications: the Kaplan–Meier estimate over
+/// freed and still-held states, so a line plateaus below 1 when some states
+/// were never freed, and runs on to the longest time any state was followed.
 fn cdf_chart(res: &Results, rows: &[SummaryRow], point: usize) -> Option<LineChart> {
     let row = rows.iter().find(|r| r.point == point)?;
     let what: Vec<String> = res
@@ -247,34 +250,44 @@ fn cdf_chart(res: &Results, rows: &[SummaryRow], point: usize) -> Option<LineCha
         .collect();
     let mut series = Vec::new();
     for class in NodeClass::ALL {
-        let mut xs: Vec<f64> = res
+        let mut samples: Vec<Sample> = res
             .runs
             .iter()
             .filter(|r| r.point == point)
             .flat_map(|r| &r.latencies)
-            .filter(|(c, _)| c == class.name())
-            .filter_map(|(_, l)| l.parse().ok())
+            .filter(|l| l.class == class.name())
+            .filter_map(|l| {
+                let s: f64 = l.latency.parse().ok()?;
+                Some(((s * 1e9).round() as u64, l.freed))
+            })
             .collect();
-        if xs.is_empty() {
+        if samples.is_empty() {
             continue;
         }
-        xs.sort_by(f64::total_cmp);
-        let n = xs.len() as f64;
+        let km = KaplanMeier::new(&mut samples);
+        let held = km.len() - km.events();
+        let mut points: Vec<(f64, f64)> = vec![(0.0, 0.0)];
+        points.extend(km.cdf().iter().map(|&(t, f)| (t as f64 / 1e9, f)));
+        // The plateau: nothing more was freed up to the longest follow-up.
+        if let (Some(&(_, last)), Some(end)) = (points.last(), km.max_time()) {
+            points.push((end as f64 / 1e9, last));
+        }
         series.push(Series {
-            name: format!("{} ({} samples)", class.name(), xs.len()),
-            points: xs
-                .iter()
-                .enumerate()
-                .map(|(i, &x)| (x, (i + 1) as f64 / n))
-                .collect(),
+            name: format!(
+                "{}: {} states, {} not freed by the end",
+                class.name(),
+                km.len(),
+                held
+            ),
+            points,
             ..Default::default()
         });
     }
     Some(LineChart {
-        title: format!("Reclaim latency CDF at {}", what.join(", ")),
+        title: format!("Dead-call states freed by time t, at {}", what.join(", ")),
         legend: Corner::LowerRight,
-        x_label: "reclaim latency, freed - dead (s)".into(),
-        y_label: "fraction of dead-call states freed".into(),
+        x_label: "time since the call died, t (s)".into(),
+        y_label: "share of all dead-call states freed".into(),
         series,
     })
 }

@@ -11,7 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use super::record::RunRecord;
+use super::record::{LatencySample, RunRecord};
 
 /// Why a journal could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -110,8 +110,8 @@ impl Journal {
             .flexible(true)
             .from_writer(Vec::new());
         let (p, r) = (rec.point.to_string(), rec.replication.to_string());
-        for (class, lat) in &rec.latencies {
-            w.write_record(["L", &p, &r, class, lat])
+        for l in &rec.latencies {
+            w.write_record(["L", &p, &r, &l.class, &l.latency, l.freed_cell()])
                 .map_err(|e| self.io(e.into()))?;
         }
         w.write_record(std::iter::once("R").chain(rec.cells.iter().map(String::as_str)))
@@ -137,7 +137,7 @@ fn parse_records(body: &str, path: &str) -> Result<Vec<RunRecord>, JournalError>
         .flexible(true)
         .from_reader(body.as_bytes());
     let mut out = Vec::new();
-    let mut pending: Vec<(String, String)> = Vec::new();
+    let mut pending: Vec<LatencySample> = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let corrupt = || JournalError::Corrupt {
             path: path.to_string(),
@@ -145,8 +145,12 @@ fn parse_records(body: &str, path: &str) -> Result<Vec<RunRecord>, JournalError>
         };
         let rec = rec.map_err(|_| corrupt())?;
         match rec.get(0) {
-            Some("L") if rec.len() == 5 => {
-                pending.push((rec[3].to_string(), rec[4].to_string()));
+            Some("L") if rec.len() == 6 => {
+                pending.push(LatencySample {
+                    class: rec[3].to_string(),
+                    latency: rec[4].to_string(),
+                    freed: LatencySample::parse_freed(&rec[5]).ok_or_else(corrupt)?,
+                });
             }
             Some("R") if rec.len() >= 4 => {
                 let point = rec[1].parse().map_err(|_| corrupt())?;

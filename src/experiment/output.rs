@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cells::{fmt_cell, parse_cell};
 use super::metrics::{Metric, Pooling, metric_names};
-use super::record::RunRecord;
+use super::record::{LatencySample, RunRecord};
 use super::spec::ChartConfig;
 use super::summary::mean_ci95;
 use crate::report::csv::write_atomically;
@@ -186,19 +186,26 @@ pub fn runs_csv(res: &Results) -> std::io::Result<Vec<u8>> {
 
 /// `latencies.csv` bytes: the reclaim-latency samples of the CDF point.
 pub fn latencies_csv(res: &Results) -> std::io::Result<Vec<u8>> {
-    let header: Vec<String> = ["point", "replication", "node_class", "reclaim_latency_s"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let header: Vec<String> = [
+        "point",
+        "replication",
+        "node_class",
+        "reclaim_latency_s",
+        "freed",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     csv_bytes(
         &header,
         res.runs.iter().flat_map(|r| {
-            r.latencies.iter().map(move |(c, l)| {
+            r.latencies.iter().map(move |l| {
                 vec![
                     r.point.to_string(),
                     r.replication.to_string(),
-                    c.clone(),
-                    l.clone(),
+                    l.class.clone(),
+                    l.latency.clone(),
+                    l.freed_cell().to_string(),
                 ]
             })
         }),
@@ -322,16 +329,21 @@ pub fn read_results(dir: &Path) -> Result<Results, ReadError> {
     if lpath.exists() {
         let (_, lrows) = read_csv(&lpath)?;
         for (i, l) in lrows.into_iter().enumerate() {
-            let bad = || read_err(&lpath, format!("row {}: expected 4 columns", i + 2));
-            if l.len() != 4 {
+            let bad = || read_err(&lpath, format!("row {}: expected 5 columns", i + 2));
+            if l.len() != 5 {
                 return Err(bad());
             }
+            let freed = LatencySample::parse_freed(&l[4]).ok_or_else(bad)?;
             let (p, r): (usize, u32) = (
                 l[0].parse().map_err(|_| bad())?,
                 l[1].parse().map_err(|_| bad())?,
             );
             match runs.binary_search_by_key(&(p, r), |x| (x.point, x.replication)) {
-                Ok(k) => runs[k].latencies.push((l[2].clone(), l[3].clone())),
+                Ok(k) => runs[k].latencies.push(LatencySample {
+                    class: l[2].clone(),
+                    latency: l[3].clone(),
+                    freed,
+                }),
                 Err(_) => return Err(read_err(&lpath, format!("row {}: no such run", i + 2))),
             }
         }

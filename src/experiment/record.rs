@@ -1,8 +1,39 @@
 //! One finished run as it is stored: the cells of its `runs.csv` row and its
-//! reclaim-latency samples (kept only at the chart's CDF point).
+//! reclaim-latency samples, freed and still held (kept only at the chart's
+//! CDF point).
 
 use super::cells::fmt_cell;
+use crate::engine::SimTime;
 use crate::sim::{DialogRow, NodeClass};
+
+/// One reclaim-latency sample as stored: its class, its latency cell, and
+/// whether the state was freed (`false`: still held at the end of the run,
+/// the latency being the time from the death to the end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatencySample {
+    /// The node class's name.
+    pub class: String,
+    /// Seconds, as a CSV cell.
+    pub latency: String,
+    /// Freed (an observed latency) or still held (censored).
+    pub freed: bool,
+}
+
+impl LatencySample {
+    /// The `freed` cell.
+    pub fn freed_cell(&self) -> &'static str {
+        if self.freed { "true" } else { "false" }
+    }
+
+    /// Reads a `freed` cell back.
+    pub fn parse_freed(cell: &str) -> Option<bool> {
+        match cell {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+}
 
 /// A finished run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,27 +44,34 @@ pub struct RunRecord {
     pub replication: u32,
     /// The full `runs.csv` row: point, replication, seed, swept values, metrics.
     pub cells: Vec<String>,
-    /// `(node_class, reclaim_latency_s)` cells, in class order then ascending latency.
-    pub latencies: Vec<(String, String)>,
+    /// Reclaim-latency samples, in class order, then by latency, freed first.
+    pub latencies: Vec<LatencySample>,
 }
 
-/// The reclaim-latency samples of `rows` ([`DialogRow::reclaim_latency`]),
-/// as in the run's own percentiles.
-pub fn latency_samples(rows: &[DialogRow]) -> Vec<(String, String)> {
-    let mut v: Vec<(usize, u64)> = rows
+/// The reclaim-latency samples of `rows`, as the run's own percentiles see
+/// them: each dead-call state its node freed ([`DialogRow::reclaim_latency`]),
+/// and each one still held at `end`, censored at end − dead.
+pub fn latency_samples(rows: &[DialogRow], end: SimTime) -> Vec<LatencySample> {
+    let mut v: Vec<(usize, u64, bool)> = rows
         .iter()
         .filter_map(|r| {
             let class = NodeClass::ALL.iter().position(|&c| c == r.class)?;
-            Some((class, r.reclaim_latency()?.as_nanos()))
+            match (r.freed, r.dead) {
+                (Some(_), _) => Some((class, r.reclaim_latency()?.as_nanos(), true)),
+                (None, Some(dead)) => {
+                    Some((class, end.duration_since(dead).ok()?.as_nanos(), false))
+                }
+                (None, None) => None,
+            }
         })
         .collect();
-    v.sort_unstable();
+    // Freed before held at equal latencies: `!freed` sorts false first.
+    v.sort_unstable_by_key(|&(c, ns, freed)| (c, ns, !freed));
     v.into_iter()
-        .map(|(c, ns)| {
-            (
-                NodeClass::ALL[c].name().to_string(),
-                fmt_cell(ns as f64 / 1e9),
-            )
+        .map(|(c, ns, freed)| LatencySample {
+            class: NodeClass::ALL[c].name().to_string(),
+            latency: fmt_cell(ns as f64 / 1e9),
+            freed,
         })
         .collect()
 }

@@ -88,6 +88,7 @@ fn run_one(exp: &Experiment, point: usize, replication: u32) -> RunRecord {
         world.record_dialogs();
     }
     world.run();
+    let end = world.now();
     let (metrics, rows) = world.finish();
     let mut cells = vec![
         point.to_string(),
@@ -100,7 +101,7 @@ fn run_one(exp: &Experiment, point: usize, replication: u32) -> RunRecord {
         point,
         replication,
         cells,
-        latencies: rows.map(|r| latency_samples(&r)).unwrap_or_default(),
+        latencies: rows.map(|r| latency_samples(&r, end)).unwrap_or_default(),
     }
 }
 

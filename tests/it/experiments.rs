@@ -184,7 +184,7 @@ fn an_interrupted_run_resumed_equals_an_uninterrupted_one() {
     // A run torn by the interrupt: a record without its newline is ignored.
     let journal = part.join("runs.journal");
     let mut bytes = std::fs::read(&journal).unwrap();
-    bytes.extend_from_slice(b"L,3,1,ua,12.5\nR,3,1,7,origin");
+    bytes.extend_from_slice(b"L,3,1,ua,12.5,true\nR,3,1,7,origin");
     std::fs::write(&journal, bytes).unwrap();
 
     let mut o = opts(&part, 1);

@@ -7,7 +7,7 @@ use super::metrics::{ClassMetric, Metric, RunMetric};
 use super::output::{Results, SummaryRow};
 use super::spec::ChartConfig;
 use crate::keyword::Keyword;
-use crate::report::charts::{ChartError, Corner, LineChart, Series};
+use crate::report::charts::{ChartError, LineChart, Series};
 use crate::sim::NodeClass;
 use crate::sim::probes::survival::{KaplanMeier, Sample};
 
@@ -48,13 +48,33 @@ impl Layout<'_> {
     }
 }
 
-/// One line per group: `(x, mean)` points with CI half-widths and labels.
+/// What one summary row contributes to a line.
+enum Plot {
+    /// A point with its 95% half-width and label; `weak`: few samples.
+    At {
+        x: f64,
+        y: f64,
+        err: f64,
+        label: String,
+        weak: bool,
+    },
+    /// A value the data never reached (a percentile too few states got to).
+    NotReached(f64),
+    /// Nothing to draw.
+    Skip,
+}
+
+/// Points resting on fewer dead-call states than this, over all the
+/// replications of a point, are drawn hollow.
+pub const FEW_STATES: f64 = 20.0;
+
+/// One line per group: points with CI half-widths, labels, and not-reached marks.
 fn lines(
     layout: &Layout,
     rows: &[SummaryRow],
     suffix: &str,
     dashed: bool,
-    point: impl Fn(&SummaryRow, f64) -> Option<(f64, f64, f64, String)>,
+    point: impl Fn(&SummaryRow, f64) -> Plot,
 ) -> Vec<Series> {
     let order: Vec<String> = {
         let mut seen: Vec<String> = Vec::new();
@@ -77,9 +97,10 @@ fn lines(
             }
         };
         let name = format!("{group}{suffix}");
-        let Some((x, y, e, label)) = point(r, layout.x_of(r, &order)) else {
+        let plot = point(r, layout.x_of(r, &order));
+        if matches!(plot, Plot::Skip) {
             continue;
-        };
+        }
         let idx = match out.iter().position(|s| s.name == name) {
             Some(i) => i,
             None => {
@@ -93,27 +114,85 @@ fn lines(
             }
         };
         let s = &mut out[idx];
-        s.points.push((x, y));
-        s.errors.push(e);
-        s.labels.push(label);
+        match plot {
+            Plot::At {
+                x,
+                y,
+                err,
+                label,
+                weak,
+            } => {
+                s.points.push((x, y));
+                s.errors.push(err);
+                s.labels.push(label);
+                s.weak.push(weak);
+            }
+            Plot::NotReached(x) => s.not_reached.push(x),
+            Plot::Skip => {}
+        }
     }
     for s in &mut out {
         if s.labels.iter().all(String::is_empty) {
             s.labels.clear();
         }
     }
-    out.retain(|s| s.points.iter().any(|(x, y)| x.is_finite() && y.is_finite()));
+    out.retain(|s| {
+        s.points.iter().any(|(x, y)| x.is_finite() && y.is_finite()) || !s.not_reached.is_empty()
+    });
     out
 }
 
-fn mean_at(
-    row: &SummaryRow,
-    metric: Metric,
-    x: f64,
-    scale: f64,
-) -> Option<(f64, f64, f64, String)> {
+/// A run-level mean at `x`, scaled; nothing where it is undefined.
+fn mean_at(row: &SummaryRow, metric: Metric, x: f64, scale: f64) -> Plot {
     let (m, h) = row.get(metric);
-    Some((x, m * scale, h * scale, String::new()))
+    if !m.is_finite() {
+        return Plot::Skip;
+    }
+    Plot::At {
+        x,
+        y: m * scale,
+        err: h * scale,
+        label: String::new(),
+        weak: false,
+    }
+}
+
+/// A class's reclaim-latency percentile at `x`: not reached when the class
+/// had dead-call states but the percentile is undefined; hollow when it
+/// rests on fewer than [`FEW_STATES`] states.
+fn percentile_at(
+    row: &SummaryRow,
+    class: NodeClass,
+    k: ClassMetric,
+    x: f64,
+    label: String,
+) -> Plot {
+    let (m, h) = row.get(Metric::Class(class, k));
+    let states = row.get(Metric::Class(class, ClassMetric::DeadStates)).0 * row.replications as f64;
+    if m.is_finite() {
+        Plot::At {
+            x,
+            y: m,
+            err: h,
+            label,
+            weak: states < FEW_STATES,
+        }
+    } else if states > 0.0 {
+        Plot::NotReached(x)
+    } else {
+        Plot::Skip
+    }
+}
+
+/// The notes under a chart's legend.
+fn notes(percentiles: bool) -> Vec<String> {
+    let mut v = vec!["Error bars: 95% confidence half-widths over replications.".to_string()];
+    if percentiles {
+        v.push(format!(
+            "Hollow markers: fewer than {FEW_STATES:.0} dead-call states over all replications."
+        ));
+    }
+    v
 }
 
 /// Draws every chart into `dir` as SVG and PNG; returns the files written.
@@ -145,17 +224,17 @@ pub fn draw_all(
     let mut charts: Vec<(String, LineChart)> = Vec::new();
     for class in NodeClass::ALL {
         let c = class.name();
-        let mut series = lines(&layout, rows, " p50 (dashed)", true, |r, x| {
-            mean_at(r, Metric::Class(class, ClassMetric::ReclaimP50), x, 1.0)
+        let mut series = lines(&layout, rows, " p50", true, |r, x| {
+            percentile_at(r, class, ClassMetric::ReclaimP50, x, String::new())
         });
         series.extend(lines(&layout, rows, " p95", false, |r, x| {
-            mean_at(r, Metric::Class(class, ClassMetric::ReclaimP95), x, 1.0)
+            percentile_at(r, class, ClassMetric::ReclaimP95, x, String::new())
         }));
         charts.push((
             format!("reclaim_latency_{c}"),
             LineChart {
                 title: format!("Reclaim latency of dead calls at {c} nodes (p50, p95)"),
-                legend: Corner::UpperLeft,
+                notes: notes(true),
                 x_label: x_label.to_string(),
                 y_label: "reclaim latency, freed - dead (s)".into(),
                 series,
@@ -166,7 +245,7 @@ pub fn draw_all(
         "hung_state".into(),
         LineChart {
             title: "State held by dead calls, all node classes".into(),
-            legend: Corner::UpperLeft,
+            notes: notes(false),
             x_label: x_label.to_string(),
             y_label: "hung state (state-hours per run)".into(),
             series: lines(&layout, rows, "", false, |r, x| {
@@ -193,13 +272,15 @@ pub fn draw_all(
                 class.name(),
                 layout.x_name().rsplit('.').next().unwrap_or("")
             ),
-            legend: Corner::UpperRight,
+            notes: notes(true),
             x_label: "refresh messages per session-hour (retransmissions included)".into(),
             y_label: format!("p95 reclaim latency at {} (s)", class.name()),
             series: lines(&layout, rows, "", false, |r, _| {
                 let (cost, _) = r.get(Metric::Run(RunMetric::RefreshMessagesRate));
-                let (p95, h) = r.get(p95(class));
-                Some((cost, p95, h, r.values[x].clone()))
+                if !cost.is_finite() {
+                    return Plot::Skip;
+                }
+                percentile_at(r, class, ClassMetric::ReclaimP95, cost, r.values[x].clone())
             }),
         },
     ));
@@ -207,7 +288,7 @@ pub fn draw_all(
         "false_teardowns".into(),
         LineChart {
             title: "Healthy calls torn down by session timers".into(),
-            legend: Corner::UpperRight,
+            notes: notes(false),
             x_label: x_label.to_string(),
             y_label: "false teardowns per 1,000 session-hours".into(),
             series: lines(&layout, rows, "", false, |r, x| {
@@ -285,7 +366,10 @@ fn cdf_chart(res: &Results, rows: &[SummaryRow], point: usize) -> Option<LineCha
     }
     Some(LineChart {
         title: format!("Dead-call states freed by time t, at {}", what.join(", ")),
-        legend: Corner::LowerRight,
+        notes: vec![
+            "Kaplan-Meier over freed and still-held states, pooled over replications: a line below 1 at its end is the share not freed by then."
+                .into(),
+        ],
         x_label: "time since the call died, t (s)".into(),
         y_label: "share of all dead-call states freed".into(),
         series,

@@ -58,6 +58,11 @@ pub struct Series {
     pub errors: Vec<f64>,
     /// Text drawn next to each point (empty: none).
     pub labels: Vec<String>,
+    /// Per point: drawn hollow, because it rests on few samples (empty: none).
+    pub weak: Vec<bool>,
+    /// x positions where the value exists but was not reached (a percentile
+    /// too few states got to): drawn as a triangle at the top of the plot.
+    pub not_reached: Vec<f64>,
     /// Palette index; `None`: the series' position. Lets related lines share a colour.
     pub color: Option<usize>,
     /// Draw the line dashed (e.g. the p50 beside a solid p95).
@@ -65,8 +70,9 @@ pub struct Series {
 }
 
 impl Series {
-    /// The finite points with their error half-width (0 when none) and label.
-    fn drawable(&self) -> impl Iterator<Item = ((f64, f64), f64, &str)> + '_ {
+    /// The finite points with their error half-width (0 when none), label
+    /// and whether they are weak.
+    fn drawable(&self) -> impl Iterator<Item = ((f64, f64), f64, &str, bool)> + '_ {
         self.points.iter().enumerate().filter_map(|(i, &(x, y))| {
             let e = self
                 .errors
@@ -75,12 +81,15 @@ impl Series {
                 .filter(|e| e.is_finite())
                 .unwrap_or(0.0);
             let label = self.labels.get(i).map_or("", String::as_str);
-            (x.is_finite() && y.is_finite()).then_some(((x, y), e, label))
+            let weak = self.weak.get(i).copied().unwrap_or(false);
+            (x.is_finite() && y.is_finite()).then_some(((x, y), e, label, weak))
         })
     }
 }
 
-/// A line chart: title, axis labels (with units), and series.
+/// A line chart of non-negative quantities: title, axis labels (with
+/// units), series, and notes under the legend. Axes start at 0, error bars
+/// stop at 0, and the legend sits outside the plot, so it hides no data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LineChart {
     /// Title drawn above the plot.
@@ -91,20 +100,8 @@ pub struct LineChart {
     pub y_label: String,
     /// The lines to draw.
     pub series: Vec<Series>,
-    /// Where the legend goes (choose the corner the data leave empty).
-    pub legend: Corner,
-}
-
-/// A corner of the plot area.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Corner {
-    /// Upper left.
-    UpperLeft,
-    /// Upper right.
-    #[default]
-    UpperRight,
-    /// Lower right.
-    LowerRight,
+    /// Lines of text under the legend (what hollow markers mean, say).
+    pub notes: Vec<String>,
 }
 
 /// Tick labels with as many decimals as the axis span needs.
@@ -131,23 +128,92 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(0x8c, 0x56, 0x4b),
 ];
 
-impl LineChart {
-    /// Axis ranges covering every finite point, padded by 5% so lines do not touch the frame.
-    fn ranges(&self) -> Option<((f64, f64), (f64, f64))> {
-        let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-        let mut any = false;
-        for ((x, y), e, _) in self.series.iter().flat_map(Series::drawable) {
-            any = true;
-            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y - e), y1.max(y + e));
+/// Canvas size, and the width of the plot; the rest holds the legend.
+const SIZE: (u32, u32) = (1000, 500);
+const PLOT_W: u32 = 740;
+
+/// Marker shapes, one per series in turn, so lines that coincide stay visible.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    Circle,
+    Square,
+    Triangle,
+    Diamond,
+}
+
+const SHAPES: [Shape; 4] = [
+    Shape::Circle,
+    Shape::Square,
+    Shape::Triangle,
+    Shape::Diamond,
+];
+
+/// Pixel offsets of each shape's outline, centred on the point.
+fn outline(shape: Shape) -> Vec<(i32, i32)> {
+    match shape {
+        Shape::Circle => (0..=16)
+            .map(|k| {
+                let a = std::f64::consts::TAU * f64::from(k) / 16.0;
+                (
+                    (4.5 * a.cos()).round() as i32,
+                    (4.5 * a.sin()).round() as i32,
+                )
+            })
+            .collect(),
+        Shape::Square => vec![(-4, -4), (4, -4), (4, 4), (-4, 4), (-4, -4)],
+        Shape::Triangle => vec![(0, -5), (5, 4), (-5, 4), (0, -5)],
+        Shape::Diamond => vec![(0, -5), (5, 0), (0, 5), (-5, 0), (0, -5)],
+    }
+}
+
+/// A series' point labels; points that coincide share one label, "first–last".
+fn point_labels(s: &Series) -> Vec<((f64, f64), String)> {
+    let mut out: Vec<((f64, f64), String, String)> = Vec::new();
+    for (p, _, l, _) in s.drawable().filter(|(_, _, l, _)| !l.is_empty()) {
+        match out.last_mut() {
+            Some((q, _, last)) if *q == p => *last = l.to_string(),
+            _ => out.push((p, l.to_string(), String::new())),
         }
-        let pad = |lo: f64, hi: f64| {
-            let span = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
-            (lo - 0.05 * span, hi + 0.05 * span)
-        };
-        any.then(|| (pad(x0, x1), pad(y0, y1)))
+    }
+    out.into_iter()
+        .map(|(p, first, last)| {
+            let text = if last.is_empty() {
+                first
+            } else {
+                format!("{first}–{last}")
+            };
+            (p, text)
+        })
+        .collect()
+}
+
+impl LineChart {
+    /// Axis ranges covering every finite point, from 0 (the quantities are
+    /// non-negative), padded by 5% at the top and right; with extra headroom
+    /// for not-reached markers.
+    fn ranges(&self) -> Option<((f64, f64), (f64, f64))> {
+        let (mut x1, mut y1) = (f64::MIN, f64::MIN);
+        let mut any = false;
+        for ((x, y), e, _, _) in self.series.iter().flat_map(Series::drawable) {
+            any = true;
+            (x1, y1) = (x1.max(x), y1.max(y + e));
+        }
+        for x in self.series.iter().flat_map(|s| &s.not_reached) {
+            any = true;
+            x1 = x1.max(*x);
+        }
+        if !any {
+            return None;
+        }
+        let top = |hi: f64| if hi > 0.0 { hi * 1.05 } else { 1.0 };
+        let mut y = top(y1.max(0.0));
+        if self.series.iter().any(|s| !s.not_reached.is_empty()) {
+            y *= 1.08;
+        }
+        Some(((0.0, top(x1.max(0.0))), (0.0, y)))
     }
 
-    /// Draws the chart to `path` (`.svg` or `.png`, 800×500 pixels).
+    /// Draws the chart to `path` (`.svg` or `.png`, 1000×500 pixels).
     pub fn render(&self, path: &Path) -> Result<(), ChartError> {
         register_fonts();
         let shown = path.display().to_string();
@@ -158,17 +224,21 @@ impl LineChart {
         };
         match ext {
             "svg" => {
-                let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
+                let root = SVGBackend::new(path, SIZE).into_drawing_area();
                 self.draw(&root).map_err(|e| backend_err(&e))?;
                 root.present().map_err(|e| backend_err(&e))
             }
             "png" => {
-                let root = BitMapBackend::new(path, (800, 500)).into_drawing_area();
+                let root = BitMapBackend::new(path, SIZE).into_drawing_area();
                 self.draw(&root).map_err(|e| backend_err(&e))?;
                 root.present().map_err(|e| backend_err(&e))
             }
             _ => Err(ChartError::UnknownFormat(shown)),
         }
+    }
+
+    fn color(&self, i: usize) -> RGBColor {
+        PALETTE[self.series[i].color.unwrap_or(i) % PALETTE.len()]
     }
 
     fn draw<DB: DrawingBackend>(
@@ -186,9 +256,11 @@ impl LineChart {
             .ranges()
             .ok_or_else(|| ChartError::NoData(self.title.clone()))?;
         root.fill(&WHITE).map_err(|e| fail(&e))?;
-        let mut chart = ChartBuilder::on(root)
+        let (plot, legend) = root.split_horizontally(PLOT_W);
+        let legend = legend.margin(56, 0, 0, 0);
+        let mut chart = ChartBuilder::on(&plot)
             .caption(&self.title, ("sans-serif", 24))
-            .margin(12)
+            .margin(10)
             .x_label_area_size(48)
             .y_label_area_size(72)
             .build_cartesian_2d(x0..x1, y0..y1)
@@ -204,9 +276,10 @@ impl LineChart {
             .draw()
             .map_err(|e| fail(&e))?;
         for (i, s) in self.series.iter().enumerate() {
-            let color = PALETTE[s.color.unwrap_or(i) % PALETTE.len()];
-            let pts: Vec<(f64, f64)> = s.drawable().map(|(p, _, _)| p).collect();
-            let drawn = if s.dashed {
+            let color = self.color(i);
+            let shape = SHAPES[i % SHAPES.len()];
+            let pts: Vec<(f64, f64)> = s.drawable().map(|(p, ..)| p).collect();
+            if s.dashed {
                 chart.draw_series(DashedLineSeries::new(
                     pts.iter().copied(),
                     8,
@@ -215,57 +288,141 @@ impl LineChart {
                 ))
             } else {
                 chart.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
-            };
-            drawn
-                .map_err(|e| fail(&e))?
-                .label(s.name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(
-                    // Markers help a sweep's few points; on a CDF's thousands they only blur.
-                    pts.iter()
-                        .filter(|_| pts.len() <= MAX_MARKERS)
-                        .map(|&p| Circle::new(p, 3, color.filled())),
-                )
-                .map_err(|e| fail(&e))?;
+            }
+            .map_err(|e| fail(&e))?;
+            // Error bars, stopping at 0: the quantities are non-negative.
             chart
                 .draw_series(
                     s.drawable()
-                        .filter(|(_, e, _)| *e > 0.0)
-                        .map(|((x, y), e, _)| {
-                            ErrorBar::new_vertical(x, y - e, y, y + e, color.stroke_width(1), 8)
+                        .filter(|(_, e, ..)| *e > 0.0)
+                        .map(|((x, y), e, ..)| {
+                            ErrorBar::new_vertical(
+                                x,
+                                (y - e).max(0.0),
+                                y,
+                                y + e,
+                                color.stroke_width(1),
+                                8,
+                            )
                         }),
                 )
                 .map_err(|e| fail(&e))?;
+            // Markers help a sweep's few points; on a CDF's thousands they only
+            // blur. Hollow: the point rests on few samples.
+            // Markers of coinciding lines are staggered by a few pixels, so
+            // each stays visible.
+            if pts.len() <= MAX_MARKERS {
+                let stagger = (i as i32 - self.series.len() as i32 / 2) * 3;
+                let shifted: Vec<(i32, i32)> = outline(shape)
+                    .into_iter()
+                    .map(|(x, y)| (x + stagger, y))
+                    .collect();
+                chart
+                    .draw_series(s.drawable().map(|(p, _, _, weak)| {
+                        let style = if weak {
+                            ShapeStyle::from(&WHITE).filled()
+                        } else {
+                            color.filled()
+                        };
+                        EmptyElement::at(p)
+                            + Polygon::new(shifted.clone(), style)
+                            + PathElement::new(shifted.clone(), color.stroke_width(2))
+                    }))
+                    .map_err(|e| fail(&e))?;
+            }
+            // Not reached: a triangle pointing up at the top edge, shifted
+            // sideways by series so that marks at one x stay apart.
+            let top = y1 * 0.97;
+            let dx = (i as i32 - self.series.len() as i32 / 2) * 11;
             chart
-                .draw_series(
-                    s.drawable()
-                        .filter(|(_, _, l)| !l.is_empty())
-                        .map(|(p, _, l)| {
-                            EmptyElement::at(p)
-                                + Text::new(
-                                    l.to_string(),
-                                    (6, -16),
-                                    ("sans-serif", 13).into_font().color(&color),
-                                )
-                        }),
-                )
+                .draw_series(s.not_reached.iter().map(|&x| {
+                    EmptyElement::at((x, top))
+                        + Polygon::new(vec![(dx, -7), (dx + 6, 4), (dx - 6, 4)], color.filled())
+                }))
+                .map_err(|e| fail(&e))?;
+            // Point labels alternate above and below from point to point and
+            // from series to series, so neighbours do not collide.
+            chart
+                .draw_series(point_labels(s).into_iter().enumerate().map(|(k, (p, l))| {
+                    let offset = if (i + k) % 2 == 0 { (7, -18) } else { (7, 5) };
+                    EmptyElement::at(p)
+                        + Text::new(l, offset, ("sans-serif", 13).into_font().color(&color))
+                }))
                 .map_err(|e| fail(&e))?;
         }
-        chart
-            .configure_series_labels()
-            .position(match self.legend {
-                Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
-                Corner::UpperRight => SeriesLabelPosition::UpperRight,
-                Corner::LowerRight => SeriesLabelPosition::LowerRight,
-            })
-            .label_font(("sans-serif", 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| fail(&e))?;
+        self.draw_legend(&legend).map_err(|e| fail(&e))
+    }
+
+    /// The legend, outside the plot: a swatch per series (dashed if the
+    /// line is, with its marker), then the notes.
+    fn draw_legend<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let font = ("sans-serif", 13).into_font();
+        let mut y = 18;
+        let wrap = |text: &str| -> Vec<String> {
+            // About 30 characters fit beside a swatch.
+            let mut lines = vec![String::new()];
+            for word in text.split(' ') {
+                let last = lines.last_mut().expect("one line");
+                if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > 30 {
+                    lines.push(word.to_string());
+                } else {
+                    if !last.is_empty() {
+                        last.push(' ');
+                    }
+                    last.push_str(word);
+                }
+            }
+            lines
+        };
+        for (i, s) in self.series.iter().enumerate() {
+            let color = self.color(i);
+            let shape = SHAPES[i % SHAPES.len()];
+            let mid = y + 6;
+            if s.dashed {
+                for x in [4, 16] {
+                    area.draw(&PathElement::new(
+                        [(x, mid), (x + 8, mid)],
+                        color.stroke_width(2),
+                    ))?;
+                }
+            } else {
+                area.draw(&PathElement::new(
+                    [(4, mid), (28, mid)],
+                    color.stroke_width(2),
+                ))?;
+            }
+            area.draw(
+                &(EmptyElement::at((16, mid))
+                    + Polygon::new(outline(shape), color.filled())
+                    + PathElement::new(outline(shape), color.stroke_width(2))),
+            )?;
+            for line in wrap(&s.name) {
+                area.draw(&Text::new(line, (36, y), font.clone()))?;
+                y += 16;
+            }
+            y += 4;
+        }
+        if self.series.iter().any(|s| !s.not_reached.is_empty()) {
+            area.draw(
+                &(EmptyElement::at((16, y + 6))
+                    + Polygon::new(vec![(0, -7), (7, 5), (-7, 5)], BLACK.filled())),
+            )?;
+            for line in wrap("not reached: too few states freed") {
+                area.draw(&Text::new(line, (36, y), font.clone()))?;
+                y += 16;
+            }
+            y += 4;
+        }
+        for note in &self.notes {
+            y += 6;
+            for line in wrap(note) {
+                area.draw(&Text::new(line, (4, y), font.clone()))?;
+                y += 16;
+            }
+        }
         Ok(())
     }
 }

@@ -1,13 +1,13 @@
 //! plotters renders to SVG and PNG with the embedded font (no system fonts).
 
-use sstsim::report::charts::{Corner, LineChart, Series};
+use sstsim::report::charts::{LineChart, Series};
 
 fn chart() -> LineChart {
     LineChart {
         title: "Reclaim latency vs session-expires".into(),
         x_label: "session-expires (s)".into(),
         y_label: "p95 reclaim latency (s)".into(),
-        legend: Corner::UpperLeft,
+        notes: vec!["Error bars: 95% confidence half-widths.".into()],
         series: vec![
             Series {
                 name: "originate".into(),
@@ -47,7 +47,7 @@ fn renders_svg_with_title_and_png_with_signature() {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
     // IHDR: width and height as big-endian u32 at bytes 16..24.
     assert_eq!(&bytes[12..16], b"IHDR");
-    assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), 800);
+    assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), 1000);
     assert_eq!(u32::from_be_bytes(bytes[20..24].try_into().unwrap()), 500);
     std::fs::remove_dir_all(&dir).ok();
 }

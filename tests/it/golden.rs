@@ -72,9 +72,10 @@ fn scrub(bytes: Vec<u8>, tmp: &Path) -> Vec<u8> {
         .into_bytes()
 }
 
-fn model_outputs(out: &mut Outputs) {
+/// `size` names the temporary directory: the two sizes run in parallel.
+fn model_outputs(size: &str, out: &mut Outputs) {
     let root = Path::new(ROOT);
-    let dir = tmp("models");
+    let dir = tmp(&format!("models-{size}"));
     for m in shipped("models") {
         let file = format!("models/{m}.toml");
         out.insert(format!("{file}: run"), sstsim(root, &["run", &file]));
@@ -236,7 +237,7 @@ fn check(outputs: &Outputs, file: &str) {
 #[test]
 fn golden_outputs_are_unchanged() {
     let mut out = Outputs::new();
-    model_outputs(&mut out);
+    model_outputs("ci", &mut out);
     experiment_outputs(false, &mut out);
     check(&out, "ci.sha256");
 }
@@ -245,7 +246,7 @@ fn golden_outputs_are_unchanged() {
 #[ignore = "full-size experiments: run with --release -- --ignored"]
 fn golden_full_size_outputs_are_unchanged() {
     let mut out = Outputs::new();
-    model_outputs(&mut out);
+    model_outputs("full", &mut out);
     experiment_outputs(true, &mut out);
     check(&out, "full.sha256");
 }

@@ -235,6 +235,7 @@ pub fn draw_all(
             LineChart {
                 title: format!("Reclaim latency of dead calls at {c} nodes (p50, p95)"),
                 notes: notes(true),
+                log_x: false,
                 x_label: x_label.to_string(),
                 y_label: "reclaim latency, freed - dead (s)".into(),
                 series,
@@ -246,6 +247,7 @@ pub fn draw_all(
         LineChart {
             title: "State held by dead calls, all node classes".into(),
             notes: notes(false),
+            log_x: false,
             x_label: x_label.to_string(),
             y_label: "hung state (state-hours per run)".into(),
             series: lines(&layout, rows, "", false, |r, x| {
@@ -273,6 +275,7 @@ pub fn draw_all(
                 layout.x_name().rsplit('.').next().unwrap_or("")
             ),
             notes: notes(true),
+            log_x: false,
             x_label: "refresh messages per session-hour (retransmissions included)".into(),
             y_label: format!("p95 reclaim latency at {} (s)", class.name()),
             series: lines(&layout, rows, "", false, |r, _| {
@@ -289,6 +292,7 @@ pub fn draw_all(
         LineChart {
             title: "Healthy calls torn down by session timers".into(),
             notes: notes(false),
+            log_x: false,
             x_label: x_label.to_string(),
             y_label: "false teardowns per 1,000 session-hours".into(),
             series: lines(&layout, rows, "", false, |r, x| {
@@ -347,11 +351,16 @@ fn cdf_chart(res: &Results, rows: &[SummaryRow], point: usize) -> Option<LineCha
         }
         let km = KaplanMeier::new(&mut samples);
         let held = km.len() - km.events();
-        let mut points: Vec<(f64, f64)> = vec![(0.0, 0.0)];
-        points.extend(km.cdf().iter().map(|&(t, f)| (t as f64 / 1e9, f)));
+        // x is log10 of the time: the curve spans seconds to hours.
+        let lx = |t: u64| (t.max(1) as f64 / 1e9).log10();
+        let mut points: Vec<(f64, f64)> = Vec::new();
+        if let Some(&(t, _)) = km.cdf().first() {
+            points.push((lx(t), 0.0));
+        }
+        points.extend(km.cdf().iter().map(|&(t, f)| (lx(t), f)));
         // The plateau: nothing more was freed up to the longest follow-up.
         if let (Some(&(_, last)), Some(end)) = (points.last(), km.max_time()) {
-            points.push((end as f64 / 1e9, last));
+            points.push((lx(end), last));
         }
         series.push(Series {
             name: format!(
@@ -370,7 +379,8 @@ fn cdf_chart(res: &Results, rows: &[SummaryRow], point: usize) -> Option<LineCha
             "Kaplan-Meier over freed and still-held states, pooled over replications: a line below 1 at its end is the share not freed by then."
                 .into(),
         ],
-        x_label: "time since the call died, t (s)".into(),
+        x_label: "time since the call died, t (s, log scale)".into(),
+        log_x: true,
         y_label: "share of all dead-call states freed".into(),
         series,
     })

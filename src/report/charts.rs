@@ -102,6 +102,22 @@ pub struct LineChart {
     pub series: Vec<Series>,
     /// Lines of text under the legend (what hollow markers mean, say).
     pub notes: Vec<String>,
+    /// The x values are log10 of the quantity: the axis spans whole decades
+    /// and is labelled in the quantity itself (1, 10, 100, …).
+    pub log_x: bool,
+}
+
+/// Tick labels of a log10 axis: the quantity at each whole decade, nothing between.
+fn decade(v: &f64) -> String {
+    if (v - v.round()).abs() > 1e-9 {
+        return String::new();
+    }
+    let x = 10f64.powf(v.round());
+    if x >= 1.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
 }
 
 /// Tick labels with as many decimals as the axis span needs.
@@ -192,11 +208,11 @@ impl LineChart {
     /// non-negative), padded by 5% at the top and right; with extra headroom
     /// for not-reached markers.
     fn ranges(&self) -> Option<((f64, f64), (f64, f64))> {
-        let (mut x1, mut y1) = (f64::MIN, f64::MIN);
+        let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, f64::MIN);
         let mut any = false;
         for ((x, y), e, _, _) in self.series.iter().flat_map(Series::drawable) {
             any = true;
-            (x1, y1) = (x1.max(x), y1.max(y + e));
+            (x0, x1, y1) = (x0.min(x), x1.max(x), y1.max(y + e));
         }
         for x in self.series.iter().flat_map(|s| &s.not_reached) {
             any = true;
@@ -209,6 +225,9 @@ impl LineChart {
         let mut y = top(y1.max(0.0));
         if self.series.iter().any(|s| !s.not_reached.is_empty()) {
             y *= 1.08;
+        }
+        if self.log_x {
+            return Some(((x0.floor(), x1.ceil().max(x0.floor() + 1.0)), (0.0, y)));
         }
         Some(((0.0, top(x1.max(0.0))), (0.0, y)))
     }
@@ -269,7 +288,13 @@ impl LineChart {
             .configure_mesh()
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
-            .x_label_formatter(&tick(x1 - x0))
+            .x_label_formatter(&|v| {
+                if self.log_x {
+                    decade(v)
+                } else {
+                    tick(x1 - x0)(v)
+                }
+            })
             .y_label_formatter(&tick(y1 - y0))
             .label_style(("sans-serif", 14))
             .axis_desc_style(("sans-serif", 16))

@@ -8,6 +8,7 @@ fn chart() -> LineChart {
         x_label: "session-expires (s)".into(),
         y_label: "p95 reclaim latency (s)".into(),
         notes: vec!["Error bars: 95% confidence half-widths.".into()],
+        log_x: false,
         series: vec![
             Series {
                 name: "originate".into(),

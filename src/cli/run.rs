@@ -142,6 +142,36 @@ fn run_model(scenario: Scenario, path: &Path, args: &RunArgs) -> Result<String, 
     Ok(out)
 }
 
+/// The command that continues this sweep after an interrupt.
+fn resume_command(args: &RunArgs, out: &Path, shard: Option<Shard>) -> String {
+    let mut cmd = String::from("sstsim run");
+    if let Some(f) = &args.file {
+        cmd.push_str(&format!(" {}", f.display()));
+    }
+    cmd.push_str(&format!(" --out {}", out.display()));
+    if let Some(s) = shard {
+        cmd.push_str(&format!(" --shard {s}"));
+    }
+    cmd.push_str(" --resume");
+    cmd
+}
+
+/// On Ctrl-C: say that finished runs are kept and how to continue, then
+/// exit 130. Each finished run is already in the journal (one write per
+/// run), so only the runs in flight are lost.
+fn on_interrupt(command: String, out: &Path) {
+    let journal = out.join("runs.journal");
+    let message = format!(
+        "\ninterrupted: the finished runs are kept in {}; continue with:\n  {command}",
+        journal.display()
+    );
+    // A second sweep in one process (tests) keeps the first handler: fine.
+    let _ = ctrlc::set_handler(move || {
+        eprintln!("{message}");
+        std::process::exit(130);
+    });
+}
+
 /// Parses `I/N` with 1 ≤ I ≤ N.
 pub fn parse_shard(s: &str) -> Result<Shard, String> {
     let bad = || format!("--shard \"{s}\": expected I/N with 1 ≤ I ≤ N, e.g. 2/8");
@@ -234,6 +264,7 @@ fn run_sweep(exp: &Experiment, args: &RunArgs) -> Result<String, Failure> {
         progress: !args.quiet,
         stop_after: None,
     };
+    on_interrupt(resume_command(args, &out, shard), &out);
     let outcome = run_experiment(exp, &opts).map_err(|e| match e {
         crate::experiment::runner::RunError::Journal(j) => Failure::Input(format!("error: {j}")),
         other => Failure::Internal(other.to_string()),

@@ -2,9 +2,9 @@
 //! interrupt loses only runs in flight and `--resume` skips the rest.
 //!
 //! Format: a header line naming the experiment hash and the shard, then CSV
-//! records: `L,point,replication,node_class,latency_s` lines for a run's
-//! latency samples followed by its `R,<runs.csv row>` line, all written in one
-//! `write` call. A run counts as finished only when its `R` line is complete
+//! records: `L,point,replication,node_class,latency_s,freed` lines for a
+//! run's latency samples followed by its `R,<runs.csv row>` line, all written
+//! in one `write` call. A run counts as finished only when its `R` line is complete
 //! (newline-terminated); a torn tail is cut off on resume.
 
 use std::fs::{File, OpenOptions};
@@ -28,6 +28,16 @@ pub enum JournalError {
         found: String,
         /// Header expected.
         expected: String,
+    },
+    /// A journal of an interrupted run, and no `--resume`: starting over
+    /// would silently throw its finished runs away.
+    #[error(
+        "{path}: an interrupted run left its finished runs here. \
+         Continue it with --resume, or remove the directory to start over"
+    )]
+    Exists {
+        /// Journal path.
+        path: String,
     },
     /// A line that is complete but unreadable.
     #[error("{path}:{line}: unreadable journal line; remove the journal to start over")]
@@ -67,7 +77,10 @@ impl Journal {
             path: shown.clone(),
             source,
         };
-        if !resume || !path.exists() {
+        if !resume && path.exists() {
+            return Err(JournalError::Exists { path: shown });
+        }
+        if !path.exists() {
             let mut file = File::create(path).map_err(io)?;
             file.write_all(format!("{header}\n").as_bytes())
                 .map_err(io)?;

@@ -8,6 +8,7 @@ pub mod journal;
 pub mod metrics;
 pub mod output;
 pub mod overrides;
+mod progress;
 pub mod record;
 pub mod runner;
 pub mod spec;

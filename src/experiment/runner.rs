@@ -5,11 +5,9 @@
 //! space `(seed, 0, r)`, so all points see the same arrivals, holding times,
 //! crashes and per-link loss draws; only the swept parameters differ.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use super::cells::fmt_cell;
@@ -20,6 +18,7 @@ use super::output::{
     GridKey, Manifest, Results, Shard, SummaryRow, latencies_csv, read_manifest, read_results,
     runs_csv, summary_csv, write_file, write_manifest,
 };
+use super::progress::Progress;
 use super::record::{RunRecord, latency_samples};
 use super::spec::Experiment;
 use crate::engine::SeedSpace;
@@ -36,7 +35,7 @@ pub struct RunOptions {
     pub resume: bool,
     /// Run only this slice.
     pub shard: Option<Shard>,
-    /// Show a progress bar (only if stderr is a terminal).
+    /// Show progress: a bar on a terminal, a line every 10 s on a log.
     pub progress: bool,
     /// Stop after this many new runs (tests of interruption); `None`: all.
     pub stop_after: Option<usize>,
@@ -124,21 +123,6 @@ fn journal_header(exp: &Experiment, shard: Option<Shard>) -> String {
     )
 }
 
-fn progress_bar(total: u64, done: u64, enabled: bool) -> ProgressBar {
-    if !enabled || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} runs  {per_sec}  elapsed {elapsed}  eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.set_position(done);
-    bar
-}
-
 /// Wall-clock seconds since `start`: only the manifest and the terminal see it.
 #[allow(clippy::disallowed_methods)]
 fn wall_clock() -> std::time::Instant {
@@ -182,7 +166,7 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome,
     if let Some(n) = opts.stop_after {
         todo.truncate(n);
     }
-    let bar = progress_bar(plan.len() as u64, finished.len() as u64, opts.progress);
+    let bar = Progress::new(plan.len() as u64, finished.len() as u64, opts.progress);
     let journal = Mutex::new(journal);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
@@ -199,12 +183,12 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome,
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .append(&rec);
-                bar.inc(1);
+                bar.inc();
                 written.map(|()| rec)
             })
             .collect::<Result<_, _>>()
     })?;
-    bar.finish_and_clear();
+    bar.finish();
     let ran = fresh.len();
     let resumed = done.len();
     let results = Results::new(exp.columns.clone(), done.into_iter().chain(fresh).collect());

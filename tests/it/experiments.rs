@@ -195,6 +195,20 @@ fn an_interrupted_run_resumed_equals_an_uninterrupted_one() {
 }
 
 #[test]
+fn starting_over_an_interrupted_run_without_resume_is_refused() {
+    let exp = small();
+    let d = tmp("no-resume");
+    let mut o = opts(&d, 1);
+    o.stop_after = Some(3);
+    run_experiment(&exp, &o).unwrap();
+    let before = std::fs::read(d.join("runs.journal")).unwrap();
+    let err = run_experiment(&exp, &opts(&d, 1)).unwrap_err().to_string();
+    assert!(err.contains("--resume") && err.contains("remove"), "{err}");
+    // The finished runs are kept, untouched.
+    assert_eq!(std::fs::read(d.join("runs.journal")).unwrap(), before);
+}
+
+#[test]
 fn resuming_another_experiments_journal_is_refused() {
     let exp = small();
     let d = tmp("mismatch");
@@ -679,6 +693,54 @@ fn a_killed_process_resumes_to_the_same_files() {
     let out = sstsim(&args(&whole).iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.status.success());
     assert_same_files(&whole, &part);
+}
+
+#[test]
+fn ctrl_c_keeps_the_finished_runs_and_says_how_to_continue() {
+    let dir = tmp("sigint");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("i.toml");
+    std::fs::write(
+        &file,
+        SMALL.replace("replications = 3", "replications = 30"),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sstsim"))
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--threads", "1", "--quiet"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = out.join("runs.journal");
+    while std::fs::read_to_string(&journal).map_or(0, |t| t.matches("\nR,").count()) < 3 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "ended before the interrupt"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let done = child.wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(130));
+    let err = String::from_utf8(done.stderr).unwrap();
+    assert!(
+        err.contains("finished runs are kept") && err.contains("--resume"),
+        "{err}"
+    );
+    assert!(journal.exists() && !out.join("runs.csv").exists());
 }
 
 #[test]

@@ -222,6 +222,15 @@ pub fn shard_from(
         }));
     }
     if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
+        // A stepped array (--array=1-7:2) would run some slices twice and
+        // others never: refuse it before any work.
+        if let Some(step) = num("SLURM_ARRAY_TASK_STEP")?
+            && step != 1
+        {
+            return Err(format!(
+                "SLURM_ARRAY_TASK_STEP={step}: a stepped array computes some shards and skips others; use a contiguous array such as --array=1-N, or --shard I/N"
+            ));
+        }
         let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
         let count = num("SLURM_ARRAY_TASK_COUNT")?
             .ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")?;

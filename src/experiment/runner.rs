@@ -304,6 +304,12 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
     let mut runs = Vec::new();
     let mut columns: Option<Vec<String>> = None;
     for d in shards {
+        if !d.join("manifest.json").exists() && d.join(JOURNAL).exists() {
+            return Err(fail(format!(
+                "{}: this shard is incomplete (runs.journal only); rerun it with --resume in that directory",
+                d.display()
+            )));
+        }
         let m = read_manifest(d).map_err(|e| fail(e.to_string()))?;
         let r = read_results(d).map_err(|e| fail(e.to_string()))?;
         if columns.as_ref().is_some_and(|c| *c != r.columns) {

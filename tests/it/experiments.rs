@@ -164,6 +164,23 @@ fn three_shards_merged_equal_a_single_run() {
     // A missing shard is an error that names it.
     let err = merge(&tmp("merged2"), &dirs[..2]).unwrap_err().to_string();
     assert!(err.contains("shard 3/3 is missing"), "{err}");
+
+    // So is one that did not finish (its journal only).
+    let unfinished = tmp("shard3-unfinished");
+    let mut o = opts(&unfinished, 1);
+    o.shard = Some(Shard { index: 3, count: 3 });
+    o.stop_after = Some(2);
+    run_experiment(&exp, &o).unwrap();
+    let err = merge(
+        &tmp("merged3"),
+        &[dirs[0].clone(), dirs[1].clone(), unfinished],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("incomplete") && err.contains("--resume"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -346,6 +363,17 @@ fn shards_come_from_flags_slurm_or_indexed_jobs() {
         shard_from(None, None, slurm),
         Ok(Some(Shard { index: 3, count: 4 }))
     );
+    // --array=1-7:2: tasks 1, 3, 5, 7 of a count of 4 would map to slices
+    // 1, 3, 5, 7 of 4: refused up front.
+    let stepped = |k: &str| match k {
+        "SLURM_ARRAY_TASK_ID" => Some("3".to_string()),
+        "SLURM_ARRAY_TASK_MIN" => Some("1".to_string()),
+        "SLURM_ARRAY_TASK_COUNT" => Some("4".to_string()),
+        "SLURM_ARRAY_TASK_STEP" => Some("2".to_string()),
+        _ => None,
+    };
+    let err = shard_from(None, None, stepped).unwrap_err();
+    assert!(err.contains("SLURM_ARRAY_TASK_STEP=2"), "{err}");
     let k8s = |k: &str| (k == "JOB_COMPLETION_INDEX").then(|| "0".to_string());
     assert_eq!(
         shard_from(None, Some(3), k8s),

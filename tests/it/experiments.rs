@@ -490,6 +490,19 @@ fn bad_experiments_exit_2_and_point_at_the_problem() {
             "{name}: no line:column in {first}"
         );
     }
+    // A value a sweep point sets is reported where it was written: at the
+    // offending value on the grid line of the experiment, not in the model.
+    let text = with_grid("[grid]\n\"defaults.session_expires\" = [60, 300]");
+    let (line, col) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find("[60").map(|c| (i + 1, c + 2)))
+        .unwrap();
+    let (_, err, _) = run_bad("below-min-se-line", &text);
+    assert!(
+        err.contains(&format!("exp.toml:{line}:{col}: defaults.session_expires")),
+        "expected {line}:{col}: {err}"
+    );
 }
 
 #[test]
@@ -620,6 +633,9 @@ fn a_base_model_is_read_relative_to_the_experiment_file() {
         err.contains("bad.toml:2:9: model: cannot read model file"),
         "{err}"
     );
+    // The path is shown as looked for, absolute, whatever the working directory.
+    let shown = std::path::absolute(dir.join("exps/../nope.toml")).unwrap();
+    assert!(err.contains(&shown.display().to_string()), "{err}");
 }
 
 #[test]

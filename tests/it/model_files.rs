@@ -128,15 +128,15 @@ fn negative_times_are_errors() {
 #[test]
 fn session_timer_settings_are_validated_now() {
     let e = errors(&format!("[defaults]\nsession_expires = 60\n{BASE}"));
-    assert!(e.contains("bad.toml:2:1: defaults.session_expires: session_expires 60 is below the RFC 4028 floor of 90 s"), "{e}");
-    assert_eq!(e.lines().count(), 2, "reported once, at [defaults]: {e}");
+    assert!(e.contains("bad.toml:2:19: defaults.session_expires: session_expires 60 is below the RFC 4028 floor of 90 s"), "{e}");
+    assert_eq!(e.lines().count(), 2, "reported once, at the value: {e}");
     let e = errors(&BASE.replace(
         "id = \"alice\"\nkind = \"ua\"",
         "id = \"alice\"\nkind = \"ua\"\nmin_se = 120\nsession_expires = 100",
     ));
     assert!(
         e.contains(
-            "bad.toml:6:1: node.alice.session_expires: session_expires 100 is below min_se 120"
+            "bad.toml:6:19: node.alice.session_expires: session_expires 100 is below min_se 120"
         ),
         "{e}"
     );

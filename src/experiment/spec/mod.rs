@@ -257,7 +257,8 @@ fn read_base_model(
                 ));
                 return (None, String::new());
             };
-            let file = dir.join(rel);
+            // Shown resolved, so a relative path says where it was looked for.
+            let file = std::path::absolute(dir.join(rel)).unwrap_or_else(|_| dir.join(rel));
             match std::fs::read_to_string(&file) {
                 Ok(text) => {
                     let src = Source::new(file.display().to_string(), text.clone());

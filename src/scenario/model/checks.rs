@@ -102,7 +102,9 @@ pub(super) fn check_settings(
     }
 }
 
-/// The location of a key path like `node.p1.min_se` or `defaults.min_se`, if written in the file.
+/// Where the value of a key path like `node.p1.min_se` or `defaults.min_se`
+/// was written, if it was: in the model file, or in the experiment's grid
+/// for a value a sweep point set (the user wrote it there).
 fn find_key(root: &Item, path: &str) -> Option<Loc> {
     let Value::Table(t) = &root.value else {
         return None;
@@ -123,7 +125,7 @@ fn find_key(root: &Item, path: &str) -> Option<Loc> {
     let mut last = None;
     while i < parts.len() {
         let e = table.get(parts[i])?;
-        last = Some(e.key_loc.clone());
+        last = Some(e.item.loc.clone());
         if let Value::Table(next) = &e.item.value {
             table = next;
         }

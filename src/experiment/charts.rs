@@ -251,7 +251,7 @@ pub fn draw_all(
             x_label: x_label.to_string(),
             y_label: "hung state (state-hours per run)".into(),
             series: lines(&layout, rows, "", false, |r, x| {
-                mean_at(r, Metric::Run(RunMetric::HungState), x, 1.0 / 3600.0)
+                mean_at(r, Metric::Run(RunMetric::HungState), x, 1.0)
             }),
         },
     ));

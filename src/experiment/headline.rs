@@ -33,12 +33,7 @@ const HEADLINES: [(&str, Metric, f64, usize); 7] = [
         1.0,
         1,
     ),
-    (
-        "hung state-h",
-        Metric::Run(RunMetric::HungState),
-        1.0 / 3600.0,
-        0,
-    ),
+    ("hung state-h", Metric::Run(RunMetric::HungState), 1.0, 0),
     (
         "refresh msg/h",
         Metric::Run(RunMetric::RefreshMessagesRate),

@@ -19,6 +19,8 @@ pub enum RunMetric {
     CallsDead,
     /// Hung state summed over the classes.
     HungState,
+    /// The same per 1,000 calls placed.
+    HungStatePer1000Calls,
     /// Healthy calls ended by a timer.
     FalseTeardowns,
     /// The same per 1,000 session-hours.
@@ -72,8 +74,10 @@ pub enum ClassMetric {
     ReclaimMax,
     /// Dead-call states still held.
     Unreclaimed,
-    /// Hung state-seconds.
+    /// Hung state-hours.
     HungState,
+    /// The same per 1,000 calls placed.
+    HungStatePer1000Calls,
     /// States lost with their crashed node.
     LostInCrash,
 }
@@ -87,14 +91,14 @@ pub enum Metric {
     Class(NodeClass, ClassMetric),
 }
 
-/// One row of the table.
-struct Def<T> {
+/// One row of the table; `F` reads it.
+struct Def<F> {
     /// The column name (for a class metric: after `<class>_`).
     name: &'static str,
     /// What it means, for the README.
     meaning: &'static str,
     /// How it is read.
-    read: fn(&T) -> f64,
+    read: F,
 }
 
 /// How `summary.csv` combines a metric over a point's replications.
@@ -116,7 +120,7 @@ const HEAD: [RunMetric; 3] = [
 ];
 
 /// Per-class metrics, in column order.
-const CLASS: [ClassMetric; 11] = [
+const CLASS: [ClassMetric; 12] = [
     ClassMetric::DeadStates,
     ClassMetric::Reclaimed,
     ClassMetric::FreedFraction,
@@ -127,12 +131,14 @@ const CLASS: [ClassMetric; 11] = [
     ClassMetric::ReclaimMax,
     ClassMetric::Unreclaimed,
     ClassMetric::HungState,
+    ClassMetric::HungStatePer1000Calls,
     ClassMetric::LostInCrash,
 ];
 
 /// Run-level metrics after the per-class ones, in column order.
-const TAIL: [RunMetric; 16] = [
+const TAIL: [RunMetric; 17] = [
     RunMetric::HungState,
+    RunMetric::HungStatePer1000Calls,
     RunMetric::FalseTeardowns,
     RunMetric::FalseTeardownsRate,
     RunMetric::SessionHours,
@@ -151,7 +157,7 @@ const TAIL: [RunMetric; 16] = [
 ];
 
 impl RunMetric {
-    fn def(self) -> Def<RunMetrics> {
+    fn def(self) -> Def<fn(&RunMetrics) -> f64> {
         use RunMetric::*;
         let (name, meaning, read): (_, _, fn(&RunMetrics) -> f64) = match self {
             CallsStarted => ("calls_started", "calls the workload placed", |m| {
@@ -166,14 +172,14 @@ impl RunMetric {
                 |m| m.calls_dead as f64,
             ),
             HungState => (
-                "hung_state_s",
-                "`<class>_hung_state_s` summed over the classes, state-seconds",
-                |m| {
-                    NodeClass::ALL
-                        .iter()
-                        .map(|&c| m.class(c).hung_state_s)
-                        .sum()
-                },
+                "hung_state_h",
+                "`<class>_hung_state_h` summed over the classes, state-hours",
+                RunMetrics::hung_state_h,
+            ),
+            HungStatePer1000Calls => (
+                "hung_state_h_per_1000_calls",
+                "the same per 1,000 calls placed (scale by your call volume)",
+                |m| per_1000_calls(m.hung_state_h(), m),
             ),
             FalseTeardowns => (
                 "false_teardowns",
@@ -202,7 +208,7 @@ impl RunMetric {
             ),
             RefreshMessages => (
                 "refresh_messages",
-                "every refresh-related message: requests, responses, ACKs, retransmissions included",
+                "every refresh-related message: requests, responses, ACKs, retransmissions included, counted once per SIP hop (a path of h hops carries about h per message); the load at one node is in `nodes.csv`",
                 |m| m.refresh_messages as f64,
             ),
             RefreshMessagesRate => (
@@ -259,63 +265,68 @@ impl RunMetric {
 }
 
 impl ClassMetric {
-    fn def(self) -> Def<ClassSummary> {
+    fn def(self) -> Def<fn(&ClassSummary, &RunMetrics) -> f64> {
         use ClassMetric::*;
-        let (name, meaning, read): (_, _, fn(&ClassSummary) -> f64) = match self {
+        let (name, meaning, read): (_, _, fn(&ClassSummary, &RunMetrics) -> f64) = match self {
             DeadStates => (
                 "dead_states",
                 "dead-call states at the class: held when or after their call died (the percentiles' n)",
-                |k| k.dead_states as f64,
+                |k, _| k.dead_states as f64,
             ),
             Reclaimed => (
                 "reclaimed",
                 "of them, the states the class freed before the end of the run",
-                |k| k.reclaimed as f64,
+                |k, _| k.reclaimed as f64,
             ),
             FreedFraction => (
                 "freed_fraction",
                 "`reclaimed / dead_states`; empty without dead-call states",
-                |k| k.freed_fraction,
+                |k, _| k.freed_fraction,
             ),
             ReclaimMean => (
                 "reclaim_mean_s",
                 "mean reclaim latency (freed − dead), seconds; empty unless every dead-call state was freed",
-                |k| k.mean_s,
+                |k, _| k.mean_s,
             ),
             ReclaimP50 => (
                 "reclaim_p50_s",
                 "median reclaim latency, seconds (Kaplan–Meier over freed and still-held states); empty if not reached",
-                |k| k.p50_s,
+                |k, _| k.p50_s,
             ),
             ReclaimP95 => (
                 "reclaim_p95_s",
                 "95th percentile of reclaim latency, seconds (Kaplan–Meier); empty if not reached",
-                |k| k.p95_s,
+                |k, _| k.p95_s,
             ),
             ReclaimP99 => (
                 "reclaim_p99_s",
                 "99th percentile of reclaim latency, seconds (Kaplan–Meier); empty if not reached",
-                |k| k.p99_s,
+                |k, _| k.p99_s,
             ),
             ReclaimMax => (
                 "reclaim_max_s",
                 "largest reclaim latency, seconds; empty unless every dead-call state was freed",
-                |k| k.max_s,
+                |k, _| k.max_s,
             ),
             Unreclaimed => (
                 "unreclaimed",
                 "dead-call states still held at the end of the run",
-                |k| k.unreclaimed as f64,
+                |k, _| k.unreclaimed as f64,
             ),
             HungState => (
-                "hung_state_s",
-                "∫ dead-call state held over time, state-seconds",
-                |k| k.hung_state_s,
+                "hung_state_h",
+                "∫ dead-call state held over time, state-hours (one state held 1 h = 1)",
+                |k, _| k.hung_state_h,
+            ),
+            HungStatePer1000Calls => (
+                "hung_state_h_per_1000_calls",
+                "the same per 1,000 calls placed",
+                |k, m| per_1000_calls(k.hung_state_h, m),
             ),
             LostInCrash => (
                 "lost_in_crash",
                 "states lost with their own crashed node (neither reclaimed nor held)",
-                |k| k.lost_in_crash as f64,
+                |k, _| k.lost_in_crash as f64,
             ),
         };
         Def {
@@ -368,8 +379,17 @@ impl Metric {
     pub fn read(self, m: &RunMetrics) -> f64 {
         match self {
             Metric::Run(r) => (r.def().read)(m),
-            Metric::Class(c, k) => (k.def().read)(m.class(c)),
+            Metric::Class(c, k) => (k.def().read)(m.class(c), m),
         }
+    }
+}
+
+/// `x` per 1,000 calls placed (NaN without calls).
+fn per_1000_calls(x: f64, m: &RunMetrics) -> f64 {
+    if m.calls_started > 0 {
+        x * 1000.0 / m.calls_started as f64
+    } else {
+        f64::NAN
     }
 }
 
@@ -441,11 +461,27 @@ mod tests {
         let m = run(vec![(90, 1), (180, 3)], 7);
         let (n, v) = (metric_names(), metric_values(&m));
         assert_eq!(n.len(), v.len());
-        // 3 head metrics, 4 classes × 11, 16 tail metrics.
-        assert_eq!(n.len(), 3 + 4 * 11 + 16);
+        // 3 head metrics, 4 classes × 12, 17 tail metrics.
+        assert_eq!(n.len(), 3 + 4 * 12 + 17);
         assert_eq!(v[Metric::Run(RunMetric::Events).index()], 7.0);
         // (90·1 + 180·3) / 4
         assert_eq!(v[Metric::Run(RunMetric::FinalSeMean).index()], 157.5);
+        // Hung state per 1,000 calls: 2 state-hours at the UAs and 0.5 at
+        // timer proxies over 500 calls placed are 4 and 1 per 1,000 calls,
+        // 5 in all; without calls it is undefined.
+        let mut m = run(vec![], 0);
+        m.calls_started = 500;
+        m.classes[0].hung_state_h = 2.0;
+        m.classes[2].hung_state_h = 0.5;
+        let per = |x| Metric::Class(x, ClassMetric::HungStatePer1000Calls).read(&m);
+        assert_eq!((per(NodeClass::Ua), per(NodeClass::ProxyTimer)), (4.0, 1.0));
+        assert_eq!(Metric::Run(RunMetric::HungStatePer1000Calls).read(&m), 5.0);
+        m.calls_started = 0;
+        assert!(
+            Metric::Run(RunMetric::HungStatePer1000Calls)
+                .read(&m)
+                .is_nan()
+        );
         assert!(run(vec![], 0).se_histogram.is_empty());
         assert!(
             Metric::Run(RunMetric::FinalSeMean)

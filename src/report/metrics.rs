@@ -68,7 +68,7 @@ pub fn table(m: &RunMetrics) -> String {
             pct(k.p99_s),
             num(k.max_s, 1),
             k.unreclaimed,
-            num(k.hung_state_s / 3600.0, 2),
+            num(k.hung_state_h, 2),
             k.lost_in_crash
         );
     }

@@ -208,7 +208,7 @@ fn c_originate_reclaims_a_call_to_a_peer_without_timers_and_accept_never_does() 
         stats.nodes[node(&w, "bob").index()].received(Method::Bye),
         0
     );
-    let originate_hung = m.class(NodeClass::Ua).hung_state_s;
+    let originate_hung = m.class(NodeClass::Ua).hung_state_h;
     // accept: no timer at all. Only the caller's own hang-up, at the end of its
     // 3600 s holding time, frees alice's state: a crash uniform over the holding
     // time leaves it hung for U(0, 3600) s, mean 1800, sd 3600/sqrt(12) = 1039.
@@ -220,9 +220,13 @@ fn c_originate_reclaims_a_call_to_a_peer_without_timers_and_accept_never_does() 
             .all(|r| r.cause == Some(FreeCause::Bye)),
         "no timer ever fires"
     );
-    let hung = m.class(NodeClass::Ua).hung_state_s;
-    let tol = 4.0 * 1039.0 * (500f64).sqrt();
-    assert!((hung - 500.0 * 1800.0).abs() < tol, "{hung} ± {tol}");
+    // In state-hours: 500 calls × 1800 s / 3600.
+    let hung = m.class(NodeClass::Ua).hung_state_h;
+    let tol = 4.0 * 1039.0 * (500f64).sqrt() / 3600.0;
+    assert!(
+        (hung - 500.0 * 1800.0 / 3600.0).abs() < tol,
+        "{hung} ± {tol}"
+    );
     assert!(
         originate_hung < hung / 10.0,
         "originate {originate_hung} vs accept {hung}"

@@ -123,7 +123,7 @@ impl ClassAcc {
             max_s: if complete { s(km.max_time()) } else { f64::NAN },
             followed_s: s(km.max_time()),
             unreclaimed: self.unreclaimed,
-            hung_state_s: self.hung_ns as f64 / 1e9,
+            hung_state_h: self.hung_ns as f64 / 3.6e12,
             lost_in_crash: self.lost_in_crash,
         }
     }
@@ -154,8 +154,8 @@ pub struct ClassSummary {
     pub followed_s: f64,
     /// Dead-call states still held at the horizon.
     pub unreclaimed: u64,
-    /// Integral of dead-call state held over time, state-seconds.
-    pub hung_state_s: f64,
+    /// Integral of dead-call state held over time, state-hours.
+    pub hung_state_h: f64,
     /// States lost because their node crashed (not reclaimed, not counted above).
     pub lost_in_crash: u64,
 }
@@ -225,6 +225,10 @@ impl RunMetrics {
     pub fn refresh_messages_per_session_hour(&self) -> f64 {
         rate(self.refresh_messages as f64, self.session_hours)
     }
+    /// Hung state summed over the classes, state-hours.
+    pub fn hung_state_h(&self) -> f64 {
+        self.classes.iter().map(|k| k.hung_state_h).sum()
+    }
     /// The summary of one class.
     pub fn class(&self, c: NodeClass) -> &ClassSummary {
         &self.classes[c.index()]
@@ -252,7 +256,7 @@ mod tests {
         a.still_held(t(30), t(70), t(100));
         let s = a.summary();
         assert_eq!((s.dead_states, s.reclaimed, s.unreclaimed), (3, 2, 1));
-        assert_eq!(s.hung_state_s, 30.0 + 20.0 + 30.0);
+        assert!((s.hung_state_h - (30.0 + 20.0 + 30.0) / 3600.0).abs() < 1e-12);
         // Latencies 30 (freed), 55 (freed), 30 (held, censored at 100 − 70):
         // S(30) = 2/3, S(55) = 0: p50 = 55, and with one state held the mean
         // and maximum are undefined.

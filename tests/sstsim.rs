@@ -13,6 +13,7 @@ mod it {
     mod hung_state;
     mod model_files;
     mod negotiation_props;
+    mod node_load;
     mod rng_streams;
     mod roles;
     mod routing;

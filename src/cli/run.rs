@@ -133,7 +133,7 @@ fn run_model(scenario: Scenario, path: &Path, args: &RunArgs) -> Result<String, 
         replication,
         horizon.as_secs_f64()
     );
-    out.push_str(&table(&metrics));
+    out.push_str(&table(&metrics, &names));
     if let (Some(path), Some(rows)) = (&args.dialogs, rows) {
         write_atomically(path, |buf| write_dialogs(&rows, &names, buf))
             .map_err(|e| Failure::Internal(format!("writing {}: {e}", path.display())))?;

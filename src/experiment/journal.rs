@@ -3,15 +3,17 @@
 //!
 //! Format: a header line naming the experiment hash and the shard, then CSV
 //! records: `L,point,replication,node_class,latency_s,freed` lines for a
-//! run's latency samples followed by its `R,<runs.csv row>` line, all written
-//! in one `write` call. A run counts as finished only when its `R` line is complete
+//! run's latency samples, `N,point,replication,node,node_class,<metrics>`
+//! lines for its nodes, then its `R,<runs.csv row>` line, all written in
+//! one `write` call. A run counts as finished only when its `R` line is complete
 //! (newline-terminated); a torn tail is cut off on resume.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use super::record::{LatencySample, RunRecord};
+use super::metrics::NODE_METRICS;
+use super::record::{LatencySample, NodeRecord, RunRecord};
 
 /// Why a journal could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +129,14 @@ impl Journal {
             w.write_record(["L", &p, &r, &l.class, &l.latency, l.freed_cell()])
                 .map_err(|e| self.io(e.into()))?;
         }
+        for n in &rec.nodes {
+            w.write_record(
+                ["N", &p, &r, &n.node, &n.class]
+                    .into_iter()
+                    .chain(n.cells.iter().map(String::as_str)),
+            )
+            .map_err(|e| self.io(e.into()))?;
+        }
         w.write_record(std::iter::once("R").chain(rec.cells.iter().map(String::as_str)))
             .map_err(|e| self.io(e.into()))?;
         let buf = w.into_inner().map_err(|e| self.io(e.into_error()))?;
@@ -142,8 +152,8 @@ impl Journal {
     }
 }
 
-/// Reads the records after the header; latency lines attach to the run
-/// line that follows them, and are dropped if that line never came.
+/// Reads the records after the header; latency and node lines attach to
+/// the run line that follows them, and are dropped if that line never came.
 fn parse_records(body: &str, path: &str) -> Result<Vec<RunRecord>, JournalError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -151,6 +161,7 @@ fn parse_records(body: &str, path: &str) -> Result<Vec<RunRecord>, JournalError>
         .from_reader(body.as_bytes());
     let mut out = Vec::new();
     let mut pending: Vec<LatencySample> = Vec::new();
+    let mut pending_nodes: Vec<NodeRecord> = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let corrupt = || JournalError::Corrupt {
             path: path.to_string(),
@@ -165,6 +176,13 @@ fn parse_records(body: &str, path: &str) -> Result<Vec<RunRecord>, JournalError>
                     freed: LatencySample::parse_freed(&rec[5]).ok_or_else(corrupt)?,
                 });
             }
+            Some("N") if rec.len() == 5 + NODE_METRICS.len() => {
+                pending_nodes.push(NodeRecord {
+                    node: rec[3].to_string(),
+                    class: rec[4].to_string(),
+                    cells: rec.iter().skip(5).map(str::to_string).collect(),
+                });
+            }
             Some("R") if rec.len() >= 4 => {
                 let point = rec[1].parse().map_err(|_| corrupt())?;
                 let replication = rec[2].parse().map_err(|_| corrupt())?;
@@ -172,6 +190,7 @@ fn parse_records(body: &str, path: &str) -> Result<Vec<RunRecord>, JournalError>
                     point,
                     replication,
                     cells: rec.iter().skip(1).map(str::to_string).collect(),
+                    nodes: std::mem::take(&mut pending_nodes),
                     latencies: std::mem::take(&mut pending),
                 });
             }

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use crate::sim::{ClassSummary, NodeClass, RunMetrics};
+use crate::sim::{ClassSummary, NodeClass, NodeLoad, RunMetrics};
 
 /// A run-level metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +80,122 @@ pub enum ClassMetric {
     HungStatePer1000Calls,
     /// States lost with their crashed node.
     LostInCrash,
+}
+
+/// A metric of one node: a column of `nodes.csv` and `node_summary.csv`.
+/// A class metric sums its nodes; these show the load on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeMetric {
+    /// Messages received.
+    MessagesReceived,
+    /// Messages sent.
+    MessagesSent,
+    /// Both, per session-hour.
+    MessagesPerSessionHour,
+    /// Refresh transactions.
+    RefreshTransactions,
+    /// The same per session-hour.
+    RefreshTransactionsPerSessionHour,
+    /// Dead-call states held.
+    DeadStates,
+    /// Hung state-hours.
+    HungState,
+    /// The same per 1,000 calls placed.
+    HungStatePer1000Calls,
+}
+
+/// Per-node metrics, in column order.
+pub const NODE_METRICS: [NodeMetric; 8] = [
+    NodeMetric::MessagesReceived,
+    NodeMetric::MessagesSent,
+    NodeMetric::MessagesPerSessionHour,
+    NodeMetric::RefreshTransactions,
+    NodeMetric::RefreshTransactionsPerSessionHour,
+    NodeMetric::DeadStates,
+    NodeMetric::HungState,
+    NodeMetric::HungStatePer1000Calls,
+];
+
+impl NodeMetric {
+    fn def(self) -> Def<fn(&NodeLoad, &RunMetrics) -> f64> {
+        use NodeMetric::*;
+        let (name, meaning, read): (_, _, fn(&NodeLoad, &RunMetrics) -> f64) = match self {
+            MessagesReceived => (
+                "messages_received",
+                "SIP messages the node received and processed (retransmissions included)",
+                |n, _| n.traffic.messages_received as f64,
+            ),
+            MessagesSent => (
+                "messages_sent",
+                "SIP messages the node sent: its own, forwarded, retransmitted",
+                |n, _| n.traffic.messages_sent as f64,
+            ),
+            MessagesPerSessionHour => (
+                "messages_per_session_hour",
+                "received + sent, per session-hour of the run: × your concurrent calls = messages per hour at this node",
+                |n, m| per_session_hour(n.messages_handled() as f64, m),
+            ),
+            RefreshTransactions => (
+                "refresh_transactions",
+                "refresh transactions (re-INVITE or UPDATE) the node took part in: each one sent over a SIP hop counts once at each end, retransmissions not counted",
+                |n, _| n.traffic.refresh_transactions as f64,
+            ),
+            RefreshTransactionsPerSessionHour => (
+                "refresh_transactions_per_session_hour",
+                "the same per session-hour",
+                |n, m| per_session_hour(n.traffic.refresh_transactions as f64, m),
+            ),
+            DeadStates => (
+                "dead_states",
+                "dead-call states the node held (freed or held at the end)",
+                |n, _| n.dead_states as f64,
+            ),
+            HungState => (
+                "hung_state_h",
+                "∫ dead-call state the node held over time, state-hours",
+                |n, _| n.hung_state_h,
+            ),
+            HungStatePer1000Calls => (
+                "hung_state_h_per_1000_calls",
+                "the same per 1,000 calls placed",
+                |n, m| per_1000_calls(n.hung_state_h, m),
+            ),
+        };
+        Def {
+            name,
+            meaning,
+            read,
+        }
+    }
+
+    /// Its column name.
+    pub fn name(self) -> &'static str {
+        self.def().name
+    }
+
+    /// Its value at node `n` of run `m` (NaN: undefined).
+    pub fn read(self, n: &NodeLoad, m: &RunMetrics) -> f64 {
+        (self.def().read)(n, m)
+    }
+}
+
+/// `x` per session-hour of the run (NaN without established calls).
+fn per_session_hour(x: f64, m: &RunMetrics) -> f64 {
+    if m.session_hours > 0.0 {
+        x / m.session_hours
+    } else {
+        f64::NAN
+    }
+}
+
+/// The README's table of `nodes.csv` columns (Markdown).
+pub fn node_markdown_table() -> String {
+    let mut s = String::from("| column | meaning |\n|---|---|\n");
+    for m in NODE_METRICS {
+        let d = m.def();
+        s.push_str(&format!("| `{}` | {} |\n", d.name, d.meaning));
+    }
+    s
 }
 
 /// A column of `runs.csv` and `summary.csv`.
@@ -453,6 +569,7 @@ mod tests {
             messages_sent: 0,
             messages_lost: 0,
             events,
+            nodes: Vec::new(),
         }
     }
 

@@ -1,5 +1,6 @@
-//! The files of an experiment directory: `runs.csv`, `latencies.csv`,
-//! `summary.csv`, `manifest.json` and `charts/`. Every file is rebuilt from
+//! The files of an experiment directory: `runs.csv`, `nodes.csv`,
+//! `latencies.csv`, `summary.csv`, `node_summary.csv`, `manifest.json` and
+//! `charts/`. Every file is rebuilt from
 //! run records (never from in-memory floats), so a direct run, a resumed run
 //! and a merge of shards write the same bytes.
 
@@ -8,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::cells::{fmt_cell, parse_cell};
-use super::metrics::{Metric, Pooling, metric_names};
-use super::record::{LatencySample, RunRecord};
+use super::metrics::{Metric, NODE_METRICS, Pooling, metric_names};
+use super::record::{LatencySample, NodeRecord, RunRecord};
 use super::spec::ChartConfig;
 use super::summary::mean_ci95;
 use crate::report::csv::write_atomically;
@@ -147,6 +148,65 @@ impl Results {
     }
 }
 
+impl Results {
+    /// Per point and node: (mean, ci95) of each node metric over the
+    /// replications where it is defined.
+    pub fn node_summary(&self) -> Vec<NodeSummaryRow> {
+        let first_metric = 3 + self.columns.len();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < self.runs.len() {
+            let point = self.runs[i].point;
+            let end = i + self.runs[i..].partition_point(|r| r.point == point);
+            let group = &self.runs[i..end];
+            for (k, n) in group[0].nodes.iter().enumerate() {
+                let stats = (0..NODE_METRICS.len())
+                    .map(|m| {
+                        let xs: Vec<f64> = group
+                            .iter()
+                            .map(|r| {
+                                r.nodes
+                                    .get(k)
+                                    .and_then(|n| n.cells.get(m))
+                                    .and_then(|c| parse_cell(c))
+                                    .unwrap_or(f64::NAN)
+                            })
+                            .collect();
+                        mean_ci95(&xs)
+                    })
+                    .collect();
+                out.push(NodeSummaryRow {
+                    point,
+                    values: group[0].cells[3..first_metric].to_vec(),
+                    node: n.node.clone(),
+                    class: n.class.clone(),
+                    replications: group.len(),
+                    stats,
+                });
+            }
+            i = end;
+        }
+        out
+    }
+}
+
+/// One row of `node_summary.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeSummaryRow {
+    /// Point index.
+    pub point: usize,
+    /// Swept values.
+    pub values: Vec<String>,
+    /// Node id.
+    pub node: String,
+    /// Its class.
+    pub class: String,
+    /// Replications summarised.
+    pub replications: usize,
+    /// (mean, 95% half-width) per metric, in [`NODE_METRICS`] order.
+    pub stats: Vec<(f64, f64)>,
+}
+
 /// One row of `summary.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {
@@ -182,6 +242,57 @@ fn csv_bytes(
 /// `runs.csv` bytes.
 pub fn runs_csv(res: &Results) -> std::io::Result<Vec<u8>> {
     csv_bytes(&res.runs_header(), res.runs.iter().map(|r| r.cells.clone()))
+}
+
+/// The leading columns of `nodes.csv`.
+const NODE_KEYS: [&str; 4] = ["point", "replication", "node", "node_class"];
+
+/// `nodes.csv` bytes: one row per run and node.
+pub fn nodes_csv(res: &Results) -> std::io::Result<Vec<u8>> {
+    let header: Vec<String> = NODE_KEYS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(NODE_METRICS.iter().map(|m| m.name().to_string()))
+        .collect();
+    csv_bytes(
+        &header,
+        res.runs.iter().flat_map(|r| {
+            r.nodes.iter().map(move |n| {
+                let mut cells = vec![
+                    r.point.to_string(),
+                    r.replication.to_string(),
+                    n.node.clone(),
+                    n.class.clone(),
+                ];
+                cells.extend(n.cells.iter().cloned());
+                cells
+            })
+        }),
+    )
+}
+
+/// `node_summary.csv` bytes.
+pub fn node_summary_csv(res: &Results, rows: &[NodeSummaryRow]) -> std::io::Result<Vec<u8>> {
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(res.columns.iter().cloned());
+    header.extend(["node", "node_class", "replications"].map(String::from));
+    for m in NODE_METRICS {
+        header.push(format!("{}_mean", m.name()));
+        header.push(format!("{}_ci95", m.name()));
+    }
+    csv_bytes(
+        &header,
+        rows.iter().map(|r| {
+            let mut cells = vec![r.point.to_string()];
+            cells.extend(r.values.iter().cloned());
+            cells.extend([r.node.clone(), r.class.clone(), r.replications.to_string()]);
+            for &(m, h) in &r.stats {
+                cells.push(fmt_cell(m));
+                cells.push(fmt_cell(h));
+            }
+            cells
+        }),
+    )
 }
 
 /// `latencies.csv` bytes: the reclaim-latency samples of the CDF point.
@@ -321,10 +432,40 @@ pub fn read_results(dir: &Path) -> Result<Results, ReadError> {
             point: cells[0].parse().map_err(|_| bad())?,
             replication: cells[1].parse().map_err(|_| bad())?,
             cells,
+            nodes: Vec::new(),
             latencies: Vec::new(),
         });
     }
     runs.sort_by_key(|r| (r.point, r.replication));
+    let npath = dir.join("nodes.csv");
+    if npath.exists() {
+        let (header, nrows) = read_csv(&npath)?;
+        let names: Vec<&str> = NODE_KEYS
+            .into_iter()
+            .chain(NODE_METRICS.iter().map(|m| m.name()))
+            .collect();
+        if header != names {
+            return Err(read_err(
+                &npath,
+                "not an sstsim nodes.csv of this version (the columns differ)",
+            ));
+        }
+        for (i, n) in nrows.into_iter().enumerate() {
+            let bad = || read_err(&npath, format!("row {}: bad point or replication", i + 2));
+            let (p, r): (usize, u32) = (
+                n[0].parse().map_err(|_| bad())?,
+                n[1].parse().map_err(|_| bad())?,
+            );
+            match runs.binary_search_by_key(&(p, r), |x| (x.point, x.replication)) {
+                Ok(k) => runs[k].nodes.push(NodeRecord {
+                    node: n[2].clone(),
+                    class: n[3].clone(),
+                    cells: n[4..].to_vec(),
+                }),
+                Err(_) => return Err(read_err(&npath, format!("row {}: no such run", i + 2))),
+            }
+        }
+    }
     let lpath = dir.join("latencies.csv");
     if lpath.exists() {
         let (_, lrows) = read_csv(&lpath)?;

@@ -1,10 +1,11 @@
-//! One finished run as it is stored: the cells of its `runs.csv` row and its
-//! reclaim-latency samples, freed and still held (kept only at the chart's
-//! CDF point).
+//! One finished run as it is stored: the cells of its `runs.csv` row, its
+//! rows of `nodes.csv`, and its reclaim-latency samples, freed and still
+//! held (kept only at the chart's CDF point).
 
 use super::cells::fmt_cell;
+use super::metrics::NODE_METRICS;
 use crate::engine::SimTime;
-use crate::sim::{DialogRow, NodeClass};
+use crate::sim::{DialogRow, NodeClass, RunMetrics};
 
 /// One reclaim-latency sample as stored: its class, its latency cell, and
 /// whether the state was freed (`false`: still held at the end of the run,
@@ -35,6 +36,17 @@ impl LatencySample {
     }
 }
 
+/// One node's metrics in one run, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    /// The node's id in the model.
+    pub node: String,
+    /// Its class's name.
+    pub class: String,
+    /// Its metric cells, in [`super::metrics::NODE_METRICS`] order.
+    pub cells: Vec<String>,
+}
+
 /// A finished run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
@@ -44,6 +56,8 @@ pub struct RunRecord {
     pub replication: u32,
     /// The full `runs.csv` row: point, replication, seed, swept values, metrics.
     pub cells: Vec<String>,
+    /// Per node, in model order.
+    pub nodes: Vec<NodeRecord>,
     /// Reclaim-latency samples, in class order, then by latency, freed first.
     pub latencies: Vec<LatencySample>,
 }
@@ -72,6 +86,22 @@ pub fn latency_samples(rows: &[DialogRow], end: SimTime) -> Vec<LatencySample> {
             class: NodeClass::ALL[c].name().to_string(),
             latency: fmt_cell(ns as f64 / 1e9),
             freed,
+        })
+        .collect()
+}
+
+/// The `nodes.csv` rows of a run, one per node of `names` (model order).
+pub fn node_records(names: &[String], m: &RunMetrics) -> Vec<NodeRecord> {
+    names
+        .iter()
+        .zip(&m.nodes)
+        .map(|(name, n)| NodeRecord {
+            node: name.clone(),
+            class: n.class.name().to_string(),
+            cells: NODE_METRICS
+                .iter()
+                .map(|k| fmt_cell(k.read(n, m)))
+                .collect(),
         })
         .collect()
 }

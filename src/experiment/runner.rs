@@ -15,11 +15,11 @@ use super::charts::draw_all;
 use super::journal::{Journal, JournalError};
 use super::metrics::metric_values;
 use super::output::{
-    GridKey, Manifest, Results, Shard, SummaryRow, latencies_csv, read_manifest, read_results,
-    runs_csv, summary_csv, write_file, write_manifest,
+    GridKey, Manifest, Results, Shard, SummaryRow, latencies_csv, node_summary_csv, nodes_csv,
+    read_manifest, read_results, runs_csv, summary_csv, write_file, write_manifest,
 };
 use super::progress::Progress;
-use super::record::{RunRecord, latency_samples};
+use super::record::{RunRecord, latency_samples, node_records};
 use super::spec::Experiment;
 use crate::engine::SeedSpace;
 use crate::sim::{TraceFilter, World};
@@ -88,6 +88,7 @@ fn run_one(exp: &Experiment, point: usize, replication: u32) -> RunRecord {
     }
     world.run();
     let end = world.now();
+    let names = world.names().to_vec();
     let (metrics, rows) = world.finish();
     let mut cells = vec![
         point.to_string(),
@@ -100,6 +101,7 @@ fn run_one(exp: &Experiment, point: usize, replication: u32) -> RunRecord {
         point,
         replication,
         cells,
+        nodes: node_records(&names, &metrics),
         latencies: rows.map(|r| latency_samples(&r, end)).unwrap_or_default(),
     }
 }
@@ -247,6 +249,7 @@ pub fn write_outputs(
     let io = |e: std::io::Error| RunError::Io(format!("writing into {}: {e}", dir.display()));
     let mut files = vec![
         write_file(dir, "runs.csv", &runs_csv(results).map_err(io)?).map_err(io)?,
+        write_file(dir, "nodes.csv", &nodes_csv(results).map_err(io)?).map_err(io)?,
         write_file(dir, "latencies.csv", &latencies_csv(results).map_err(io)?).map_err(io)?,
     ];
     let mut summary = Vec::new();
@@ -257,6 +260,15 @@ pub fn write_outputs(
                 dir,
                 "summary.csv",
                 &summary_csv(results, &summary).map_err(io)?,
+            )
+            .map_err(io)?,
+        );
+        let nodes = results.node_summary();
+        files.push(
+            write_file(
+                dir,
+                "node_summary.csv",
+                &node_summary_csv(results, &nodes).map_err(io)?,
             )
             .map_err(io)?,
         );

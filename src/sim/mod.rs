@@ -26,7 +26,9 @@ pub mod workload;
 pub mod world;
 
 pub use config::{NodeKind, NodeSpec, WorldConfig, class_of};
-pub use probes::{ClassSummary, DialogRow, NodeClass, RunCounters, RunMetrics};
+pub use probes::{
+    ClassSummary, DialogRow, NodeClass, NodeLoad, NodeTraffic, RunCounters, RunMetrics,
+};
 pub use stats::{NodeStats, Stats};
 pub use trace::{TraceEvent, TraceFate, TraceFilter};
 pub use workload::{Arrivals, CallCrash, CrashSide, Holding, Pairs, WorkloadSpec};

@@ -60,6 +60,12 @@ pub struct NodeStats {
     pub calls_failed: u64,
     /// Refresh requests sent (new re-INVITE/UPDATE transactions).
     pub refreshes_sent: u64,
+    /// SIP messages the node sent, retransmissions and forwarded ones included.
+    pub messages_sent: u64,
+    /// Refresh transactions the node took part in: each refresh request
+    /// (re-INVITE or UPDATE) sent over a SIP hop, retransmissions not
+    /// counted, is one transaction at each end of the hop.
+    pub refresh_transactions: u64,
 }
 
 impl NodeStats {
@@ -78,6 +84,10 @@ impl NodeStats {
     /// Client transactions of `m` that timed out.
     pub fn timed_out(&self, m: Method) -> u64 {
         self.txn_timed_out[method_index(m)]
+    }
+    /// SIP messages the node's role received and processed.
+    pub fn messages_received(&self) -> u64 {
+        self.requests_received.iter().sum::<u64>() + self.responses_received
     }
     /// States created and not yet freed.
     pub fn states_held(&self) -> u64 {

@@ -27,7 +27,7 @@ use super::calls::LiveCalls;
 use super::config::{NodeKind, NodeSpec, WorldConfig, classes};
 use super::faults::{FaultSpec, Faults};
 use super::network::{Carried, Network};
-use super::probes::{DialogRow, DialogRows, Probes, RunCounters, RunMetrics};
+use super::probes::{DialogRow, DialogRows, NodeTraffic, Probes, RunCounters, RunMetrics};
 use super::stats::Stats;
 use super::timer_table::TimerTable;
 use super::trace::{TraceEvent, TraceFate, TraceFilter};
@@ -205,6 +205,15 @@ impl World {
             refresh_messages: s.refresh_messages,
             refresh_requests: s.nodes.iter().map(|n| n.refreshes_sent).sum(),
             events: self.sim.events(),
+            nodes: s
+                .nodes
+                .iter()
+                .map(|n| NodeTraffic {
+                    messages_received: n.messages_received(),
+                    messages_sent: n.messages_sent,
+                    refresh_transactions: n.refresh_transactions,
+                })
+                .collect(),
         };
         let open = self.st.live.into_sorted().into_iter().map(|(call, held)| {
             (
@@ -520,8 +529,14 @@ impl State {
     /// Sends `msg` from `from` to its next SIP hop `to`.
     fn transmit(&mut self, sched: &mut Scheduler<Event>, from: NodeId, to: NodeId, msg: Message) {
         self.stats.messages_sent += 1;
+        self.stats.nodes[from.index()].messages_sent += 1;
         if msg.refresh {
             self.stats.refresh_messages += 1;
+            if matches!(msg.method(), Some(Method::Invite | Method::Update)) && !msg.retransmission
+            {
+                self.stats.nodes[from.index()].refresh_transactions += 1;
+                self.stats.nodes[to.index()].refresh_transactions += 1;
+            }
         }
         let now = sched.now();
         let bye = msg.method() == Some(Method::Bye);

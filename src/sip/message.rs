@@ -228,6 +228,9 @@ pub struct Message {
     /// Simulator metadata: part of a session refresh (re-INVITE or UPDATE,
     /// its responses, the ACK of its 2xx), for refresh-overhead metrics.
     pub refresh: bool,
+    /// Simulator metadata: a copy a timer resent (RFC 3261 Timers A, E, G
+    /// and the 2xx retransmission), for transaction counts and traces.
+    pub retransmission: bool,
 }
 
 impl Message {
@@ -257,6 +260,7 @@ impl Message {
             timer: TimerHeaders::default(),
             call,
             refresh: false,
+            retransmission: false,
         }
     }
 
@@ -335,6 +339,15 @@ impl Message {
             timer: TimerHeaders::default(),
             call: self.call,
             refresh: self.refresh,
+            retransmission: false,
+        }
+    }
+
+    /// A copy to resend, marked as a retransmission.
+    pub fn resent(&self) -> Message {
+        Message {
+            retransmission: true,
+            ..self.clone()
         }
     }
 

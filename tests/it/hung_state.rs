@@ -566,7 +566,7 @@ call_crash = { probability = 0.5, side = "caller" }
             "an empty CSV cell"
         );
     }
-    let table = sstsim::report::metrics::table(&metrics);
+    let table = sstsim::report::metrics::table(&metrics, &[]);
     let line = table
         .lines()
         .find(|l| l.starts_with("proxy_plain"))

@@ -66,16 +66,22 @@ pub(super) struct ClassAcc {
     lost_in_crash: u64,
 }
 
+/// How long a dead call's state, created at `created`, was hung up to
+/// `until`: from the later of its creation and the death, in ns.
+pub(super) fn hung_ns(created: SimTime, dead: SimTime, until: SimTime) -> u128 {
+    until
+        .duration_since(dead.max(created))
+        .unwrap_or(SimDuration::ZERO)
+        .as_nanos() as u128
+}
+
 impl ClassAcc {
     /// A dead call's state, created at `created`, freed by its node at
     /// `now`: one latency sample (now − dead) and its hung time.
     pub(super) fn reclaimed(&mut self, created: SimTime, dead: SimTime, now: SimTime) {
-        let held = now
-            .duration_since(dead.max(created))
-            .unwrap_or(SimDuration::ZERO);
         let latency = now.duration_since(dead).unwrap_or(SimDuration::ZERO);
         self.samples.push((latency.as_nanos(), true));
-        self.hung_ns += held.as_nanos() as u128;
+        self.hung_ns += hung_ns(created, dead, now);
     }
 
     /// A state lost because its node crashed (neither reclaimed nor held).
@@ -89,10 +95,7 @@ impl ClassAcc {
         self.unreclaimed += 1;
         let followed = end.duration_since(dead).unwrap_or(SimDuration::ZERO);
         self.samples.push((followed.as_nanos(), false));
-        let from = dead.max(created);
-        if end > from {
-            self.hung_ns += end.duration_since(from).expect("checked").as_nanos() as u128;
-        }
+        self.hung_ns += hung_ns(created, dead, end);
     }
 
     /// The class summary: Kaplan–Meier percentiles over all dead-call
@@ -160,8 +163,48 @@ pub struct ClassSummary {
     pub lost_in_crash: u64,
 }
 
-/// What the world counted itself, passed to the probes when the run ends.
+/// The dead-call state one node held, accumulated over a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct NodeAcc {
+    /// Dead-call states (freed or still held at the end).
+    pub(super) dead_states: u64,
+    /// Hung time summed over them, ns.
+    pub(super) hung_ns: u128,
+}
+
+/// The traffic one node handled, counted by the world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NodeTraffic {
+    /// SIP messages its role received and processed.
+    pub messages_received: u64,
+    /// SIP messages it sent, retransmissions and forwarded ones included.
+    pub messages_sent: u64,
+    /// Refresh transactions it took part in (client or server side of a hop).
+    pub refresh_transactions: u64,
+}
+
+/// The load on one node and the dead-call state it held, over a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NodeLoad {
+    /// Its class.
+    pub class: NodeClass,
+    /// What it sent and received.
+    pub traffic: NodeTraffic,
+    /// Dead-call states it held (freed or held at the end).
+    pub dead_states: u64,
+    /// Integral of the dead-call state it held over time, state-hours.
+    pub hung_state_h: f64,
+}
+
+impl NodeLoad {
+    /// SIP messages handled (received and sent).
+    pub fn messages_handled(&self) -> u64 {
+        self.traffic.messages_received + self.traffic.messages_sent
+    }
+}
+
+/// What the world counted itself, passed to the probes when the run ends.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RunCounters {
     /// SIP messages sent.
     pub messages_sent: u64,
@@ -173,6 +216,8 @@ pub struct RunCounters {
     pub refresh_requests: u64,
     /// Engine events processed.
     pub events: u64,
+    /// Per node, in model order.
+    pub nodes: Vec<NodeTraffic>,
 }
 
 /// Everything a run measured.
@@ -210,6 +255,8 @@ pub struct RunMetrics {
     pub messages_lost: u64,
     /// Engine events processed.
     pub events: u64,
+    /// Per node, in model order.
+    pub nodes: Vec<NodeLoad>,
 }
 
 impl RunMetrics {

@@ -16,7 +16,7 @@ mod metrics;
 mod rows;
 pub mod survival;
 
-pub use metrics::{ClassSummary, NodeClass, RunCounters, RunMetrics};
+pub use metrics::{ClassSummary, NodeClass, NodeLoad, NodeTraffic, RunCounters, RunMetrics};
 pub use rows::{DialogRow, DialogRows};
 
 use std::collections::BTreeMap;
@@ -27,7 +27,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::net::NodeId;
 use crate::sip::{CallRef, FreeCause, Record, StEvent};
 
-use metrics::ClassAcc;
+use metrics::{ClassAcc, NodeAcc, hung_ns};
 use rows::Rows;
 
 /// The session timer at the caller after its latest 2xx.
@@ -78,6 +78,8 @@ pub struct Probes {
     classes: Vec<NodeClass>,
     calls: FxHashMap<CallRef, CallTrack>,
     acc: [ClassAcc; 4],
+    /// Per node, in model order.
+    node_acc: Vec<NodeAcc>,
     calls_started: u64,
     calls_answered: u64,
     calls_dead: u64,
@@ -94,6 +96,7 @@ impl Probes {
     /// Probes for nodes of these classes.
     pub fn new(classes: Vec<NodeClass>, rows: DialogRows) -> Self {
         Probes {
+            node_acc: vec![NodeAcc::default(); classes.len()],
             classes,
             calls: FxHashMap::default(),
             acc: Default::default(),
@@ -191,7 +194,12 @@ impl Probes {
         let acc = &mut self.acc[class.index()];
         match (dead, cause) {
             (_, FreeCause::Crash) => acc.lost_in_crash(),
-            (Some(d), _) if now >= d => acc.reclaimed(created, d, now),
+            (Some(d), _) if now >= d => {
+                acc.reclaimed(created, d, now);
+                let n = &mut self.node_acc[node.index()];
+                n.dead_states += 1;
+                n.hung_ns += hung_ns(created, d, now);
+            }
             _ => {}
         }
         self.rows.push(|| DialogRow {
@@ -267,6 +275,9 @@ impl Probes {
                 let class = self.classes[node.index()];
                 if let Some(d) = c.dead_at {
                     self.acc[class.index()].still_held(created, d, end);
+                    let n = &mut self.node_acc[node.index()];
+                    n.dead_states += 1;
+                    n.hung_ns += hung_ns(created, d, end);
                 }
                 if node == c.caller {
                     self.session_ns += c.session_until(end);
@@ -284,6 +295,18 @@ impl Probes {
             self.fold(&c);
         }
         let classes = self.acc.each_mut().map(ClassAcc::summary);
+        let nodes = self
+            .node_acc
+            .iter()
+            .zip(&self.classes)
+            .enumerate()
+            .map(|(i, (n, &class))| NodeLoad {
+                class,
+                traffic: counters.nodes.get(i).copied().unwrap_or_default(),
+                dead_states: n.dead_states,
+                hung_state_h: n.hung_ns as f64 / 3.6e12,
+            })
+            .collect();
         let metrics = RunMetrics {
             calls_started: self.calls_started,
             calls_answered: self.calls_answered,
@@ -301,6 +324,7 @@ impl Probes {
             messages_sent: counters.messages_sent,
             messages_lost: counters.messages_lost,
             events: counters.events,
+            nodes,
         };
         (metrics, self.rows.into_sorted())
     }

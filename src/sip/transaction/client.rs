@@ -71,7 +71,7 @@ impl<U> ClientTxn<U> {
     pub fn start(
         ctx: &mut Ctx,
         id: ClientTxnId,
-        request: Message,
+        mut request: Message,
         to: NodeId,
         kind: ClientKind,
         tu: U,
@@ -82,6 +82,9 @@ impl<U> ClientTxn<U> {
             Some(id.branch()),
             "top Via branch is the transaction handle"
         );
+        // A new transaction's first copy, whatever the request it was built
+        // from (a proxy may forward a retransmission that arrived first).
+        request.retransmission = false;
         ctx.send(to, request.clone());
         let request = Box::new(request);
         let t1 = ctx.timers.t1;
@@ -200,13 +203,13 @@ impl<U> ClientTxn<U> {
                 ClientEvent::Timeout
             }
             (ClientTimer::A, Calling) => {
-                ctx.send(self.to, (*self.request).clone());
+                ctx.send(self.to, self.request.resent());
                 self.interval = self.interval * 2;
                 self.rearm(ctx, TimerId::Client(id, t));
                 ClientEvent::Nothing
             }
             (ClientTimer::E, Trying | Proceeding) => {
-                ctx.send(self.to, (*self.request).clone());
+                ctx.send(self.to, self.request.resent());
                 if self.state == Trying {
                     self.interval = (self.interval * 2).min(ctx.timers.t2);
                 }

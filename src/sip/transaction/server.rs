@@ -126,7 +126,7 @@ impl ServerTxn {
         if matches!(self.state, ServerState::Proceeding | ServerState::Completed)
             && let Some(last) = &self.last
         {
-            ctx.send(self.peer, (**last).clone());
+            ctx.send(self.peer, last.resent());
         }
     }
 
@@ -182,7 +182,7 @@ impl ServerTxn {
         match (t, self.state) {
             (ServerTimer::G, ServerState::Completed) => {
                 if let Some(last) = &self.last {
-                    ctx.send(self.peer, (**last).clone());
+                    ctx.send(self.peer, last.resent());
                 }
                 self.interval = (self.interval * 2).min(ctx.timers.t2);
                 ctx.set_timer(TimerId::Server(id, ServerTimer::G), self.interval);

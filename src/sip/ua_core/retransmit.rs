@@ -70,7 +70,7 @@ impl<L: Copy + Default> UaCore<L> {
             }
             return;
         }
-        ctx.send(p.to, p.msg.clone());
+        ctx.send(p.to, p.msg.resent());
         p.interval = (p.interval * 2).min(ctx.timers.t2);
         let left = p.until - ctx.now;
         ctx.set_timer(d.timer(DialogTimer::Retransmit2xx), p.interval.min(left));

@@ -16,7 +16,7 @@ use crate::experiment::{Experiment, default_experiment};
 use crate::report::csv::{write_atomically, write_dialogs};
 use crate::report::metrics::table;
 use crate::scenario::{Scenario, model_from_str, read_input};
-use crate::sim::{TraceFilter, World};
+use crate::sim::{NodeClass, TraceFilter, World, class_of};
 
 /// Arguments of `sstsim run`.
 #[derive(Debug, Clone, Default, Args)]
@@ -249,6 +249,20 @@ pub fn shard_from(
     Ok(None)
 }
 
+/// The classes of node some point of the experiment has, in report order
+/// (a sweep may turn a proxy's timer on or off).
+fn classes_present(exp: &Experiment) -> Vec<NodeClass> {
+    NodeClass::ALL
+        .into_iter()
+        .filter(|&c| {
+            exp.points
+                .iter()
+                .flat_map(|p| &p.scenario.world.nodes)
+                .any(|n| class_of(&n.kind) == c)
+        })
+        .collect()
+}
+
 fn run_sweep(exp: &Experiment, args: &RunArgs) -> Result<String, Failure> {
     let shard = shard_from(args.shard.as_deref(), args.shards, |k| {
         std::env::var(k).ok()
@@ -300,6 +314,7 @@ fn run_sweep(exp: &Experiment, args: &RunArgs) -> Result<String, Failure> {
         s.push_str(&crate::experiment::headline::headline(
             &exp.columns,
             &outcome.summary,
+            &classes_present(exp),
         ));
         s.push('\n');
     }

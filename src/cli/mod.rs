@@ -3,6 +3,7 @@
 //! Exit status: 0 on success, 2 on bad usage or input (clap's own usage errors
 //! also exit 2), 1 on an internal failure such as an I/O error.
 
+mod point;
 mod run;
 mod sweep;
 mod trace;
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use point::PointArgs;
 pub use run::{RunArgs, parse_shard, shard_from};
 pub use sweep::{MergeArgs, PlotArgs};
 pub use trace::TraceArgs;
@@ -42,8 +44,11 @@ pub enum Command {
     Plot(PlotArgs),
     /// Combine the output directories of shards into one experiment directory.
     Merge(MergeArgs),
-    /// Print one call's message flow through a model, as a ladder or CSV.
+    /// Print one call's message flow through a model (or a sweep point), as
+    /// a ladder or CSV.
     Trace(TraceArgs),
+    /// Print one point of an experiment as a model file (to run or trace it).
+    Point(PointArgs),
 }
 
 /// How a command failed.
@@ -61,6 +66,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Trace(args)) => trace::run(&args),
+        Some(Command::Point(args)) => point::run(&args),
         Some(Command::Plot(args)) => sweep::plot(&args),
         Some(Command::Merge(args)) => sweep::merge(&args),
         None => run::run(&RunArgs::default()),

@@ -4,6 +4,7 @@
 pub mod doc;
 pub mod error;
 pub mod model;
+pub mod toml_out;
 
 pub use error::{InputError, InputErrors, Source};
 pub use model::{NodeTimers, Scenario};

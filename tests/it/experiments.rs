@@ -814,3 +814,47 @@ fn flags_of_the_other_file_kind_are_refused() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("--dialogs applies to model files"), "{err}");
 }
+
+#[test]
+fn a_point_printed_as_a_model_runs_exactly_like_the_sweep() {
+    use sstsim::engine::SeedSpace;
+    use sstsim::experiment::metrics::metric_values;
+    use sstsim::scenario::model_from_str;
+    use sstsim::sim::{TraceFilter, World};
+    let dir = tmp("point");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("small.toml");
+    std::fs::write(&file, SMALL).unwrap();
+    let out = sstsim(&["point", file.to_str().unwrap(), "--point", "3"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("defaults.session_timers = originate, defaults.session_expires = 300"),
+        "{text}"
+    );
+    assert!(text.contains("--seed 7 --replication r"), "{text}");
+    // The printed model is the point's model: the same run, metric by metric,
+    // for a replication's random streams.
+    let exp = small();
+    let printed = model_from_str("point.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let metrics = |world: sstsim::sim::WorldConfig| {
+        let mut w = World::new(world, SeedSpace::new(7, 0, 2), TraceFilter::Off);
+        w.run();
+        metric_values(&w.finish().0)
+    };
+    let (a, b) = (
+        metrics(exp.points[3].scenario.world.clone()),
+        metrics(printed.world),
+    );
+    assert!(
+        a.iter()
+            .zip(&b)
+            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan())),
+        "{a:?}\n{b:?}"
+    );
+    // A point that does not exist is a usage error naming the range.
+    let out = sstsim(&["point", file.to_str().unwrap(), "--point", "4"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("has 4 point(s), numbered 0 to 3"), "{err}");
+}

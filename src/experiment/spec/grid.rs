@@ -33,6 +33,9 @@ pub struct Point {
     pub values: Vec<String>,
     /// The model at this point.
     pub scenario: Scenario,
+    /// The model's tree with the point's values written in (`sstsim point`
+    /// prints it).
+    pub document: Item,
 }
 
 fn values_of(item: &Item, path: &str, errs: &mut Errors) -> Option<Vec<Item>> {
@@ -186,6 +189,7 @@ pub(super) fn build_points(
                 index,
                 values,
                 scenario,
+                document: tree,
             }),
             Err(es) => {
                 for mut e in es {

@@ -22,6 +22,7 @@ mod it {
     mod st_rules;
     mod support;
     mod timers;
+    mod traces;
     mod transactions;
     mod workloads;
 }

@@ -1,4 +1,5 @@
-//! `sstsim trace MODEL`: run a model with one call traced and print its flow.
+//! `sstsim trace FILE`: run a model, or one point of an experiment, with
+//! one call traced and print its flow.
 
 use std::path::PathBuf;
 
@@ -7,8 +8,8 @@ use clap::{Args, ValueEnum};
 use super::Failure;
 use crate::engine::SeedSpace;
 use crate::report::trace::{TraceContext, ladder, write_csv};
-use crate::scenario::load_model;
-use crate::sim::{TraceFilter, World};
+use crate::scenario::{model_from_str, read_input};
+use crate::sim::{TraceFilter, World, WorldConfig};
 use crate::sip::CallRef;
 
 /// Output format of a trace.
@@ -16,21 +17,28 @@ use crate::sip::CallRef;
 pub enum TraceFormat {
     /// A ladder diagram for the terminal.
     Ladder,
-    /// CSV, one row per message or event.
+    /// CSV, one row per message, event or fault.
     Csv,
 }
 
 /// Arguments of `sstsim trace`.
 #[derive(Debug, Clone, Args)]
 pub struct TraceArgs {
-    /// The model file.
-    pub model: PathBuf,
+    /// A model file, or an experiment file with `--point`.
+    pub file: PathBuf,
     /// The workload call to trace (0-based).
     #[arg(long, default_value_t = 0)]
     pub call: u32,
-    /// Master seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Models: master seed [default: 1]. An experiment uses its own.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replication index, selecting the run's random streams, as in
+    /// runs.csv [default: 0].
+    #[arg(long, default_value_t = 0)]
+    pub replication: u64,
+    /// Experiments: the point to trace (0-based, as in runs.csv).
+    #[arg(long, value_name = "N")]
+    pub point: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TraceFormat::Ladder)]
     pub format: TraceFormat,
@@ -39,10 +47,53 @@ pub struct TraceArgs {
     pub width: usize,
 }
 
-/// Runs the model to its horizon and renders the traced call.
+/// The model to trace and its master seed: the file itself, or the
+/// experiment's point (with the experiment's seed, as its runs used).
+fn world_of(args: &TraceArgs) -> Result<(WorldConfig, u64), Failure> {
+    let input = |e: crate::scenario::InputErrors| Failure::Input(e.to_string());
+    let text = read_input(&args.file, "input").map_err(input)?;
+    let is_model = text
+        .parse::<toml::Table>()
+        .is_ok_and(|t| t.contains_key("node"));
+    if is_model {
+        if args.point.is_some() {
+            return Err(Failure::Input(
+                "error: --point applies to experiment files, not to a model file".into(),
+            ));
+        }
+        let name = args.file.display().to_string();
+        let scenario = model_from_str(&name, &text).map_err(input)?;
+        return Ok((scenario.world, args.seed.unwrap_or(1)));
+    }
+    if args.seed.is_some() {
+        return Err(Failure::Input(
+            "error: --seed applies to model files; an experiment's runs use its own seed".into(),
+        ));
+    }
+    let Some(n) = args.point else {
+        return Err(Failure::Input(format!(
+            "error: {} is an experiment: say which point to trace with --point N (the point column of runs.csv)",
+            args.file.display()
+        )));
+    };
+    let exp = super::point::experiment(Some(&args.file))?;
+    if args.replication >= u64::from(exp.replications) {
+        return Err(Failure::Input(format!(
+            "error: --replication {}: experiment \"{}\" has {} replication(s), numbered 0 to {}",
+            args.replication,
+            exp.name,
+            exp.replications,
+            exp.replications.saturating_sub(1)
+        )));
+    }
+    let p = super::point::point(&exp, n)?;
+    Ok((p.scenario.world.clone(), exp.seed))
+}
+
+/// Runs the model to its end and renders the traced call.
 pub(super) fn run(args: &TraceArgs) -> Result<String, Failure> {
-    let scenario = load_model(&args.model).map_err(|e| Failure::Input(e.to_string()))?;
-    if let Some(calls) = scenario.world.workload.max_calls()
+    let (world, seed) = world_of(args)?;
+    if let Some(calls) = world.workload.max_calls()
         && args.call >= calls
     {
         return Err(Failure::Input(format!(
@@ -52,21 +103,21 @@ pub(super) fn run(args: &TraceArgs) -> Result<String, Failure> {
         )));
     }
     let mut world = World::new(
-        scenario.world,
-        SeedSpace::new(args.seed, 0, 0),
+        world,
+        SeedSpace::new(seed, 0, args.replication),
         TraceFilter::Call(CallRef(args.call)),
     );
     world.run();
+    let trace = world.trace();
     let cx = TraceContext {
         names: world.names(),
         links: world.links(),
     };
     match args.format {
-        TraceFormat::Ladder => Ok(ladder(&cx, world.trace(), args.width)),
+        TraceFormat::Ladder => Ok(ladder(&cx, &trace, args.width)),
         TraceFormat::Csv => {
             let mut buf = Vec::new();
-            write_csv(&cx, world.trace(), &mut buf)
-                .map_err(|e| Failure::Internal(e.to_string()))?;
+            write_csv(&cx, &trace, &mut buf).map_err(|e| Failure::Internal(e.to_string()))?;
             String::from_utf8(buf).map_err(|e| Failure::Internal(e.to_string()))
         }
     }

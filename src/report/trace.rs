@@ -1,15 +1,17 @@
 //! One call's message flow as CSV or as a ladder diagram.
 //!
 //! The CSV has one row per message sent (retransmissions included), with
-//! its fate, and one row per fact a node reported (`kind = event`). The
-//! ladder draws one lane per node that took part, arrows with the
-//! message and its time, `x` where a message was lost, and the
-//! session-timer header fields and events on the right. It fits 80–160
-//! columns.
+//! its fate, one row per fact a node reported (`kind = event`) and one per
+//! fault (`kind = fault`: crashes, restarts, link windows, the instant the
+//! call became dead). The ladder draws one lane per node that took part,
+//! arrows with the message and its time, `x` where a message was lost, `X`
+//! and `R` where a node crashed and restarted, and the session-timer header
+//! fields, events and faults on the right. It fits 80–160 columns.
 
 use std::io::Write;
 
 use crate::net::{LinkConfig, NodeId};
+use crate::sim::trace::{DeathCause, FaultEvent};
 use crate::sim::world::link_name;
 use crate::sim::{TraceEvent, TraceFate};
 use crate::sip::message::{Message, TimerHeaders};
@@ -42,6 +44,53 @@ impl TraceContext<'_> {
                 )
             }
             TraceFate::Lost { link: None, cause } => format!("lost:{}", cause.name()),
+        }
+    }
+}
+
+impl TraceContext<'_> {
+    /// The node a fault happened at (if at one), and the fault in words.
+    pub fn fault(&self, f: &FaultEvent) -> (Option<NodeId>, String) {
+        let link = |l| link_name(self.names, self.links, l);
+        match *f {
+            FaultEvent::NodeCrash(n) => (
+                Some(n),
+                format!("{}: CRASH (its state is lost)", self.node(n)),
+            ),
+            FaultEvent::NodeRestart(n) => (Some(n), format!("{}: restart (empty)", self.node(n))),
+            FaultEvent::EndpointDied(n) => (
+                Some(n),
+                format!("{}: call_crash, this endpoint dies silently", self.node(n)),
+            ),
+            FaultEvent::CallDead(why) => {
+                let why = match why {
+                    DeathCause::NodeCrash(n) => format!("{} crashed", self.node(n)),
+                    DeathCause::CallCrash(n) => format!("its endpoint at {} died", self.node(n)),
+                    DeathCause::ByeSwallowed(l) => format!("its BYE was swallowed on {}", link(l)),
+                };
+                (
+                    None,
+                    format!("CALL DEAD: {why}; state held for it is hung from now"),
+                )
+            }
+            FaultEvent::LinkDown { link: l, until } => (
+                None,
+                format!("link {} DOWN until {:.3} s", link(l), until.as_secs_f64()),
+            ),
+            FaultEvent::LossBurst {
+                link: l,
+                until,
+                loss,
+            } => (
+                None,
+                format!(
+                    "link {} loses {:.0}% until {:.3} s",
+                    link(l),
+                    100.0 * loss.get(),
+                    until.as_secs_f64()
+                ),
+            ),
+            FaultEvent::LinkRestored(l) => (None, format!("link {} restored", link(l))),
         }
     }
 }
@@ -132,6 +181,26 @@ pub fn write_csv(cx: &TraceContext, trace: &[TraceEvent], out: impl Write) -> cs
                     arrive,
                 ])?;
             }
+            TraceEvent::Fault { t, fault } => {
+                let empty = String::new;
+                let (node, what) = cx.fault(fault);
+                w.write_record([
+                    format!("{:.6}", t.as_secs_f64()),
+                    "fault".into(),
+                    node.map_or(String::new(), |n| cx.node(n).into()),
+                    empty(),
+                    what,
+                    empty(),
+                    empty(),
+                    empty(),
+                    empty(),
+                    empty(),
+                    empty(),
+                    empty(),
+                    empty(),
+                    empty(),
+                ])?;
+            }
             TraceEvent::Record { t, node, record } => {
                 let empty = String::new;
                 w.write_record([
@@ -195,6 +264,8 @@ pub fn ladder(cx: &TraceContext, trace: &[TraceEvent], width: usize) -> String {
                 used[to.index()] = true;
             }
             TraceEvent::Record { node, .. } => used[node.index()] = true,
+            // A fault at a node that took no part gets no lane of its own.
+            TraceEvent::Fault { .. } => {}
         }
     }
     let lanes: Vec<usize> = (0..used.len()).filter(|&i| used[i]).collect();
@@ -285,6 +356,17 @@ pub fn ladder(cx: &TraceContext, trace: &[TraceEvent], width: usize) -> String {
             TraceEvent::Record { node, record, .. } => {
                 row[x(lane_of(*node))] = b'*';
                 format!("{}: {}", cx.node(*node), describe(record))
+            }
+            TraceEvent::Fault { fault, .. } => {
+                let (node, what) = cx.fault(fault);
+                let mark = match fault {
+                    FaultEvent::NodeRestart(_) => b'R',
+                    _ => b'X',
+                };
+                if let Some(l) = node.and_then(|n| lanes.iter().position(|&l| l == n.index())) {
+                    row[x(l)] = mark;
+                }
+                format!("!! {what}")
             }
         };
         let mut line = String::from_utf8_lossy(&row).into_owned();

@@ -30,7 +30,9 @@ use super::network::{Carried, Network};
 use super::probes::{DialogRow, DialogRows, NodeTraffic, Probes, RunCounters, RunMetrics};
 use super::stats::Stats;
 use super::timer_table::TimerTable;
-use super::trace::{TraceEvent, TraceFate, TraceFilter};
+use super::trace::{
+    DeathCause, FaultEvent, LinkWindow, TraceEvent, TraceFate, TraceFilter, with_link_windows,
+};
 use super::workload::{CallPlan, Generator};
 
 /// Engine payloads, kept small (16 bytes): they sit in every pending timer's slot.
@@ -63,6 +65,9 @@ struct Flight {
     from: NodeId,
     to: NodeId,
     msg: Message,
+    /// Its line in the trace, if traced: a receiver found down turns its
+    /// fate into a loss there.
+    traced: Option<usize>,
 }
 
 /// A node at run time.
@@ -96,6 +101,10 @@ struct State {
     probes: Probes,
     filter: TraceFilter,
     trace: Vec<TraceEvent>,
+    /// Link fault windows, merged into the trace when it is read.
+    link_windows: Vec<LinkWindow>,
+    /// Traced calls already shown dead (the first death counts).
+    traced_dead: std::collections::BTreeSet<CallRef>,
 }
 
 /// A simulated network of SIP elements.
@@ -111,10 +120,17 @@ impl World {
         let mut links = cfg.links;
         let mut sim = Simulation::new();
         let mut faults = Faults::new(links.len(), cfg.sip.t1x64() + cfg.sip.t4);
+        let mut link_windows = Vec::new();
         for f in &cfg.faults {
             match f {
                 FaultSpec::LinkDown { link, from, to } => {
-                    links[link.index()].outages.push((*from, *to))
+                    links[link.index()].outages.push((*from, *to));
+                    link_windows.push(LinkWindow {
+                        link: *link,
+                        from: *from,
+                        to: *to,
+                        loss: None,
+                    });
                 }
                 FaultSpec::LossBurst {
                     link,
@@ -123,6 +139,12 @@ impl World {
                     loss,
                 } => {
                     links[link.index()].bursts.push((*from, *to, *loss));
+                    link_windows.push(LinkWindow {
+                        link: *link,
+                        from: *from,
+                        to: *to,
+                        loss: Some(*loss),
+                    });
                 }
                 FaultSpec::DropBye { link, calls } => faults.add_drop_bye(*link, calls.clone()),
                 FaultSpec::Crash {
@@ -187,6 +209,8 @@ impl World {
                 probes,
                 filter,
                 trace: Vec::new(),
+                link_windows,
+                traced_dead: Default::default(),
             },
         }
     }
@@ -254,9 +278,49 @@ impl World {
         &self.st.stats
     }
 
-    /// The recorded trace, in order.
-    pub fn trace(&self) -> &[TraceEvent] {
-        &self.st.trace
+    /// The recorded trace, in order, with the fault windows of the links its
+    /// messages cross.
+    pub fn trace(&self) -> Vec<TraceEvent> {
+        let topo = self.st.net.topology();
+        let mut crossed = vec![false; self.st.net.links().len()];
+        let mut involved = vec![false; self.st.names.len()];
+        for e in &self.st.trace {
+            if let TraceEvent::Record { node, .. } = *e {
+                involved[node.index()] = true;
+            }
+            if let TraceEvent::Message { from, to, .. } = *e {
+                involved[from.index()] = true;
+                involved[to.index()] = true;
+                let mut at = from;
+                while let Some((next, link)) = topo.next_hop(at, to).filter(|_| at != to) {
+                    crossed[link.index()] = true;
+                    at = next;
+                }
+            }
+        }
+        let windows: Vec<LinkWindow> = self
+            .st
+            .link_windows
+            .iter()
+            .filter(|w| crossed[w.link.index()])
+            .copied()
+            .collect();
+        // Crashes and restarts of nodes the traced calls never touched are
+        // not part of their story.
+        let trace: Vec<TraceEvent> = self
+            .st
+            .trace
+            .iter()
+            .filter(|e| match e {
+                TraceEvent::Fault {
+                    fault: FaultEvent::NodeCrash(n) | FaultEvent::NodeRestart(n),
+                    ..
+                } => involved[n.index()],
+                _ => true,
+            })
+            .cloned()
+            .collect();
+        with_link_windows(&trace, &windows)
     }
 
     /// Node names in model order.
@@ -321,6 +385,14 @@ impl State {
                 if !self.nodes[f.to.index()].up || self.faults.endpoint_dead(f.msg.call, f.to) {
                     // The receiver (or this call's endpoint there) is gone.
                     self.stats.count_loss(LossCause::NodeDown);
+                    if let Some(TraceEvent::Message { fate, .. }) =
+                        f.traced.and_then(|i| self.trace.get_mut(i))
+                    {
+                        *fate = TraceFate::Lost {
+                            link: None,
+                            cause: LossCause::NodeDown,
+                        };
+                    }
                     return;
                 }
                 self.stats.messages_delivered += 1;
@@ -350,10 +422,12 @@ impl State {
                 node
             }
             Event::NodeCrash(node) => {
+                self.trace_fault(sched.now(), FaultEvent::NodeCrash(node));
                 self.crash_node(sched, node);
                 return;
             }
             Event::NodeRestart(node) => {
+                self.trace_fault(sched.now(), FaultEvent::NodeRestart(node));
                 self.nodes[node.index()].up = true;
                 return;
             }
@@ -422,7 +496,10 @@ impl State {
         if !self.live.is_live(call) {
             return; // the call already ended
         }
-        self.probes.call_died(call, now);
+        if self.filter.wants(call) {
+            self.trace_fault(now, FaultEvent::EndpointDied(node));
+        }
+        self.call_died(call, now, DeathCause::CallCrash(node));
         self.faults.endpoint_died(call, node);
         for state in self.live.states_at(call, node) {
             self.state_freed(now, call, node, state, FreeCause::Crash);
@@ -441,13 +518,28 @@ impl State {
         }
         if self.specs[node.index()].kind.is_endpoint() {
             for &(call, _) in &held {
-                self.probes.call_died(call, now);
+                self.call_died(call, now, DeathCause::NodeCrash(node));
             }
         }
         let rt = &mut self.nodes[node.index()];
         rt.timers.clear_all(sched);
         rt.role = new_role(node, &self.specs[node.index()].kind);
         rt.up = false;
+    }
+
+    /// `call` is dead from `now` (a fault; the first one counts).
+    fn call_died(&mut self, call: CallRef, now: SimTime, why: DeathCause) {
+        self.probes.call_died(call, now);
+        if self.filter.wants(call) && self.traced_dead.insert(call) {
+            self.trace_fault(now, FaultEvent::CallDead(why));
+        }
+    }
+
+    /// Traces a fault, if anything is traced.
+    fn trace_fault(&mut self, t: SimTime, fault: FaultEvent) {
+        if self.filter != TraceFilter::Off {
+            self.trace.push(TraceEvent::Fault { t, fault });
+        }
     }
 
     /// Runs `f` on a node's role with a fresh context; actions land in `self.out`.
@@ -551,8 +643,6 @@ impl State {
                 TraceFate::Lost { link, cause }
             }
             Carried::Swallowed(link) => {
-                // drop_bye: the call ended at the sender, so its state elsewhere is hung.
-                self.probes.call_died(msg.call, now);
                 self.stats.count_loss(LossCause::Fault);
                 TraceFate::Lost {
                     link: Some(link),
@@ -560,7 +650,7 @@ impl State {
                 }
             }
         };
-        if self.filter.wants(msg.call) {
+        let traced = self.filter.wants(msg.call).then(|| {
             self.trace.push(TraceEvent::Message {
                 t: now,
                 from,
@@ -568,9 +658,19 @@ impl State {
                 msg: msg.clone(),
                 fate,
             });
+            self.trace.len() - 1
+        });
+        if let Carried::Swallowed(link) = carried {
+            // drop_bye: the call ended at the sender, so its state elsewhere is hung.
+            self.call_died(msg.call, now, DeathCause::ByeSwallowed(link));
         }
         if let Carried::Arrives(at) = carried {
-            let h = self.in_flight.insert(Flight { from, to, msg });
+            let h = self.in_flight.insert(Flight {
+                from,
+                to,
+                msg,
+                traced,
+            });
             sched
                 .schedule_at(at, Event::Deliver(h))
                 .expect("arrival is after the send");

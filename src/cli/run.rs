@@ -127,7 +127,7 @@ fn run_model(scenario: Scenario, path: &Path, args: &RunArgs) -> Result<String, 
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "sstsim run {} (seed {}, replication {}): {} s simulated",
+        "sstsim run {} (seed {}, replication {}): {:.1} s simulated",
         path.display(),
         seed,
         replication,

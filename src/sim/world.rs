@@ -67,7 +67,7 @@ struct Flight {
     msg: Message,
     /// Its line in the trace, if traced: a receiver found down turns its
     /// fate into a loss there.
-    traced: Option<usize>,
+    traced: Option<u32>,
 }
 
 /// A node at run time.
@@ -386,7 +386,7 @@ impl State {
                     // The receiver (or this call's endpoint there) is gone.
                     self.stats.count_loss(LossCause::NodeDown);
                     if let Some(TraceEvent::Message { fate, .. }) =
-                        f.traced.and_then(|i| self.trace.get_mut(i))
+                        f.traced.and_then(|i| self.trace.get_mut(i as usize))
                     {
                         *fate = TraceFate::Lost {
                             link: None,
@@ -658,7 +658,7 @@ impl State {
                 msg: msg.clone(),
                 fate,
             });
-            self.trace.len() - 1
+            u32::try_from(self.trace.len() - 1).unwrap_or(u32::MAX)
         });
         if let Carried::Swallowed(link) = carried {
             // drop_bye: the call ended at the sender, so its state elsewhere is hung.

@@ -364,7 +364,7 @@ fn cdf_chart(res: &Results, rows: &[SummaryRow], point: usize) -> Option<LineCha
         }
         series.push(Series {
             name: format!(
-                "{}: {} states, {} not freed by the end",
+                "{}: {} states, {} still held at the end",
                 class.name(),
                 km.len(),
                 held
@@ -376,7 +376,9 @@ fn cdf_chart(res: &Results, rows: &[SummaryRow], point: usize) -> Option<LineCha
     Some(LineChart {
         title: format!("Dead-call states freed by time t, at {}", what.join(", ")),
         notes: vec![
-            "Kaplan-Meier over freed and still-held states, pooled over replications: a line below 1 at its end is the share not freed by then."
+            "Kaplan-Meier over freed and still-held states, pooled over replications. A state still held at the end counts only for as long as it was followed (its death to the end of its run)."
+                .into(),
+            "A line that levels off below 1 is the share not freed within the longest follow-up: never freed, as far as the runs can tell."
                 .into(),
         ],
         x_label: "time since the call died, t (s, log scale)".into(),

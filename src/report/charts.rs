@@ -304,40 +304,62 @@ impl LineChart {
             let color = self.color(i);
             let shape = SHAPES[i % SHAPES.len()];
             let pts: Vec<(f64, f64)> = s.drawable().map(|(p, ..)| p).collect();
+            // Markers help a sweep's few points; on a CDF's thousands they only
+            // blur. Markers of coinciding lines are staggered by a few pixels,
+            // so each stays visible, and their error bars move with them.
+            // Lines without markers are drawn wider the earlier they come, so
+            // a line under a later, identical one shows as its border.
+            let markers = pts.len() <= MAX_MARKERS;
+            let width = if markers {
+                2
+            } else {
+                2 + 2 * (self.series.len() - 1 - i).min(3) as u32
+            };
             if s.dashed {
                 chart.draw_series(DashedLineSeries::new(
                     pts.iter().copied(),
                     8,
                     5,
-                    color.stroke_width(2),
+                    color.stroke_width(width),
                 ))
             } else {
-                chart.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
+                chart.draw_series(LineSeries::new(
+                    pts.iter().copied(),
+                    color.stroke_width(width),
+                ))
             }
             .map_err(|e| fail(&e))?;
+            let stagger = if markers {
+                (i as i32 - self.series.len() as i32 / 2) * 3
+            } else {
+                0
+            };
             // Error bars, stopping at 0: the quantities are non-negative.
+            let coord = chart.as_coord_spec().clone();
+            let px = |x: f64, y: f64| coord.translate(&(x, y)).1;
             chart
                 .draw_series(
                     s.drawable()
                         .filter(|(_, e, ..)| *e > 0.0)
                         .map(|((x, y), e, ..)| {
-                            ErrorBar::new_vertical(
-                                x,
-                                (y - e).max(0.0),
-                                y,
-                                y + e,
-                                color.stroke_width(1),
-                                8,
-                            )
+                            let (lo, mid, hi) = (px(x, (y - e).max(0.0)), px(x, y), px(x, y + e));
+                            let (lo, hi) = (lo - mid, hi - mid);
+                            let style = color.stroke_width(1);
+                            EmptyElement::at((x, y))
+                                + PathElement::new(vec![(stagger, lo), (stagger, hi)], style)
+                                + PathElement::new(
+                                    vec![(stagger - 4, lo), (stagger + 4, lo)],
+                                    style,
+                                )
+                                + PathElement::new(
+                                    vec![(stagger - 4, hi), (stagger + 4, hi)],
+                                    style,
+                                )
                         }),
                 )
                 .map_err(|e| fail(&e))?;
-            // Markers help a sweep's few points; on a CDF's thousands they only
-            // blur. Hollow: the point rests on few samples.
-            // Markers of coinciding lines are staggered by a few pixels, so
-            // each stays visible.
-            if pts.len() <= MAX_MARKERS {
-                let stagger = (i as i32 - self.series.len() as i32 / 2) * 3;
+            // Hollow: the point rests on few samples.
+            if markers {
                 let shifted: Vec<(i32, i32)> = outline(shape)
                     .into_iter()
                     .map(|(x, y)| (x + stagger, y))

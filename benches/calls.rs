@@ -3,7 +3,8 @@
 //! per second (group `calls`) and in engine events per second (group `events`).
 //!
 //! - `basic_1pct_loss/10000`: 10,000 sequential short calls (INVITE, 100, 200,
-//!   ACK, hold 60 s, BYE, 200; the session timer of 120 s never fires).
+//!   ACK, hold 60 s, BYE, 200; with SE 120 bob's one refresh, due 60 s
+//!   after his 2xx, leaves just before alice hangs up).
 //! - `timers_se90_1h/1000`: 1,000 calls of 1 h with SE = 90 s (about 80
 //!   refreshes per call), started 3.6 s apart so about 1,000 run at once.
 //! - `faults_crash10_se300/100000`: 100,000 calls, Poisson at 50/s, holding

@@ -9,6 +9,7 @@ mod it {
     mod experiments;
     mod false_teardowns;
     mod golden;
+    mod hardening;
     mod harness;
     mod hung_state;
     mod model_files;

@@ -148,6 +148,7 @@ pub(super) fn build_points(
         errs.push(InputError::at(&h.loc, "horizon_s", m));
         return Vec::new();
     }
+    // `check_grid_size` has bounded the product.
     let total: usize = axes.iter().map(Axis::len).product();
     let mut points = Vec::with_capacity(total);
     // Errors repeat across points that share a bad value; report each distinct one once.

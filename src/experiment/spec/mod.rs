@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use super::overrides::cell;
 use crate::scenario::doc::{self, Errors, Fields, Item, Value, integer, number, string};
-use crate::scenario::error::{InputError, InputErrors, Source};
+use crate::scenario::error::{InputError, InputErrors, Loc, Source};
 use charts::{default_charts, read_charts};
 use grid::{build_points, check_duplicate_keys, read_grid, read_zip};
 
@@ -37,7 +37,10 @@ const TOP_KEYS: &[&str] = &[
     "charts",
 ];
 /// Largest number of points × replications an experiment may ask for.
-const MAX_RUNS: u64 = 10_000_000;
+pub const MAX_RUNS: u64 = 10_000_000;
+/// Largest grid: every point is a validated model held in memory (about
+/// 20 KB each), so 100,000 points already take 2 GB before a run starts.
+pub const MAX_POINTS: u64 = 100_000;
 
 /// A validated experiment.
 #[derive(Debug, Clone)]
@@ -190,15 +193,8 @@ fn read_experiment(
     if !errs.is_empty() {
         return Err(errs);
     }
-    let points_count: u64 = axes.iter().map(|a| a.len() as u64).product();
-    if points_count.saturating_mul(u64::from(replications)) > MAX_RUNS {
-        errs.push(InputError::at(
-            &grid_loc,
-            "grid",
-            format!(
-                "{points_count} points × {replications} replications is more than {MAX_RUNS} runs"
-            ),
-        ));
+    if let Err(e) = check_grid_size(&axes, replications, &grid_loc) {
+        errs.push(e);
         return Err(errs);
     }
     let columns: Vec<String> = axes
@@ -237,6 +233,43 @@ fn read_experiment(
         points,
         charts,
     })
+}
+
+/// Refuses a grid of more than [`MAX_POINTS`] points or [`MAX_RUNS`] runs,
+/// counting with checked arithmetic: 64 two-value axes make 2^64 points,
+/// which an unchecked product wraps to 0.
+fn check_grid_size(axes: &[Axis], replications: u32, loc: &Loc) -> Result<(), InputError> {
+    let sizes: Vec<String> = axes.iter().map(|a| a.len().to_string()).collect();
+    let shown = if sizes.len() > 8 {
+        format!("{} axes", sizes.len())
+    } else {
+        sizes.join(" × ")
+    };
+    let points = axes
+        .iter()
+        .try_fold(1u64, |n, a| n.checked_mul(a.len() as u64))
+        .filter(|&n| n <= MAX_POINTS);
+    let Some(points) = points else {
+        return Err(InputError::at(
+            loc,
+            "grid",
+            format!(
+                "the grid ({shown}) has more than {MAX_POINTS} points, the most an experiment may have \
+                 (each point is a model held in memory); split the sweep into several experiments"
+            ),
+        ));
+    };
+    if points * u64::from(replications) > MAX_RUNS {
+        return Err(InputError::at(
+            loc,
+            "grid",
+            format!(
+                "{points} points ({shown}) × {replications} replications is more than {MAX_RUNS} runs, \
+                 the most an experiment may have; lower replications or split the sweep"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The base model: a path relative to the experiment file, or an inline table.

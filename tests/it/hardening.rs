@@ -1,0 +1,139 @@
+//! Reproducers of the hardening campaign (issue 11): each input once made
+//! sstsim panic, give a silently wrong result or clobber good output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sstsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sstsim"))
+        .args(args)
+        .output()
+        .expect("run sstsim")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sstsim-hard-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Every file under `dir` with its bytes, sorted by path.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A one-point experiment of a few calls, quick to run.
+const TINY: &str = r#"
+name = "tiny"
+replications = 2
+[grid]
+"defaults.session_expires" = [90]
+[model.defaults]
+session_timers = "originate"
+[[model.node]]
+id = "a"
+kind = "ua"
+[[model.node]]
+id = "b"
+kind = "ua"
+[[model.link]]
+between = ["a", "b"]
+delay_ms = 10
+[model.workload]
+caller = "a"
+callee = "b"
+calls = 3
+interval_s = 10
+holding_s = 100
+horizon_s = 600
+"#;
+
+/// Writes `text` into `dir/name` and returns its path as a string.
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// Runs TINY into `dir/out` and returns the finished directory.
+fn good_output(dir: &Path) -> PathBuf {
+    let exp = write(dir, "tiny.toml", TINY);
+    let out = dir.join("out");
+    let o = sstsim(&["run", &exp, "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    out
+}
+
+#[test]
+fn a_grid_of_2_pow_64_points_is_refused_not_wrapped_to_zero() {
+    // 64 two-value tag axes: 2^64 points, which an unchecked u64 product
+    // wraps to 0 ("0 points", exit 0, empty files over good ones).
+    let dir = tmp("grid64");
+    let out = good_output(&dir);
+    let before = snapshot(&out);
+    let axes: String = (0..64)
+        .map(|i| format!("\"tag.t{i}\" = [1, 2]\n"))
+        .collect();
+    let text = TINY.replace(
+        "\"defaults.session_expires\" = [90]\n",
+        &format!("\"defaults.session_expires\" = [90]\n{axes}"),
+    );
+    let exp = write(
+        &dir,
+        "huge.toml",
+        &text.replace("name = \"tiny\"", "name = \"huge\""),
+    );
+    for resume in [false, true] {
+        let mut args = vec!["run", &exp, "--out", out.to_str().unwrap(), "--quiet"];
+        if resume {
+            args.push("--resume");
+        }
+        let o = sstsim(&args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        assert!(
+            e.contains("huge.toml:4:1: grid: the grid (65 axes) has more than 100000 points"),
+            "{e}"
+        );
+        assert_eq!(snapshot(&out), before, "the good output is untouched");
+    }
+    // Just past the bound, counted exactly: 317 × 316 = 100,172 points.
+    let many = |n: usize| (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let text = TINY.replace(
+        "\"defaults.session_expires\" = [90]\n",
+        &format!("\"tag.a\" = [{}]\n\"tag.b\" = [{}]\n", many(317), many(316)),
+    );
+    let exp = write(&dir, "big.toml", &text);
+    let o = sstsim(&[
+        "run",
+        &exp,
+        "--out",
+        dir.join("big").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the grid (317 × 316) has more than 100000 points"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("big").exists());
+}

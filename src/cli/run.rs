@@ -288,10 +288,7 @@ fn run_sweep(exp: &Experiment, args: &RunArgs) -> Result<String, Failure> {
         stop_after: None,
     };
     on_interrupt(resume_command(args, &out, shard), &out);
-    let outcome = run_experiment(exp, &opts).map_err(|e| match e {
-        crate::experiment::runner::RunError::Journal(j) => Failure::Input(format!("error: {j}")),
-        other => Failure::Internal(other.to_string()),
-    })?;
+    let outcome = run_experiment(exp, &opts).map_err(super::sweep::failure)?;
     let mut s = String::new();
     let _ = writeln!(
         s,

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Failure;
+use crate::experiment::journal::JournalError;
+use crate::experiment::lock::LockError;
 use crate::experiment::runner::{self, RunError};
 
 /// Arguments of `sstsim plot`.
@@ -26,9 +28,13 @@ pub struct MergeArgs {
     pub shards: Vec<PathBuf>,
 }
 
-fn failure(e: RunError) -> Failure {
+/// Exit 2 for what the user can fix (a journal or shards that do not fit,
+/// a busy directory), exit 1 for I/O.
+pub(super) fn failure(e: RunError) -> Failure {
     match e {
-        RunError::Io(m) => Failure::Internal(m),
+        RunError::Io(_)
+        | RunError::Journal(JournalError::Io { .. })
+        | RunError::Lock(LockError::Io { .. }) => Failure::Internal(e.to_string()),
         other => Failure::Input(format!("error: {other}")),
     }
 }

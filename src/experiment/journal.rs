@@ -4,12 +4,14 @@
 //! Format: a header line naming the experiment hash and the shard, then CSV
 //! records: `L,point,replication,node_class,latency_s,freed` lines for a
 //! run's latency samples, `N,point,replication,node,node_class,<metrics>`
-//! lines for its nodes, then its `R,<runs.csv row>` line, all written in
-//! one `write` call. A run counts as finished only when its `R` line is complete
+//! lines for its nodes, then its `R,<experiment hash>,<runs.csv row>` line,
+//! all written in one `write` call to a file opened for appending. Every run
+//! line carries the experiment's identity, so a journal that somehow mixes
+//! experiments is refused on resume rather than merged. A run counts as finished only when its `R` line is complete
 //! (newline-terminated); a torn tail is cut off on resume.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 
 use super::metrics::NODE_METRICS;
@@ -49,6 +51,19 @@ pub enum JournalError {
         /// 1-based line.
         line: usize,
     },
+    /// A run line of another experiment, or of a run this one does not have.
+    #[error(
+        "{path}:{line}: {what}: this journal is not this experiment's alone; \
+         remove it (or the directory) to start over"
+    )]
+    Foreign {
+        /// Journal path.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// What does not belong.
+        what: String,
+    },
     /// Reading or writing failed.
     #[error("{path}: {source}")]
     Io {
@@ -63,41 +78,47 @@ pub enum JournalError {
 pub struct Journal {
     file: File,
     path: String,
+    /// The experiment hash written on every run line.
+    identity: String,
 }
 
 impl Journal {
     /// Opens the journal at `path`. With `resume`, reads the runs already
-    /// finished (the header must equal `header`) and cuts a torn tail;
-    /// otherwise starts a new journal.
+    /// finished (the header must equal `header`, and every run line carry
+    /// `identity`) and cuts a torn tail; otherwise starts a new journal,
+    /// never truncating one that exists.
     pub fn open(
         path: &Path,
         header: &str,
+        identity: &str,
         resume: bool,
+        belongs: &dyn Fn(&RunRecord) -> Result<(), String>,
     ) -> Result<(Journal, Vec<RunRecord>), JournalError> {
         let shown = path.display().to_string();
         let io = |source| JournalError::Io {
             path: shown.clone(),
             source,
         };
-        if !resume && path.exists() {
-            return Err(JournalError::Exists { path: shown });
-        }
-        if !path.exists() {
-            let mut file = File::create(path).map_err(io)?;
+        let journal = |file| Journal {
+            file,
+            path: shown.clone(),
+            identity: identity.to_string(),
+        };
+        if !resume || !path.exists() {
+            let mut file = match OpenOptions::new().append(true).create_new(true).open(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(JournalError::Exists { path: shown });
+                }
+                other => other.map_err(io)?,
+            };
             file.write_all(format!("{header}\n").as_bytes())
                 .map_err(io)?;
             file.flush().map_err(io)?;
-            return Ok((
-                Journal {
-                    file,
-                    path: shown.clone(),
-                },
-                Vec::new(),
-            ));
+            return Ok((journal(file), Vec::new()));
         }
         let mut file = OpenOptions::new()
             .read(true)
-            .write(true)
+            .append(true)
             .open(path)
             .map_err(io)?;
         let mut bytes = Vec::new();
@@ -113,10 +134,9 @@ impl Journal {
                 expected: header.to_string(),
             });
         }
-        let records = parse_records(&text[found.len() + 1..], &shown)?;
+        let records = parse_records(&text[found.len() + 1..], &shown, identity, belongs)?;
         file.set_len(complete as u64).map_err(io)?;
-        file.seek(SeekFrom::End(0)).map_err(io)?;
-        Ok((Journal { file, path: shown }, records))
+        Ok((journal(file), records))
     }
 
     /// Appends one finished run in a single write and hands it to the OS.
@@ -137,8 +157,12 @@ impl Journal {
             )
             .map_err(|e| self.io(e.into()))?;
         }
-        w.write_record(std::iter::once("R").chain(rec.cells.iter().map(String::as_str)))
-            .map_err(|e| self.io(e.into()))?;
+        w.write_record(
+            ["R", self.identity.as_str()]
+                .into_iter()
+                .chain(rec.cells.iter().map(String::as_str)),
+        )
+        .map_err(|e| self.io(e.into()))?;
         let buf = w.into_inner().map_err(|e| self.io(e.into_error()))?;
         self.file.write_all(&buf).map_err(|e| self.io(e))?;
         self.file.flush().map_err(|e| self.io(e))
@@ -154,7 +178,13 @@ impl Journal {
 
 /// Reads the records after the header; latency and node lines attach to
 /// the run line that follows them, and are dropped if that line never came.
-fn parse_records(body: &str, path: &str) -> Result<Vec<RunRecord>, JournalError> {
+fn parse_records(
+    body: &str,
+    path: &str,
+    identity: &str,
+    belongs: &dyn Fn(&RunRecord) -> Result<(), String>,
+) -> Result<Vec<RunRecord>, JournalError> {
+    let mut seen = std::collections::BTreeSet::new();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -183,16 +213,38 @@ fn parse_records(body: &str, path: &str) -> Result<Vec<RunRecord>, JournalError>
                     cells: rec.iter().skip(5).map(str::to_string).collect(),
                 });
             }
-            Some("R") if rec.len() >= 4 => {
-                let point = rec[1].parse().map_err(|_| corrupt())?;
-                let replication = rec[2].parse().map_err(|_| corrupt())?;
-                out.push(RunRecord {
+            Some("R") if rec.len() >= 5 => {
+                if &rec[1] != identity {
+                    return Err(JournalError::Foreign {
+                        path: path.to_string(),
+                        line: i + 2,
+                        what: format!(
+                            "a run of experiment hash {} (this one is {identity})",
+                            &rec[1]
+                        ),
+                    });
+                }
+                let point = rec[2].parse().map_err(|_| corrupt())?;
+                let replication = rec[3].parse().map_err(|_| corrupt())?;
+                let run = RunRecord {
                     point,
                     replication,
-                    cells: rec.iter().skip(1).map(str::to_string).collect(),
+                    cells: rec.iter().skip(2).map(str::to_string).collect(),
                     nodes: std::mem::take(&mut pending_nodes),
                     latencies: std::mem::take(&mut pending),
-                });
+                };
+                let foreign = |what| JournalError::Foreign {
+                    path: path.to_string(),
+                    line: i + 2,
+                    what,
+                };
+                belongs(&run).map_err(foreign)?;
+                if !seen.insert((point, replication)) {
+                    return Err(foreign(format!(
+                        "point {point} replication {replication} is recorded twice"
+                    )));
+                }
+                out.push(run);
             }
             _ => return Err(corrupt()),
         }

@@ -5,6 +5,7 @@ pub mod cells;
 pub mod charts;
 pub mod headline;
 pub mod journal;
+pub mod lock;
 pub mod metrics;
 pub mod output;
 pub mod overrides;

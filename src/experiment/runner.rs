@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use super::cells::fmt_cell;
 use super::charts::draw_all;
 use super::journal::{Journal, JournalError};
+use super::lock::{DirLock, LockError};
 use super::metrics::metric_values;
 use super::output::{
     GridKey, Manifest, Results, Shard, SummaryRow, latencies_csv, node_summary_csv, nodes_csv,
@@ -53,6 +54,9 @@ pub enum RunError {
     /// Shard directories that do not fit together.
     #[error("{0}")]
     Merge(String),
+    /// The output directory is another writer's.
+    #[error("{0}")]
+    Lock(#[from] LockError),
 }
 
 /// What a run did.
@@ -131,6 +135,33 @@ fn wall_clock() -> std::time::Instant {
     std::time::Instant::now()
 }
 
+/// Whether a journal's run belongs to this experiment and shard: a run it
+/// plans, with this seed, the point's swept values and every column.
+fn belongs(
+    exp: &Experiment,
+    plan: &std::collections::BTreeSet<(usize, u32)>,
+    rec: &RunRecord,
+) -> Result<(), String> {
+    let (p, r) = (rec.point, rec.replication);
+    if !plan.contains(&(p, r)) {
+        return Err(format!(
+            "point {p} replication {r} is not a run of this experiment or shard"
+        ));
+    }
+    let expected = 3 + exp.columns.len() + super::metrics::Metric::all().len();
+    let values = &exp.points[p].values;
+    let ok = rec.cells.len() == expected
+        && rec.cells[2] == exp.seed.to_string()
+        && rec.cells[3..3 + values.len()] == values[..];
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "point {p} replication {r} has other columns, seed or swept values than this experiment"
+        ))
+    }
+}
+
 /// The runs of a finished directory, if it was written by this experiment and shard.
 fn completed_runs(exp: &Experiment, shard: Option<Shard>, dir: &Path) -> Vec<RunRecord> {
     let same = read_manifest(dir).is_ok_and(|m| {
@@ -147,6 +178,7 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome,
     let started = wall_clock();
     let io = |what: &str, e: &dyn std::fmt::Display| RunError::Io(format!("{what}: {e}"));
     std::fs::create_dir_all(&opts.out).map_err(|e| io(&opts.out.display().to_string(), &e))?;
+    let _lock = DirLock::acquire(&opts.out, &format!("sstsim run {}", exp.source))?;
     let journal_path = opts.out.join(JOURNAL);
     // Resuming a run that already finished: its files hold every run.
     let completed = if opts.resume && !journal_path.exists() {
@@ -154,10 +186,16 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome,
     } else {
         Vec::new()
     };
-    let (journal, mut done) =
-        Journal::open(&journal_path, &journal_header(exp, opts.shard), opts.resume)?;
-    done.extend(completed);
     let plan = planned_runs(exp, opts.shard);
+    let planned: std::collections::BTreeSet<(usize, u32)> = plan.iter().copied().collect();
+    let (journal, mut done) = Journal::open(
+        &journal_path,
+        &journal_header(exp, opts.shard),
+        &format!("{:016x}", exp.hash),
+        opts.resume,
+        &|rec| belongs(exp, &planned, rec),
+    )?;
+    done.extend(completed);
     let finished: std::collections::BTreeSet<(usize, u32)> =
         done.iter().map(|r| (r.point, r.replication)).collect();
     let mut todo: Vec<(usize, u32)> = plan
@@ -303,6 +341,7 @@ fn redraw(
 
 /// `sstsim plot DIR`: redraws the charts from the directory's CSV files.
 pub fn plot(dir: &Path) -> Result<Vec<PathBuf>, RunError> {
+    let _lock = DirLock::acquire(dir, "sstsim plot")?;
     let manifest = read_manifest(dir).map_err(|e| RunError::Merge(e.to_string()))?;
     let results = read_results(dir).map_err(|e| RunError::Merge(e.to_string()))?;
     let summary = results.summary();
@@ -379,5 +418,6 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
         ..first.clone()
     };
     std::fs::create_dir_all(out).map_err(|e| fail(format!("{}: {e}", out.display())))?;
+    let _lock = DirLock::acquire(out, "sstsim merge")?;
     write_outputs(out, &results, &manifest).map(|(f, _)| f)
 }

@@ -137,3 +137,116 @@ fn a_grid_of_2_pow_64_points_is_refused_not_wrapped_to_zero() {
     );
     assert!(!dir.join("big").exists());
 }
+
+fn tiny(seed: u64) -> sstsim::experiment::Experiment {
+    let text = TINY.replace(
+        "replications = 2",
+        &format!("replications = 2\nseed = {seed}"),
+    );
+    sstsim::experiment::spec::experiment_from_str("tiny.toml", &text, None).unwrap()
+}
+
+fn opts(out: &Path) -> sstsim::experiment::runner::RunOptions {
+    sstsim::experiment::runner::RunOptions {
+        out: out.to_path_buf(),
+        threads: 1,
+        resume: false,
+        shard: None,
+        progress: false,
+        stop_after: None,
+    }
+}
+
+#[test]
+fn a_second_writer_in_an_output_directory_is_refused_naming_the_holder() {
+    use sstsim::experiment::lock::{DirLock, LOCK_FILE};
+    let dir = tmp("lock");
+    let out = good_output(&dir);
+    let before = snapshot(&out);
+    let held = DirLock::acquire(&out, "test holder").unwrap();
+    let exp = dir.join("tiny.toml");
+    let o = sstsim(&[
+        "run",
+        exp.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--resume",
+    ]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    let holder = format!(
+        "another sstsim is writing into this directory (pid {}: test holder)",
+        std::process::id()
+    );
+    assert!(e.contains(&holder), "{e}");
+    for args in [
+        vec!["plot", out.to_str().unwrap()],
+        vec![
+            "merge",
+            "--out",
+            out.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let o = sstsim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&holder), "{}", stderr(&o));
+    }
+    drop(held);
+    // Released: the directory is as it was, without the lock file.
+    assert_eq!(snapshot(&out), before);
+    let o = sstsim(&["plot", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!out.join(LOCK_FILE).exists());
+}
+
+#[test]
+fn a_journal_that_mixes_experiments_is_refused_on_resume() {
+    use sstsim::experiment::runner::run_experiment;
+    let dir = tmp("mixed");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for (exp, out) in [(tiny(1), &a), (tiny(2), &b)] {
+        let mut o = opts(out);
+        o.stop_after = Some(1);
+        assert_eq!(run_experiment(&exp, &o).unwrap().missing, 1);
+    }
+    // B's journal gains A's finished run (as two writers once produced).
+    let ja = std::fs::read_to_string(a.join("runs.journal")).unwrap();
+    let body = ja.split_once('\n').unwrap().1;
+    let jb = b.join("runs.journal");
+    let mut text = std::fs::read_to_string(&jb).unwrap();
+    text.push_str(body);
+    std::fs::write(&jb, &text).unwrap();
+    let mut o = opts(&b);
+    o.resume = true;
+    let e = run_experiment(&tiny(2), &o).unwrap_err().to_string();
+    let line = text.lines().count();
+    assert!(
+        e.contains(&format!("runs.journal:{line}: a run of experiment hash")),
+        "{e}"
+    );
+    assert!(e.contains("not this experiment's alone"), "{e}");
+    assert!(!b.join("runs.csv").exists());
+
+    // B's own identity on a run B does not have (point 5) is refused too.
+    let own = std::fs::read_to_string(&jb).unwrap();
+    let mut lines: Vec<&str> = own.lines().take_while(|l| !l.is_empty()).collect();
+    lines.truncate(own.lines().count() - body.lines().count());
+    let r = lines.iter().rposition(|l| l.starts_with("R,")).unwrap();
+    let fields: Vec<&str> = lines[r].split(',').collect();
+    let bad = format!("{},{},5,{}", fields[0], fields[1], fields[3..].join(","));
+    let fixed: String = lines[..r]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        + &bad
+        + "\n";
+    std::fs::write(&jb, fixed).unwrap();
+    let e = run_experiment(&tiny(2), &o).unwrap_err().to_string();
+    assert!(e.contains("point 5 replication"), "{e}");
+    assert!(
+        e.contains("is not a run of this experiment or shard"),
+        "{e}"
+    );
+}

@@ -8,4 +8,4 @@ pub mod link;
 pub mod topology;
 
 pub use link::{Direction, DirectionState, Fate, LinkConfig, LossCause, LossModel, Probability};
-pub use topology::{LinkId, NodeId, Topology};
+pub use topology::{LinkId, MAX_LINKS, MAX_NODES, NodeId, Topology};

@@ -250,3 +250,60 @@ fn a_journal_that_mixes_experiments_is_refused_on_resume() {
         "{e}"
     );
 }
+
+/// Nodes x and y joined by `n` named links (the first loses everything),
+/// then the a–b link the calls take.
+fn many_links(n: usize) -> String {
+    let mut m = String::from(
+        "[[node]]\nid = \"a\"\nkind = \"ua\"\n[[node]]\nid = \"b\"\nkind = \"ua\"\n\
+         [[node]]\nid = \"x\"\nkind = \"ua\"\n[[node]]\nid = \"y\"\nkind = \"ua\"\n",
+    );
+    for i in 0..n {
+        let loss = if i == 0 { "loss = 1.0\n" } else { "" };
+        m.push_str(&format!(
+            "[[link]]\nname = \"l{i}\"\nbetween = [\"x\", \"y\"]\n{loss}"
+        ));
+    }
+    m.push_str(
+        "[[link]]\nbetween = [\"a\", \"b\"]\ndelay_ms = 10\n\
+         [workload]\ncaller = \"a\"\ncallee = \"b\"\ncalls = 3\ninterval_s = 10\nholding_s = 30\nhorizon_s = 200\n",
+    );
+    m
+}
+
+#[test]
+fn the_65537th_link_carries_its_own_calls() {
+    // Link ids were 16-bit: link 65,536 (a–b) wrapped to link 0 (x–y, which
+    // loses every packet), so every message of every call was lost.
+    let dir = tmp("links");
+    let model = write(&dir, "links.toml", &many_links(65_536));
+    let o = sstsim(&["run", &model]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.contains("calls: 3 started, 3 answered"), "{out}");
+    // Two UAs, 10 ms apart, no loss: INVITE, 100, 200, ACK, BYE, 200 per call = 18 messages.
+    assert!(
+        out.contains("network:         18 messages sent, 0 lost"),
+        "{out}"
+    );
+}
+
+#[test]
+fn too_many_nodes_is_a_located_error() {
+    // 65,535 nodes once panicked in the routing set-up ("too many nodes").
+    let dir = tmp("nodes");
+    let mut m = String::new();
+    for i in 0..65_535 {
+        m.push_str(&format!("[[node]]\nid = \"n{i}\"\nkind = \"ua\"\n"));
+    }
+    m.push_str("[workload]\ncaller = \"n0\"\ncallee = \"n1\"\nhorizon_s = 10\n");
+    let model = write(&dir, "nodes.toml", &m);
+    let o = sstsim(&["run", &model]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    // Node table 65,535 (index 65,534) starts on line 3 · 65,534 + 1.
+    assert!(
+        e.contains(&format!("nodes.toml:{}:1: node[65534]: 65535 [[node]] tables: a model may have at most 65534 nodes", 3 * 65_534 + 1)),
+        "{e}"
+    );
+}

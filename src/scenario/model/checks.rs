@@ -1,6 +1,8 @@
 //! Checks that need the whole model: effective session-timer settings
 //! against the RFC floors, and routes between every caller and callee.
 
+use std::collections::BTreeMap;
+
 use crate::net::{LinkConfig, NodeId, Topology};
 use crate::session_timer::TimerLayer;
 use crate::session_timer::negotiation::RFC_MIN_SE;
@@ -135,6 +137,11 @@ fn find_key(root: &Item, path: &str) -> Option<Loc> {
 }
 
 /// Every caller must reach its callee, on a path no longer than the Via stack holds.
+///
+/// Callers × callees can be 10^8 pairs, so this works per callee: one
+/// routing table gives every caller's path depth (`Topology::longest_runs`),
+/// and callees that route through the same table share it. The first bad
+/// pair in workload order is reported.
 pub(super) fn check_routes(
     nodes: &[NodeSpec],
     links: &[LinkConfig],
@@ -148,48 +155,77 @@ pub(super) fn check_routes(
         .collect();
     let topo = Topology::new(nodes.len(), &weights);
     let (spec, loc) = w;
-    let pairs: Vec<(NodeId, NodeId)> = match &spec.pairs {
-        Pairs::List(l) => l.clone(),
-        Pairs::Groups { callers, callees } => callers
-            .iter()
-            .flat_map(|&a| {
-                callees
-                    .iter()
-                    .filter(move |&&b| b != a)
-                    .map(move |&b| (a, b))
-            })
-            .collect(),
+    let (callers, callees): (Vec<NodeId>, Vec<NodeId>) = match &spec.pairs {
+        Pairs::List(l) => l.iter().copied().unzip(),
+        Pairs::Groups { callers, callees } => (callers.clone(), callees.clone()),
     };
-    let name = |n: NodeId| nodes[n.index()].name.clone();
-    for (a, b) in pairs {
-        match topo.path(a, b) {
-            None => {
-                errs.push(InputError::at(loc, "workload.caller", format!(
-                    "caller \"{}\" cannot reach callee \"{}\": no chain of [[link]]s joins them",
-                    name(a),
-                    name(b)
-                )));
-                return;
-            }
-            Some(path) => {
-                // The Via stack grows by one per SIP element until a B2BUA restarts it.
-                let mut depth = 0;
-                for n in &path[..path.len() - 1] {
-                    depth = if names.kinds[n.index()] == Kind::B2bua {
-                        1
-                    } else {
-                        depth + 1
-                    };
-                    if depth > MAX_HOPS {
-                        errs.push(InputError::at(loc, "workload.caller", format!(
-                            "the path from \"{}\" to \"{}\" crosses more than {MAX_HOPS} SIP elements without a B2BUA",
-                            name(a),
-                            name(b)
-                        )));
-                        return;
-                    }
+    let b2bua = |n: NodeId| names.kinds[n.index()] == Kind::B2bua;
+    // Depths toward each callee, computed once per callee.
+    let mut depths: BTreeMap<NodeId, Vec<Option<u32>>> = BTreeMap::new();
+    let mut bad = |a: NodeId, b: NodeId| -> Option<String> {
+        let name = |n: NodeId| nodes[n.index()].name.clone();
+        if !topo.reachable(a, b) {
+            return Some(format!(
+                "caller \"{}\" cannot reach callee \"{}\": no chain of [[link]]s joins them",
+                name(a),
+                name(b)
+            ));
+        }
+        let depth = depths
+            .entry(b)
+            .or_insert_with(|| topo.longest_runs(b, b2bua))[a.index()];
+        (depth.unwrap_or(0) as usize > MAX_HOPS).then(|| {
+            format!(
+                "the path from \"{}\" to \"{}\" crosses more than {MAX_HOPS} SIP elements without a B2BUA",
+                name(a),
+                name(b)
+            )
+        })
+    };
+    let found = match &spec.pairs {
+        Pairs::List(l) => l.iter().find_map(|&(a, b)| bad(a, b)),
+        Pairs::Groups { .. } => first_bad_pair(&callers, &callees, &topo, &mut bad),
+    };
+    if let Some(m) = found {
+        errs.push(InputError::at(loc, "workload.caller", m));
+    }
+}
+
+/// The first (caller, callee ≠ caller) pair, callers outer, that `bad`
+/// rejects. Callees that share a component and a depth to every caller
+/// behave alike, so only the first two of each class are tried per caller
+/// (two, in case one is the caller itself).
+fn first_bad_pair(
+    callers: &[NodeId],
+    callees: &[NodeId],
+    topo: &Topology,
+    bad: &mut impl FnMut(NodeId, NodeId) -> Option<String>,
+) -> Option<String> {
+    // A callee's class: the node whose table routes to it, and whether it
+    // is reached through that node (a leaf) — see `Topology::route_class`.
+    let mut classes: BTreeMap<(NodeId, bool), Vec<NodeId>> = BTreeMap::new();
+    for &b in callees {
+        let c = classes.entry(topo.route_class(b)).or_default();
+        if c.len() < 2 {
+            c.push(b);
+        }
+    }
+    for &a in callers {
+        let mut first: Option<(usize, String)> = None;
+        for members in classes.values() {
+            if let Some(&b) = members.iter().find(|&&b| b != a)
+                && let Some(m) = bad(a, b)
+            {
+                // Report the earliest callee in the workload's order.
+                let pos = callees.iter().position(|&x| x == b).unwrap_or(usize::MAX);
+                if first.as_ref().is_none_or(|(p, _)| pos < *p) {
+                    first = Some((pos, m));
                 }
             }
         }
+        if let Some((_, m)) = first {
+            return Some(m);
+        }
     }
+    None
 }

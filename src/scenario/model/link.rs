@@ -3,7 +3,7 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::keyword::keywords;
-use crate::net::{LinkConfig, LinkId, LossModel, NodeId, Probability};
+use crate::net::{LinkConfig, LinkId, LossModel, MAX_LINKS, NodeId, Probability};
 
 use super::super::doc::{Errors, Fields, Item, Value, array, keyword, string};
 use super::super::error::InputError;
@@ -117,6 +117,22 @@ pub(super) fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> V
         ));
         return Vec::new();
     };
+    if let Some(x) = xs.get(MAX_LINKS) {
+        errs.push(InputError::at(
+            &x.loc,
+            format!("link[{MAX_LINKS}]"),
+            format!(
+                "{} [[link]] tables: a model may have at most {MAX_LINKS} links",
+                xs.len()
+            ),
+        ));
+        return Vec::new();
+    }
+    // Names by node index, for default link names.
+    let mut node_names = vec![String::new(); names.kinds.len()];
+    for (k, v) in &names.nodes {
+        node_names[v.index()] = k.clone();
+    }
     let mut links = Vec::new();
     for (i, x) in xs.iter().enumerate() {
         let Some(mut f) = Fields::of(x, &format!("link[{i}]"), errs) else {
@@ -142,14 +158,7 @@ pub(super) fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> V
                 "missing key `between = [node, node]`",
             ));
         }
-        let node_name = |n: NodeId| {
-            names
-                .nodes
-                .iter()
-                .find(|(_, v)| **v == n)
-                .map(|(k, _)| k.clone())
-                .unwrap_or_default()
-        };
+        let node_name = |n: NodeId| node_names[n.index()].clone();
         let default_name = ends.map(|(a, b)| format!("{}-{}", node_name(a), node_name(b)));
         let name = match f.get("name") {
             Some(n) => match string(n, &format!("link[{i}].name"), errs) {
@@ -222,7 +231,7 @@ pub(super) fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> V
             .unwrap_or_default();
         f.finish(LINK_KEYS, errs);
         if let (Some((a, b)), Some(loss)) = (ends, loss) {
-            names.links.insert(name, LinkId(links.len() as u16));
+            names.links.insert(name, LinkId(links.len() as u32));
             names.link_pairs.push((a, b));
             links.push(LinkConfig {
                 a,

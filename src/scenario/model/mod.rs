@@ -18,7 +18,7 @@ mod workload;
 use std::collections::BTreeMap;
 
 use crate::engine::SimDuration;
-use crate::net::{LinkId, NodeId, Probability};
+use crate::net::{LinkId, MAX_NODES, NodeId, Probability};
 use crate::session_timer::TimerLayer;
 use crate::sim::faults::{FaultSpec, MAX_DROP_BYE};
 use crate::sim::{NodeSpec, WorldConfig};
@@ -143,7 +143,7 @@ impl Names {
                 "no [[link]] joins these two nodes",
             ));
         }
-        found.map(|i| LinkId(i as u16))
+        found.map(|i| LinkId(i as u32))
     }
 }
 
@@ -205,6 +205,17 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
         links: BTreeMap::new(),
         link_pairs: Vec::new(),
     };
+    if let Some(item) = node_items.get(MAX_NODES) {
+        errs.push(InputError::at(
+            &item.loc,
+            format!("node[{MAX_NODES}]"),
+            format!(
+                "{} [[node]] tables: a model may have at most {MAX_NODES} nodes",
+                node_items.len()
+            ),
+        ));
+        return Err(errs);
+    }
     // Pass 1: ids and kinds, so that any table can refer to any node.
     for (i, item) in node_items.iter().enumerate() {
         let Value::Table(t) = &item.value else {

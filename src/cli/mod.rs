@@ -13,6 +13,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::sip::slab::CapacityExceeded;
+
 pub use point::PointArgs;
 pub use run::{RunArgs, parse_shard, shard_from};
 pub use sweep::{MergeArgs, PlotArgs};
@@ -62,6 +64,7 @@ pub enum Failure {
 
 /// Runs the CLI on the process arguments.
 pub fn main() -> ExitCode {
+    quiet_capacity_panics();
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Run(args)) => run::run(&args),
@@ -86,4 +89,15 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// A full slab unwinds with [`CapacityExceeded`], which the world turns into
+/// an input error; the default hook would first print it as a crash.
+fn quiet_capacity_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<CapacityExceeded>().is_none() {
+            default(info);
+        }
+    }));
 }

@@ -120,7 +120,9 @@ fn run_model(scenario: Scenario, path: &Path, args: &RunArgs) -> Result<String, 
     if args.dialogs.is_some() {
         world.record_dialogs();
     }
-    world.run();
+    world
+        .run_checked()
+        .map_err(|e| Failure::Input(format!("error: {}: {e}", path.display())))?;
     let names = world.names().to_vec();
     let horizon = world.now();
     let (metrics, rows) = world.finish();

@@ -93,21 +93,30 @@ fn world_of(args: &TraceArgs) -> Result<(WorldConfig, u64), Failure> {
 /// Runs the model to its end and renders the traced call.
 pub(super) fn run(args: &TraceArgs) -> Result<String, Failure> {
     let (world, seed) = world_of(args)?;
-    if let Some(calls) = world.workload.max_calls()
-        && args.call >= calls
-    {
-        return Err(Failure::Input(format!(
-            "error: --call {}: the model places {calls} call(s), numbered 0 to {}",
-            args.call,
-            calls.saturating_sub(1)
-        )));
+    match world.workload.max_calls() {
+        Some(0) => {
+            return Err(Failure::Input(format!(
+                "error: --call {}: the model places no calls (workload calls = 0)",
+                args.call
+            )));
+        }
+        Some(calls) if args.call >= calls => {
+            return Err(Failure::Input(format!(
+                "error: --call {}: the model places {calls} call(s), numbered 0 to {}",
+                args.call,
+                calls - 1
+            )));
+        }
+        _ => {}
     }
     let mut world = World::new(
         world,
         SeedSpace::new(seed, 0, args.replication),
         TraceFilter::Call(CallRef(args.call)),
     );
-    world.run();
+    world
+        .run_checked()
+        .map_err(|e| Failure::Input(format!("error: {e}")))?;
     let trace = world.trace();
     let cx = TraceContext {
         names: world.names(),

@@ -23,7 +23,7 @@ use super::progress::Progress;
 use super::record::{RunRecord, latency_samples, node_records};
 use super::spec::Experiment;
 use crate::engine::SeedSpace;
-use crate::sim::{TraceFilter, World};
+use crate::sim::{LimitExceeded, TraceFilter, World};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -57,6 +57,19 @@ pub enum RunError {
     /// The output directory is another writer's.
     #[error("{0}")]
     Lock(#[from] LockError),
+    /// A run needs more than the simulator can hold; the sweep stopped.
+    #[error(
+        "point {point} replication {replication}: {error}. The sweep stopped; \
+         the runs that finished are kept in the journal"
+    )]
+    Limit {
+        /// The run's point.
+        point: usize,
+        /// The run's replication.
+        replication: u32,
+        /// What overflowed.
+        error: LimitExceeded,
+    },
 }
 
 /// What a run did.
@@ -79,7 +92,7 @@ pub struct RunOutcome {
 const JOURNAL: &str = "runs.journal";
 
 /// Executes one run.
-fn run_one(exp: &Experiment, point: usize, replication: u32) -> RunRecord {
+fn run_one(exp: &Experiment, point: usize, replication: u32) -> Result<RunRecord, RunError> {
     let p = &exp.points[point];
     let mut world = World::new(
         p.scenario.world.clone(),
@@ -90,7 +103,11 @@ fn run_one(exp: &Experiment, point: usize, replication: u32) -> RunRecord {
     if cdf {
         world.record_dialogs();
     }
-    world.run();
+    world.run_checked().map_err(|error| RunError::Limit {
+        point,
+        replication,
+        error,
+    })?;
     let end = world.now();
     let names = world.names().to_vec();
     let (metrics, rows) = world.finish();
@@ -101,13 +118,13 @@ fn run_one(exp: &Experiment, point: usize, replication: u32) -> RunRecord {
     ];
     cells.extend(p.values.iter().cloned());
     cells.extend(metric_values(&metrics).into_iter().map(fmt_cell));
-    RunRecord {
+    Ok(RunRecord {
         point,
         replication,
         cells,
         nodes: node_records(&names, &metrics),
         latencies: rows.map(|r| latency_samples(&r, end)).unwrap_or_default(),
-    }
+    })
 }
 
 /// The runs of `shard` (all runs without one), in canonical order.
@@ -218,15 +235,15 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome,
         todo.par_iter()
             .with_max_len(1)
             .map(|&(p, r)| {
-                let rec = run_one(exp, p, r);
-                let written = journal
+                let rec = run_one(exp, p, r)?;
+                journal
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .append(&rec);
+                    .append(&rec)?;
                 bar.inc();
-                written.map(|()| rec)
+                Ok(rec)
             })
-            .collect::<Result<_, _>>()
+            .collect::<Result<_, RunError>>()
     })?;
     bar.finish();
     let ran = fresh.len();
@@ -377,7 +394,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
         return Err(fail("give at least one shard directory".into()));
     };
     let count = first.shard.map_or(1, |s| s.count);
-    let mut seen = vec![false; count as usize];
+    let mut seen = std::collections::BTreeSet::new();
     for (d, m) in &manifests {
         if m.experiment_hash != first.experiment_hash || m.seed != first.seed {
             return Err(fail(format!(
@@ -391,16 +408,31 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
             )));
         }
         let s = m.shard.unwrap_or(Shard { index: 1, count: 1 });
-        if s.count != count || seen[(s.index - 1) as usize] {
+        if s.index == 0 || s.index > s.count {
+            return Err(fail(format!(
+                "{}: shard {}/{} in manifest.json is not a shard (expected I/N with 1 ≤ I ≤ N)",
+                d.join("manifest.json").display(),
+                s.index,
+                s.count
+            )));
+        }
+        if s.count != count || !seen.insert(s.index) {
             return Err(fail(format!(
                 "{}: shard {s} does not fit: expected each of 1..{count} exactly once",
                 d.display()
             )));
         }
-        seen[(s.index - 1) as usize] = true;
     }
-    if let Some(i) = seen.iter().position(|s| !s) {
-        return Err(fail(format!("shard {}/{count} is missing", i + 1)));
+    // Every index is in 1..=count and none repeats: the first gap is missing.
+    if let Some(i) = (1..=count)
+        .zip(&seen)
+        .find(|(i, s)| i != *s)
+        .map(|(i, _)| i)
+    {
+        return Err(fail(format!("shard {i}/{count} is missing")));
+    }
+    if seen.len() < count as usize {
+        return Err(fail(format!("shard {}/{count} is missing", seen.len() + 1)));
     }
     let results = Results::new(columns.unwrap_or_default(), runs);
     let expected = first.points * first.replications as usize;

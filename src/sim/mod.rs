@@ -32,4 +32,4 @@ pub use probes::{
 pub use stats::{NodeStats, Stats};
 pub use trace::{TraceEvent, TraceFate, TraceFilter};
 pub use workload::{Arrivals, CallCrash, CrashSide, Holding, Pairs, WorkloadSpec};
-pub use world::World;
+pub use world::{LimitExceeded, World};

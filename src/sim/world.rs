@@ -19,7 +19,7 @@ use crate::sip::TimerId;
 use crate::sip::action::{Action, Ctx};
 use crate::sip::b2bua::B2bua;
 use crate::sip::proxy::Proxy;
-use crate::sip::slab::{Slab, slab_key};
+use crate::sip::slab::{CapacityExceeded, Slab, slab_key};
 use crate::sip::ua::Ua;
 use crate::sip::{CallRef, Command, FreeCause, Message, Method, Record, Role, SipTimers};
 
@@ -54,9 +54,24 @@ pub(super) enum Event {
     NodeRestart(NodeId),
 }
 
+/// A run ended because the model needs more simultaneous state than a
+/// handle can address ([`CapacityExceeded`]).
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error(
+    "at t = {:.3} s the model needs {capacity}: lower the number of simultaneous calls \
+     (workload calls, interval_s or rate_per_s, and holding_s)",
+    at.as_secs_f64()
+)]
+pub struct LimitExceeded {
+    /// When it happened.
+    pub at: SimTime,
+    /// What overflowed.
+    pub capacity: CapacityExceeded,
+}
+
 slab_key! {
     /// A message in flight.
-    pub(super) struct FlightId;
+    pub(super) struct FlightId; "messages in flight"
 }
 
 /// A message on its way.
@@ -257,6 +272,20 @@ impl World {
     pub fn run(&mut self) -> RunOutcome {
         let horizon = self.st.horizon;
         self.run_until(horizon)
+    }
+
+    /// Runs to the horizon like [`World::run`], but a model that asks for
+    /// more simultaneous state than sstsim can address ends the run with
+    /// an error instead of a panic. The world must not be run further then.
+    pub fn run_checked(&mut self) -> Result<RunOutcome, LimitExceeded> {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run()));
+        run.map_err(|payload| match payload.downcast::<CapacityExceeded>() {
+            Ok(cap) => LimitExceeded {
+                at: self.now(),
+                capacity: *cap,
+            },
+            Err(other) => std::panic::resume_unwind(other),
+        })
     }
 
     /// Runs to `t` (inclusive); can be called again with a later time.

@@ -20,8 +20,33 @@ const INDEX_BITS: u32 = 20;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 const GEN_MASK: u32 = (1 << (32 - INDEX_BITS)) - 1;
 
+/// Most live entries one slab holds (the handle's index bits).
+pub const CAPACITY: usize = 1 << INDEX_BITS;
+
+/// The panic payload of an insert into a full slab. A model that asks for
+/// more simultaneous state than a handle can address is an input problem,
+/// not a bug: [`crate::sim::World::run_checked`] catches this payload and
+/// returns it as an error naming what overflowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapacityExceeded {
+    /// What the slab holds, in words ("dialogs").
+    pub what: &'static str,
+}
+
+impl std::fmt::Display for CapacityExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "more than {CAPACITY} simultaneous {}, the most sstsim can hold",
+            self.what
+        )
+    }
+}
+
 /// A typed slab handle.
 pub trait Key: Copy + Eq {
+    /// What the handles address, in words, for the capacity error.
+    const WHAT: &'static str;
     /// The handle with this packed value (as read back from the wire).
     fn from_raw(raw: u32) -> Self;
     /// The packed value (as put on the wire).
@@ -35,12 +60,13 @@ pub trait Key: Copy + Eq {
 
 /// Declares a slab handle type: a `u32` newtype implementing [`Key`].
 macro_rules! slab_key {
-    ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident; $what:literal) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         $vis struct $name(u32);
 
         impl $crate::sip::slab::Key for $name {
+            const WHAT: &'static str = $what;
             #[inline]
             fn from_raw(raw: u32) -> Self {
                 $name(raw)
@@ -101,10 +127,10 @@ impl<K: Key, T> Slab<K, T> {
             Some(i) => i,
             None => {
                 let i = self.entries.len() as u32;
-                assert!(
-                    i <= INDEX_MASK,
-                    "more than 2^20 simultaneous transactions or dialogs at one node"
-                );
+                if i > INDEX_MASK {
+                    self.len -= 1;
+                    std::panic::panic_any(CapacityExceeded { what: K::WHAT });
+                }
                 self.entries.push(Entry {
                     generation: 0,
                     value: None,
@@ -183,7 +209,7 @@ mod tests {
 
     slab_key! {
         /// A test handle.
-        struct Id;
+        struct Id; "test entries"
     }
 
     #[test]

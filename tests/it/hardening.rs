@@ -307,3 +307,138 @@ fn too_many_nodes_is_a_located_error() {
         "{e}"
     );
 }
+
+/// 2^20 + 1 calls placed at once: one more dialog than a node can address.
+const OVERFLOW: &str = r#"
+[[node]]
+id = "a"
+kind = "ua"
+[[node]]
+id = "b"
+kind = "ua"
+[[link]]
+between = ["a", "b"]
+delay_ms = 10
+[workload]
+caller = "a"
+callee = "b"
+calls = 1048577
+interval_s = 0
+holding_s = 60
+horizon_s = 100
+"#;
+
+const OVERFLOW_MESSAGE: &str = "at t = 0.000 s the model needs more than 1048576 simultaneous \
+     dialogs at one node, the most sstsim can hold: lower the number of simultaneous calls";
+
+#[test]
+fn more_simultaneous_calls_than_a_node_holds_is_an_input_error() {
+    // This panicked in sip/slab.rs ("more than 2^20 simultaneous ...").
+    let dir = tmp("overflow-model");
+    let model = write(&dir, "overflow.toml", OVERFLOW);
+    let o = sstsim(&["run", &model]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains(&format!("overflow.toml: {OVERFLOW_MESSAGE}")),
+        "{e}"
+    );
+    assert!(!e.contains("panicked"), "{e}");
+}
+
+#[test]
+fn a_run_over_the_limit_stops_its_sweep_and_keeps_the_journal() {
+    // In a sweep every run panicked in turn and the process exited 101.
+    let dir = tmp("overflow-sweep");
+    let model = write(&dir, "overflow.toml", OVERFLOW);
+    let exp = write(
+        &dir,
+        "exp.toml",
+        &format!(
+            "name = \"over\"\nmodel = \"{}\"\nreplications = 2\n[grid]\n\"workload.holding_s\" = [60]\n",
+            Path::new(&model).file_name().unwrap().to_str().unwrap()
+        ),
+    );
+    let out = dir.join("out");
+    let o = sstsim(&[
+        "run",
+        &exp,
+        "--out",
+        out.to_str().unwrap(),
+        "--threads",
+        "1",
+        "--quiet",
+    ]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains(&format!("point 0 replication 0: {OVERFLOW_MESSAGE}")),
+        "{e}"
+    );
+    assert!(
+        e.contains("the runs that finished are kept in the journal"),
+        "{e}"
+    );
+    assert!(!e.contains("panicked"), "{e}");
+    assert!(out.join("runs.journal").exists() && !out.join("runs.csv").exists());
+}
+
+#[test]
+fn merge_refuses_shard_manifests_that_are_not_shards() {
+    // Index 0, an index above the count, and count 0 once panicked in merge.
+    let dir = tmp("merge-manifest");
+    let exp = write(&dir, "tiny.toml", TINY);
+    let shards: Vec<PathBuf> = (1..=2).map(|i| dir.join(format!("s{i}"))).collect();
+    for (i, d) in shards.iter().enumerate() {
+        let o = sstsim(&[
+            "run",
+            &exp,
+            "--shard",
+            &format!("{}/2", i + 1),
+            "--out",
+            d.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let manifest = shards[1].join("manifest.json");
+    let good = std::fs::read_to_string(&manifest).unwrap();
+    assert!(good.contains("\"index\": 2,\n    \"count\": 2"), "{good}");
+    for (index, count, says) in [
+        (0, 2, "shard 0/2 in manifest.json is not a shard"),
+        (3, 2, "shard 3/2 in manifest.json is not a shard"),
+        (0, 0, "shard 0/0 in manifest.json is not a shard"),
+    ] {
+        let bad = good.replace(
+            "\"index\": 2,\n    \"count\": 2",
+            &format!("\"index\": {index},\n    \"count\": {count}"),
+        );
+        std::fs::write(&manifest, bad).unwrap();
+        let merged = dir.join("merged");
+        let o = sstsim(&[
+            "merge",
+            "--out",
+            merged.to_str().unwrap(),
+            shards[0].to_str().unwrap(),
+            shards[1].to_str().unwrap(),
+        ]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        assert!(e.contains(says), "{e}");
+        assert!(!merged.join("runs.csv").exists());
+    }
+    // A first shard claiming 4 billion shards is refused without allocating for them.
+    std::fs::write(&manifest, &good).unwrap();
+    let first = shards[0].join("manifest.json");
+    let one = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(&first, one.replace("\"count\": 2", "\"count\": 4294967295")).unwrap();
+    let o = sstsim(&[
+        "merge",
+        "--out",
+        dir.join("m2").to_str().unwrap(),
+        shards[0].to_str().unwrap(),
+        shards[1].to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("does not fit"), "{}", stderr(&o));
+}

@@ -19,7 +19,7 @@ use super::{Proxy, ProxyTu};
 
 slab_key! {
     /// A dialog record of one proxy; it rides in the proxy's Record-Route cookie.
-    pub struct RecordId;
+    pub struct RecordId; "dialog records at one proxy"
 }
 
 impl RecordId {

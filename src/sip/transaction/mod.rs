@@ -36,12 +36,12 @@ use super::slab::{Key, slab_key};
 
 slab_key! {
     /// A client transaction of one node; its packed value is the Via branch.
-    pub struct ClientTxnId;
+    pub struct ClientTxnId; "client transactions at one node"
 }
 
 slab_key! {
     /// A server transaction of one node.
-    pub struct ServerTxnId;
+    pub struct ServerTxnId; "server transactions at one node"
 }
 
 impl ClientTxnId {

@@ -40,7 +40,7 @@ use uas::Callee;
 
 slab_key! {
     /// A dialog of one UA or B2BUA; its packed value is in our tag.
-    pub struct DialogId;
+    pub struct DialogId; "dialogs at one node"
 }
 
 impl DialogId {

@@ -75,20 +75,37 @@ pub fn main() -> ExitCode {
         None => run::run(&RunArgs::default()),
     };
     match result {
-        Ok(text) => {
-            // A closed stdout (e.g. `| head`) ends output quietly instead of panicking.
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            ExitCode::SUCCESS
-        }
+        Ok(text) => match write_out(&text) {
+            Ok(()) => ExitCode::SUCCESS,
+            // A reader that stopped early (`| head`) is not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                say(&format!("error: writing to standard output: {e}"));
+                ExitCode::from(1)
+            }
+        },
         Err(Failure::Input(msg)) => {
-            eprintln!("{msg}");
+            say(&msg);
             ExitCode::from(2)
         }
         Err(Failure::Internal(msg)) => {
-            eprintln!("error: {msg}");
+            say(&format!("error: {msg}"));
             ExitCode::from(1)
         }
     }
+}
+
+/// Writes the command's output; a full device or a closed pipe is an error
+/// here, not a silent success.
+fn write_out(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Prints a message on stderr; if even that fails, the exit status remains.
+fn say(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
 /// A full slab unwinds with [`CapacityExceeded`], which the world turns into

@@ -13,7 +13,7 @@ use crate::experiment::output::Shard;
 use crate::experiment::runner::{RunOptions, run_experiment};
 use crate::experiment::spec::experiment_from_str;
 use crate::experiment::{Experiment, default_experiment};
-use crate::report::csv::{write_atomically, write_dialogs};
+use crate::report::csv::{output_target, write_atomically, write_dialogs};
 use crate::report::metrics::table;
 use crate::scenario::{Scenario, model_from_str, read_input};
 use crate::sim::{NodeClass, TraceFilter, World, class_of};
@@ -111,6 +111,11 @@ fn check_flags(args: &RunArgs, model: bool) -> Result<(), Failure> {
 }
 
 fn run_model(scenario: Scenario, path: &Path, args: &RunArgs) -> Result<String, Failure> {
+    // Before the run: a bad --dialogs path should not cost a simulation.
+    if let Some(d) = &args.dialogs {
+        output_target(d)
+            .map_err(|e| Failure::Input(format!("error: --dialogs {}: {e}", d.display())))?;
+    }
     let (seed, replication) = (args.seed.unwrap_or(1), args.replication.unwrap_or(0));
     let mut world = World::new(
         scenario.world,
@@ -169,7 +174,8 @@ fn on_interrupt(command: String, out: &Path) {
     );
     // A second sweep in one process (tests) keeps the first handler: fine.
     let _ = ctrlc::set_handler(move || {
-        eprintln!("{message}");
+        let _ =
+            std::io::Write::write_all(&mut std::io::stderr(), format!("{message}\n").as_bytes());
         std::process::exit(130);
     });
 }

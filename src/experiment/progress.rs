@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)] // wall-clock time is what progress reports
 
 use std::io::IsTerminal;
+use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -69,7 +70,9 @@ impl Progress {
                 let now = Instant::now();
                 if now.duration_since(s.1) >= LINE_EVERY || s.0 == *total {
                     s.1 = now;
-                    eprintln!(
+                    // A log that cannot be written must not stop the sweep.
+                    let _ = writeln!(
+                        std::io::stderr(),
                         "sstsim: {}/{} runs done ({:.0}%), {:.0} s elapsed",
                         s.0,
                         total,

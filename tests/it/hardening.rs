@@ -442,3 +442,117 @@ fn merge_refuses_shard_manifests_that_are_not_shards() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("does not fit"), "{}", stderr(&o));
 }
+
+/// Runs sstsim with stdout on `/dev/full` (a device that is always full).
+#[cfg(target_os = "linux")]
+fn to_full_device(args: &[&str]) -> Output {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    Command::new(env!("CARGO_BIN_EXE_sstsim"))
+        .args(args)
+        .stdout(full)
+        .output()
+        .expect("run sstsim")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn output_that_cannot_be_written_is_an_error() {
+    // run, trace and experiments exited 0 with their stdout on a full device.
+    let dir = tmp("full");
+    let model = format!("{}/models/basic.toml", env!("CARGO_MANIFEST_DIR"));
+    let exp = write(&dir, "tiny.toml", TINY);
+    let out = dir.join("out");
+    for args in [
+        vec!["run", model.as_str()],
+        vec!["trace", model.as_str()],
+        vec![
+            "run",
+            exp.as_str(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+    ] {
+        let o = to_full_device(&args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
+        assert!(
+            e.contains("error: writing to standard output: No space left on device"),
+            "{e}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn dialogs_never_replace_what_is_not_a_regular_file() {
+    // --dialogs renamed its temporary file over a symlink, a FIFO and (as
+    // root) a device node.
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tmp("dialogs");
+    let model = format!("{}/models/basic.toml", env!("CARGO_MANIFEST_DIR"));
+    let fifo = dir.join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let sub = dir.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    // A socket stands in for a device node: a regression must not be able
+    // to replace a real device on the machine running the tests.
+    let socket = dir.join("socket");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    for (path, kind) in [
+        (fifo.as_path(), "a FIFO"),
+        (sub.as_path(), "a directory"),
+        (socket.as_path(), "a socket"),
+    ] {
+        let o = sstsim(&["run", &model, "--dialogs", path.to_str().unwrap()]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        assert!(
+            e.contains(&format!("exists and is {kind}, not a regular file")),
+            "{e}"
+        );
+    }
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    assert!(
+        std::fs::symlink_metadata(&socket)
+            .unwrap()
+            .file_type()
+            .is_socket()
+    );
+    assert!(
+        std::fs::read_dir(&sub).unwrap().next().is_none(),
+        "no temporary file left"
+    );
+
+    // A link is written through: the link stays, its target gets the rows.
+    let target = dir.join("rows.csv");
+    let link = dir.join("link.csv");
+    std::os::unix::fs::symlink("rows.csv", &link).unwrap();
+    let o = sstsim(&["run", &model, "--dialogs", link.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let rows = std::fs::read_to_string(&target).unwrap();
+    assert!(
+        rows.starts_with("call,node,node_class,created_s,dead_s,freed_s,cause\n"),
+        "{rows}"
+    );
+}

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod output;
 pub mod overrides;
 mod progress;
+pub mod publish;
 pub mod record;
 pub mod runner;
 pub mod spec;

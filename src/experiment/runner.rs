@@ -20,6 +20,7 @@ use super::output::{
     read_manifest, read_results, runs_csv, summary_csv, write_file, write_manifest,
 };
 use super::progress::Progress;
+use super::publish;
 use super::record::{RunRecord, latency_samples, node_records};
 use super::spec::Experiment;
 use crate::engine::SeedSpace;
@@ -196,6 +197,7 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome,
     let io = |what: &str, e: &dyn std::fmt::Display| RunError::Io(format!("{what}: {e}"));
     std::fs::create_dir_all(&opts.out).map_err(|e| io(&opts.out.display().to_string(), &e))?;
     let _lock = DirLock::acquire(&opts.out, &format!("sstsim run {}", exp.source))?;
+    recover(&opts.out)?;
     let journal_path = opts.out.join(JOURNAL);
     // Resuming a run that already finished: its files hold every run.
     let completed = if opts.resume && !journal_path.exists() {
@@ -295,24 +297,46 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome,
 }
 
 /// Writes every file of a directory from `results`: the CSVs and manifest,
-/// plus summary and charts unless the directory holds one shard.
+/// plus summary and charts unless the directory holds one shard. The files
+/// are published as one set (see `publish`): if any cannot be written, the
+/// directory keeps its previous files.
 pub fn write_outputs(
     dir: &Path,
     results: &Results,
     manifest: &Manifest,
 ) -> Result<(Vec<PathBuf>, Vec<SummaryRow>), RunError> {
     let io = |e: std::io::Error| RunError::Io(format!("writing into {}: {e}", dir.display()));
+    let stage = publish::stage(dir).map_err(io)?;
+    let written = write_set(&stage, results, manifest);
+    let (names, summary) = match written {
+        Ok(x) => x,
+        Err(e) => {
+            publish::abandon(dir);
+            return Err(e);
+        }
+    };
+    publish::publish(dir).map_err(io)?;
+    Ok((names.iter().map(|n| dir.join(n)).collect(), summary))
+}
+
+/// Writes the set into `stage`; returns the paths written, relative to it.
+fn write_set(
+    stage: &Path,
+    results: &Results,
+    manifest: &Manifest,
+) -> Result<(Vec<PathBuf>, Vec<SummaryRow>), RunError> {
+    let io = |e: std::io::Error| RunError::Io(format!("writing into {}: {e}", stage.display()));
     let mut files = vec![
-        write_file(dir, "runs.csv", &runs_csv(results).map_err(io)?).map_err(io)?,
-        write_file(dir, "nodes.csv", &nodes_csv(results).map_err(io)?).map_err(io)?,
-        write_file(dir, "latencies.csv", &latencies_csv(results).map_err(io)?).map_err(io)?,
+        write_file(stage, "runs.csv", &runs_csv(results).map_err(io)?).map_err(io)?,
+        write_file(stage, "nodes.csv", &nodes_csv(results).map_err(io)?).map_err(io)?,
+        write_file(stage, "latencies.csv", &latencies_csv(results).map_err(io)?).map_err(io)?,
     ];
     let mut summary = Vec::new();
     if manifest.shard.is_none() {
         summary = results.summary();
         files.push(
             write_file(
-                dir,
+                stage,
                 "summary.csv",
                 &summary_csv(results, &summary).map_err(io)?,
             )
@@ -321,48 +345,61 @@ pub fn write_outputs(
         let nodes = results.node_summary();
         files.push(
             write_file(
-                dir,
+                stage,
                 "node_summary.csv",
                 &node_summary_csv(results, &nodes).map_err(io)?,
             )
             .map_err(io)?,
         );
-        files.extend(redraw(dir, results, &summary, manifest)?);
+        files.extend(draw_charts(stage, results, &summary, manifest)?);
     }
-    files.push(write_manifest(dir, manifest).map_err(io)?);
-    Ok((files, summary))
+    files.push(write_manifest(stage, manifest).map_err(io)?);
+    let relative = files
+        .iter()
+        .filter_map(|f| f.strip_prefix(stage).ok().map(Path::to_path_buf))
+        .collect();
+    Ok((relative, summary))
 }
 
-/// Draws the charts into `dir/charts`, via a temporary directory renamed into
-/// place, so a failure leaves the previous charts intact.
-fn redraw(
+/// Draws the charts into `dir/charts`.
+fn draw_charts(
     dir: &Path,
     results: &Results,
     summary: &[SummaryRow],
     manifest: &Manifest,
 ) -> Result<Vec<PathBuf>, RunError> {
-    let io = |e: std::io::Error| RunError::Io(format!("charts in {}: {e}", dir.display()));
-    let tmp = dir.join(format!(".charts.tmp{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(io)?;
-    let drawn = draw_all(results, summary, &manifest.charts, &tmp)
-        .map_err(|e| RunError::Io(e.to_string()))?;
     let charts = dir.join("charts");
-    let _ = std::fs::remove_dir_all(&charts);
-    std::fs::rename(&tmp, &charts).map_err(io)?;
-    Ok(drawn
-        .iter()
-        .filter_map(|p| p.file_name().map(|n| charts.join(n)))
-        .collect())
+    std::fs::create_dir_all(&charts)
+        .map_err(|e| RunError::Io(format!("charts in {}: {e}", dir.display())))?;
+    draw_all(results, summary, &manifest.charts, &charts).map_err(|e| RunError::Io(e.to_string()))
 }
 
 /// `sstsim plot DIR`: redraws the charts from the directory's CSV files.
 pub fn plot(dir: &Path) -> Result<Vec<PathBuf>, RunError> {
     let _lock = DirLock::acquire(dir, "sstsim plot")?;
+    recover(dir)?;
     let manifest = read_manifest(dir).map_err(|e| RunError::Merge(e.to_string()))?;
     let results = read_results(dir).map_err(|e| RunError::Merge(e.to_string()))?;
     let summary = results.summary();
-    redraw(dir, &results, &summary, &manifest)
+    let io = |e: std::io::Error| RunError::Io(format!("charts in {}: {e}", dir.display()));
+    let stage = publish::stage(dir).map_err(io)?;
+    let drawn = match draw_charts(&stage, &results, &summary, &manifest) {
+        Ok(d) => d,
+        Err(e) => {
+            publish::abandon(dir);
+            return Err(e);
+        }
+    };
+    publish::publish(dir).map_err(io)?;
+    Ok(drawn
+        .iter()
+        .filter_map(|p| p.strip_prefix(&stage).ok().map(|p| dir.join(p)))
+        .collect())
+}
+
+/// Finishes or clears what an interrupted writer left in `dir`.
+fn recover(dir: &Path) -> Result<(), RunError> {
+    publish::recover(dir).map_err(|e| RunError::Io(format!("cleaning up {}: {e}", dir.display())))
 }
 
 /// `sstsim merge`: combines shard directories into the files of an unsharded run.
@@ -451,5 +488,6 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
     };
     std::fs::create_dir_all(out).map_err(|e| fail(format!("{}: {e}", out.display())))?;
     let _lock = DirLock::acquire(out, "sstsim merge")?;
+    recover(out)?;
     write_outputs(out, &results, &manifest).map(|(f, _)| f)
 }

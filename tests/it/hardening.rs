@@ -556,3 +556,102 @@ fn dialogs_never_replace_what_is_not_a_regular_file() {
         "{rows}"
     );
 }
+
+/// Every file under `dir`, by path relative to it.
+fn relative(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    snapshot(dir)
+        .into_iter()
+        .map(|(p, b)| (p.strip_prefix(dir).unwrap().to_path_buf(), b))
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_during_the_final_write_keeps_the_old_set() {
+    // The final files used to be written one by one: a full disk left new
+    // CSVs beside old charts and manifest, plus temporary files. A file
+    // size limit stands in for the full disk: the CSVs fit, a PNG does not.
+    let dir = tmp("disk-full");
+    let out = good_output(&dir);
+    let before = relative(&out);
+    let exp = write(
+        &dir,
+        "tiny9.toml",
+        &TINY.replace("replications = 2", "replications = 2\nseed = 9"),
+    );
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f 100; exec {} run {exp} --out {} --quiet",
+            env!("CARGO_BIN_EXE_sstsim"),
+            out.display()
+        ))
+        .output()
+        .unwrap();
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("File too large"), "{e}");
+    // The old set, plus the journal of the runs that finished.
+    let mut after = relative(&out);
+    after.retain(|(p, _)| p != Path::new("runs.journal"));
+    assert_eq!(after, before);
+    // Resumed without the limit, it publishes the new set.
+    let o = sstsim(&[
+        "run",
+        &exp,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--resume",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fresh = dir.join("fresh");
+    let o = sstsim(&["run", &exp, "--out", fresh.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let strip_wall = |files: Vec<(PathBuf, Vec<u8>)>| -> Vec<(PathBuf, Vec<u8>)> {
+        files
+            .into_iter()
+            .filter(|(p, _)| p != Path::new("manifest.json"))
+            .collect()
+    };
+    assert_eq!(strip_wall(relative(&out)), strip_wall(relative(&fresh)));
+}
+
+#[test]
+fn a_publish_cut_short_is_finished_and_leftovers_are_cleaned() {
+    // A crash after the new set was complete but before all of it was moved
+    // in; plus temporary files of interrupted atomic writes.
+    let dir = tmp("roll-forward");
+    let old = good_output(&dir);
+    let exp = write(
+        &dir,
+        "tiny9.toml",
+        &TINY.replace("replications = 2", "replications = 2\nseed = 9"),
+    );
+    let new = dir.join("new");
+    let o = sstsim(&["run", &exp, "--out", new.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let staged = old.join(".staging");
+    std::fs::create_dir(&staged).unwrap();
+    for e in std::fs::read_dir(&new).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if name == "runs.csv" {
+            std::fs::copy(e.path(), old.join(&name)).unwrap(); // already moved
+        } else if e.path().is_dir() {
+            std::fs::create_dir(staged.join(&name)).unwrap();
+            for c in std::fs::read_dir(e.path()).unwrap() {
+                let c = c.unwrap();
+                std::fs::copy(c.path(), staged.join(&name).join(c.file_name())).unwrap();
+            }
+        } else {
+            std::fs::copy(e.path(), staged.join(&name)).unwrap();
+        }
+    }
+    std::fs::write(old.join(".runs.csv.tmp4242"), "half a file").unwrap();
+    std::fs::create_dir(old.join(".charts.tmp4242")).unwrap();
+    std::fs::create_dir(old.join(".staging.partial")).unwrap();
+    let o = sstsim(&["plot", old.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(relative(&old), relative(&new));
+}

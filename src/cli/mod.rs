@@ -3,6 +3,7 @@
 //! Exit status: 0 on success, 2 on bad usage or input (clap's own usage errors
 //! also exit 2), 1 on an internal failure such as an I/O error.
 
+mod input;
 mod point;
 mod run;
 mod sweep;

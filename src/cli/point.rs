@@ -23,6 +23,14 @@ pub struct PointArgs {
 
 /// The experiment at `path` (the built-in one without a path).
 pub(super) fn experiment(path: Option<&Path>) -> Result<Experiment, Failure> {
+    if let Some(p) = path
+        && super::input::read(p)?.model
+    {
+        return Err(Failure::Input(format!(
+            "error: {} is a model file; points belong to experiments (run or trace the model itself)",
+            p.display()
+        )));
+    }
     let exp = match path {
         Some(p) => load_experiment(p),
         None => default_experiment(),

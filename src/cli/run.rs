@@ -15,7 +15,7 @@ use crate::experiment::spec::experiment_from_str;
 use crate::experiment::{Experiment, default_experiment};
 use crate::report::csv::{output_target, write_atomically, write_dialogs};
 use crate::report::metrics::table;
-use crate::scenario::{Scenario, model_from_str, read_input};
+use crate::scenario::{Scenario, model_from_str};
 use crate::sim::{NodeClass, TraceFilter, World, class_of};
 
 /// Arguments of `sstsim run`.
@@ -62,12 +62,8 @@ pub(super) fn run(args: &RunArgs) -> Result<String, Failure> {
         check_flags(args, false)?;
         return run_sweep(&default_experiment().map_err(input)?, args);
     };
-    let text = read_input(path, "input").map_err(input)?;
+    let super::input::InputFile { text, model } = super::input::read(path)?;
     let name = path.display().to_string();
-    // A model file has `[[node]]` tables at its top level; an experiment does not.
-    let model = text
-        .parse::<toml::Table>()
-        .is_ok_and(|t| t.contains_key("node"));
     check_flags(args, model)?;
     if model {
         run_model(model_from_str(&name, &text).map_err(input)?, path, args)

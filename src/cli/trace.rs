@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use super::Failure;
 use crate::engine::SeedSpace;
 use crate::report::trace::{TraceContext, ladder, write_csv};
-use crate::scenario::{model_from_str, read_input};
+use crate::scenario::model_from_str;
 use crate::sim::{TraceFilter, World, WorldConfig};
 use crate::sip::CallRef;
 
@@ -51,11 +51,8 @@ pub struct TraceArgs {
 /// experiment's point (with the experiment's seed, as its runs used).
 fn world_of(args: &TraceArgs) -> Result<(WorldConfig, u64), Failure> {
     let input = |e: crate::scenario::InputErrors| Failure::Input(e.to_string());
-    let text = read_input(&args.file, "input").map_err(input)?;
-    let is_model = text
-        .parse::<toml::Table>()
-        .is_ok_and(|t| t.contains_key("node"));
-    if is_model {
+    let super::input::InputFile { text, model } = super::input::read(&args.file)?;
+    if model {
         if args.point.is_some() {
             return Err(Failure::Input(
                 "error: --point applies to experiment files, not to a model file".into(),

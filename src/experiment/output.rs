@@ -409,6 +409,37 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), ReadError> {
     Ok((header, rows))
 }
 
+/// A metric cell as sstsim writes it: empty (nothing to report) or a
+/// finite number ≥ 0 (every metric is a count, a share, a time or a rate).
+fn metric_cell(cell: &str) -> Result<(), ()> {
+    if cell.is_empty() {
+        return Ok(());
+    }
+    match cell.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(()),
+        _ => Err(()),
+    }
+}
+
+/// Checks the metric cells of one row (from column `first` on).
+fn check_metrics(
+    path: &Path,
+    row: usize,
+    header: &[String],
+    cells: &[String],
+    first: usize,
+) -> Result<(), ReadError> {
+    for (name, cell) in header.iter().zip(cells).skip(first) {
+        if metric_cell(cell).is_err() {
+            return Err(read_err(
+                path,
+                format!("row {row}, column {name}: \"{cell}\" is not a number ≥ 0"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Reads `runs.csv` and `latencies.csv` from `dir` back into results.
 pub fn read_results(dir: &Path) -> Result<Results, ReadError> {
     let path = dir.join("runs.csv");
@@ -425,9 +456,11 @@ pub fn read_results(dir: &Path) -> Result<Results, ReadError> {
         ));
     }
     let columns = header[3..header.len() - metrics.len()].to_vec();
+    let first_metric = header.len() - metrics.len();
     let mut runs = Vec::with_capacity(rows.len());
     for (i, cells) in rows.into_iter().enumerate() {
         let bad = || read_err(&path, format!("row {}: bad point or replication", i + 2));
+        check_metrics(&path, i + 2, &header, &cells, first_metric)?;
         runs.push(RunRecord {
             point: cells[0].parse().map_err(|_| bad())?,
             replication: cells[1].parse().map_err(|_| bad())?,
@@ -437,6 +470,18 @@ pub fn read_results(dir: &Path) -> Result<Results, ReadError> {
         });
     }
     runs.sort_by_key(|r| (r.point, r.replication));
+    if let Some(w) = runs
+        .windows(2)
+        .find(|w| (w[0].point, w[0].replication) == (w[1].point, w[1].replication))
+    {
+        return Err(read_err(
+            &path,
+            format!(
+                "point {} replication {} appears twice",
+                w[0].point, w[0].replication
+            ),
+        ));
+    }
     let npath = dir.join("nodes.csv");
     if npath.exists() {
         let (header, nrows) = read_csv(&npath)?;
@@ -452,6 +497,7 @@ pub fn read_results(dir: &Path) -> Result<Results, ReadError> {
         }
         for (i, n) in nrows.into_iter().enumerate() {
             let bad = || read_err(&npath, format!("row {}: bad point or replication", i + 2));
+            check_metrics(&npath, i + 2, &header, &n, NODE_KEYS.len())?;
             let (p, r): (usize, u32) = (
                 n[0].parse().map_err(|_| bad())?,
                 n[1].parse().map_err(|_| bad())?,
@@ -475,6 +521,12 @@ pub fn read_results(dir: &Path) -> Result<Results, ReadError> {
                 return Err(bad());
             }
             let freed = LatencySample::parse_freed(&l[4]).ok_or_else(bad)?;
+            if metric_cell(&l[3]).is_err() {
+                return Err(read_err(
+                    &lpath,
+                    format!("row {}: latency_s \"{}\" is not a number ≥ 0", i + 2, l[3]),
+                ));
+            }
             let (p, r): (usize, u32) = (
                 l[0].parse().map_err(|_| bad())?,
                 l[1].parse().map_err(|_| bad())?,

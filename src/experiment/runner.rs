@@ -402,6 +402,40 @@ fn recover(dir: &Path) -> Result<(), RunError> {
     publish::recover(dir).map_err(|e| RunError::Io(format!("cleaning up {}: {e}", dir.display())))
 }
 
+/// Every run of a shard directory is one its manifest's experiment and
+/// shard plans, with the manifest's seed.
+fn check_runs_fit(dir: &Path, m: &Manifest, runs: &[RunRecord]) -> Result<(), String> {
+    let shard = m.shard.unwrap_or(Shard { index: 1, count: 1 });
+    if !(1..=shard.count).contains(&shard.index) {
+        return Ok(()); // `merge` reports the manifest itself
+    }
+    for r in runs {
+        let k = r.point as u64 * u64::from(m.replications) + u64::from(r.replication);
+        let planned = r.point < m.points && r.replication < m.replications && shard.holds(k);
+        if !planned {
+            return Err(format!(
+                "{}: point {} replication {} is not a run of this shard ({shard}) of a grid of {} points × {} replications",
+                dir.join("runs.csv").display(),
+                r.point,
+                r.replication,
+                m.points,
+                m.replications
+            ));
+        }
+        if r.cells.get(2) != Some(&m.seed.to_string()) {
+            return Err(format!(
+                "{}: point {} replication {} has seed {}, the manifest says {}",
+                dir.join("runs.csv").display(),
+                r.point,
+                r.replication,
+                r.cells.get(2).map_or("", String::as_str),
+                m.seed
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `sstsim merge`: combines shard directories into the files of an unsharded run.
 pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
     let fail = |m: String| RunError::Merge(m);
@@ -417,6 +451,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
         }
         let m = read_manifest(d).map_err(|e| fail(e.to_string()))?;
         let r = read_results(d).map_err(|e| fail(e.to_string()))?;
+        check_runs_fit(d, &m, &r.runs).map_err(fail)?;
         if columns.as_ref().is_some_and(|c| *c != r.columns) {
             return Err(fail(format!(
                 "{}: its swept columns differ from the other shards'",

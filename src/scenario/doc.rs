@@ -82,7 +82,13 @@ impl Table {
     }
 }
 
-fn convert(source: &Arc<Source>, v: &DeValue, span: std::ops::Range<usize>) -> Item {
+fn convert(
+    source: &Arc<Source>,
+    v: &DeValue,
+    span: std::ops::Range<usize>,
+    path: &str,
+    errs: &mut Errors,
+) -> Item {
     let loc = Loc {
         source: source.clone(),
         span,
@@ -91,7 +97,18 @@ fn convert(source: &Arc<Source>, v: &DeValue, span: std::ops::Range<usize>) -> I
         DeValue::String(s) => Value::Str(s.to_string()),
         DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
             Ok(n) => Value::Int(n),
-            Err(_) => Value::Float(f64::INFINITY),
+            Err(_) => {
+                errs.push(InputError::at(
+                    &loc,
+                    path,
+                    format!(
+                        "the integer {} does not fit in 64 bits (at most {})",
+                        &source.text[loc.span.clone()],
+                        i64::MAX
+                    ),
+                ));
+                Value::Float(f64::INFINITY)
+            }
         },
         DeValue::Float(f) => Value::Float(match f.as_str() {
             "inf" | "+inf" => f64::INFINITY,
@@ -103,15 +120,16 @@ fn convert(source: &Arc<Source>, v: &DeValue, span: std::ops::Range<usize>) -> I
         DeValue::Datetime(d) => Value::Datetime(d.to_string()),
         DeValue::Array(a) => Value::Array(
             a.iter()
-                .map(|x| convert(source, x.get_ref(), x.span()))
+                .enumerate()
+                .map(|(i, x)| convert(source, x.get_ref(), x.span(), &format!("{path}[{i}]"), errs))
                 .collect(),
         ),
-        DeValue::Table(t) => Value::Table(convert_table(source, t)),
+        DeValue::Table(t) => Value::Table(convert_table(source, t, path, errs)),
     };
     Item { value, loc }
 }
 
-fn convert_table(source: &Arc<Source>, t: &DeTable) -> Table {
+fn convert_table(source: &Arc<Source>, t: &DeTable, path: &str, errs: &mut Errors) -> Table {
     let mut entries: Vec<Entry> = t
         .iter()
         .map(|(k, v)| Entry {
@@ -120,7 +138,17 @@ fn convert_table(source: &Arc<Source>, t: &DeTable) -> Table {
                 source: source.clone(),
                 span: k.span(),
             },
-            item: convert(source, v.get_ref(), v.span()),
+            item: convert(
+                source,
+                v.get_ref(),
+                v.span(),
+                &if path.is_empty() {
+                    k.get_ref().to_string()
+                } else {
+                    format!("{path}.{}", k.get_ref())
+                },
+                errs,
+            ),
         })
         .collect();
     entries.sort_by_key(|e| e.key_loc.span.start);
@@ -130,13 +158,21 @@ fn convert_table(source: &Arc<Source>, t: &DeTable) -> Table {
 /// Parses a TOML file into a located tree.
 pub fn parse(source: &Arc<Source>) -> Result<Item, InputError> {
     match DeTable::parse(&source.text) {
-        Ok(root) => Ok(Item {
-            value: Value::Table(convert_table(source, root.get_ref())),
-            loc: Loc {
-                source: source.clone(),
-                span: 0..0,
-            },
-        }),
+        Ok(root) => {
+            let mut errs = Errors::new();
+            let value = Value::Table(convert_table(source, root.get_ref(), "", &mut errs));
+            // Values TOML accepts but no key can: reported first, like syntax.
+            if let Some(e) = errs.into_iter().next() {
+                return Err(e);
+            }
+            Ok(Item {
+                value,
+                loc: Loc {
+                    source: source.clone(),
+                    span: 0..0,
+                },
+            })
+        }
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             let loc = Loc {
@@ -303,11 +339,7 @@ pub fn number(
         }
     };
     if !x.is_finite() || x < min || x > max {
-        let range = if max >= 1e9 {
-            format!("at least {min}")
-        } else {
-            format!("in [{min}, {max}]")
-        };
+        let range = format!("in [{min}, {max}]");
         errs.push(InputError::at(
             &item.loc,
             path,

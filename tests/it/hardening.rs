@@ -655,3 +655,170 @@ fn a_publish_cut_short_is_finished_and_leftovers_are_cleaned() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(relative(&old), relative(&new));
 }
+
+/// `models/basic.toml` with `from` replaced by `to`, written into `dir`.
+fn basic_with(dir: &Path, name: &str, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(format!("{}/models/basic.toml", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    assert!(text.contains(from), "{from}");
+    write(dir, name, &text.replacen(from, to, 1))
+}
+
+#[test]
+fn the_real_error_comes_first_whatever_the_flags() {
+    let dir = tmp("kinds");
+    // A syntax error with a model-only flag: the syntax error, not the flag.
+    let bad = write(&dir, "syntax.toml", "[[node]\nid = \"a\"\n");
+    let o = sstsim(&["run", &bad, "--seed", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("syntax.toml:1:8: invalid TOML"),
+        "{}",
+        stderr(&o)
+    );
+    // An integer beyond 64 bits is located and quoted, not taken for an experiment.
+    let big = basic_with(
+        &dir,
+        "big.toml",
+        "session_expires = 120",
+        "session_expires = 99999999999999999999999",
+    );
+    let o = sstsim(&["run", &big, "--seed", "3"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("session_expires: the integer 99999999999999999999999 does not fit in 64 bits"),
+        "{e}"
+    );
+    assert!(!e.contains("unknown key"), "{e}");
+    // An experiment that gains a [[node]] table is still an experiment: its
+    // error is the unknown key, not the flag.
+    let exp = write(&dir, "exp.toml", &format!("{TINY}\n[[node]]\nid = \"z\"\n"));
+    let o = sstsim(&["run", &exp, "--out", dir.join("out").to_str().unwrap()]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("node: unknown key"), "{e}");
+    assert!(!e.contains("applies to"), "{e}");
+}
+
+#[test]
+fn every_error_of_a_model_is_reported_in_one_pass() {
+    let dir = tmp("one-pass");
+    let text = std::fs::read_to_string(format!("{}/models/basic.toml", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    let cut = &text[..text.find("[workload]").unwrap()];
+    let model = write(&dir, "m.toml", &cut.replacen("delay_ms", "delay_msx", 1));
+    let o = sstsim(&["run", &model]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("workload: missing [workload] table"), "{e}");
+    assert!(e.contains(".delay_msx: unknown key"), "{e}");
+}
+
+#[test]
+fn errors_locate_bad_bytes_and_quote_bad_values() {
+    let dir = tmp("quotes");
+    // Non-UTF-8: line, column and byte offset.
+    let p = dir.join("latin1.toml");
+    std::fs::write(&p, b"description = \"ok\"\nname = \"caf\xe9\"\n").unwrap();
+    let o = sstsim(&["run", p.to_str().unwrap()]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    // "name = \"caf" is 11 characters: the bad byte is column 12, byte 19 + 11 = 30.
+    assert!(
+        e.contains("latin1.toml:2:12: the input file is not UTF-8 text: byte 30 (0xe9)"),
+        "{e}"
+    );
+    // A self-loop names its node.
+    let m = basic_with(
+        &dir,
+        "loop.toml",
+        "between = [\"alice\", \"p1\"]",
+        "between = [\"alice\", \"alice\"]",
+    );
+    let e = stderr(&sstsim(&["run", &m]));
+    assert!(
+        e.contains("a link from \"alice\" to itself: expected two different node ids"),
+        "{e}"
+    );
+    // A range keeps its upper bound, however large.
+    let m = basic_with(&dir, "range.toml", "horizon_s = 300", "horizon_s = 2e9");
+    let e = stderr(&sstsim(&["run", &m]));
+    assert!(
+        e.contains("2000000000 is out of range: expected a time in seconds in [0, 1000000000]"),
+        "{e}"
+    );
+    // trace --call on a model that places no calls.
+    let m = basic_with(&dir, "none.toml", "calls = 1", "calls = 0");
+    let o = sstsim(&["trace", &m, "--call", "0"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("--call 0: the model places no calls"), "{e}");
+    // A model is not an experiment: `point` says so.
+    let e = stderr(&sstsim(&["point", &m, "--point", "0"]));
+    assert!(
+        e.contains("none.toml is a model file; points belong to experiments"),
+        "{e}"
+    );
+}
+
+#[test]
+fn merge_validates_what_it_merges() {
+    let dir = tmp("merge-values");
+    let exp = write(&dir, "tiny.toml", TINY);
+    let shards: Vec<PathBuf> = (1..=2).map(|i| dir.join(format!("s{i}"))).collect();
+    for (i, d) in shards.iter().enumerate() {
+        let o = sstsim(&[
+            "run",
+            &exp,
+            "--shard",
+            &format!("{}/2", i + 1),
+            "--out",
+            d.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    // Shard 2's node and latency rows go, so that only runs.csv is in question.
+    for f in ["nodes.csv", "latencies.csv"] {
+        let p = shards[1].join(f);
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, format!("{}\n", text.lines().next().unwrap())).unwrap();
+    }
+    let runs = shards[1].join("runs.csv");
+    let good = std::fs::read_to_string(&runs).unwrap();
+    let header: Vec<&str> = good.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = good.lines().nth(1).unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "calls_started").unwrap();
+    let with = |i: usize, v: &str| {
+        let mut r = row.clone();
+        r[i] = v;
+        format!("{}\n{}\n", header.join(","), r.join(","))
+    };
+    for (text, says) in [
+        (
+            with(col, "banana"),
+            "column calls_started: \"banana\" is not a number ≥ 0",
+        ),
+        (
+            with(col, "-5"),
+            "column calls_started: \"-5\" is not a number ≥ 0",
+        ),
+        (
+            with(0, "7"),
+            "point 7 replication 1 is not a run of this shard (2/2)",
+        ),
+    ] {
+        std::fs::write(&runs, &text).unwrap();
+        let o = sstsim(&[
+            "merge",
+            "--out",
+            dir.join("m").to_str().unwrap(),
+            shards[0].to_str().unwrap(),
+            shards[1].to_str().unwrap(),
+        ]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        assert!(e.contains(says), "{e}");
+    }
+}

@@ -142,10 +142,16 @@ pub(super) fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> V
             let p = format!("link[{i}].between");
             let ends = array(b, &p, errs, |y, q, e| names.node(y, q, e))?;
             if ends.len() != 2 || ends[0] == ends[1] {
+                let found = match &ends[..] {
+                    [a, b] if a == b => {
+                        format!("a link from \"{}\" to itself", node_names[a.index()])
+                    }
+                    _ => format!("{} node ids", ends.len()),
+                };
                 errs.push(InputError::at(
                     &b.loc,
                     &p,
-                    "expected two different node ids, e.g. [\"alice\", \"p1\"]",
+                    format!("{found}: expected two different node ids, e.g. [\"alice\", \"p1\"]"),
                 ));
                 return None;
             }

@@ -5,21 +5,11 @@
 use std::path::Path;
 
 use super::Failure;
+use crate::experiment::spec::TOP_KEYS;
 use crate::scenario::doc::{self, Item, Value};
 use crate::scenario::error::{InputErrors, Source};
 use crate::scenario::read_input;
 
-/// Keys only an experiment file has at its top level.
-const EXPERIMENT_KEYS: &[&str] = &[
-    "name",
-    "model",
-    "seed",
-    "replications",
-    "horizon_s",
-    "grid",
-    "zip",
-    "charts",
-];
 /// Keys only a model file has at its top level.
 const MODEL_KEYS: &[&str] = &["node", "link", "workload", "defaults", "sip", "fault"];
 
@@ -51,5 +41,11 @@ fn is_model(root: &Item) -> bool {
         return false;
     };
     let has = |keys: &[&str]| t.entries.iter().any(|e| keys.contains(&e.key.as_str()));
-    !has(EXPERIMENT_KEYS) && has(MODEL_KEYS)
+    // `description` is the one key both kinds have.
+    let experiment_only: Vec<&str> = TOP_KEYS
+        .iter()
+        .copied()
+        .filter(|&k| k != "description")
+        .collect();
+    !has(&experiment_only) && has(MODEL_KEYS)
 }

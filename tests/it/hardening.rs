@@ -383,24 +383,31 @@ fn a_run_over_the_limit_stops_its_sweep_and_keeps_the_journal() {
     assert!(out.join("runs.journal").exists() && !out.join("runs.csv").exists());
 }
 
-#[test]
-fn merge_refuses_shard_manifests_that_are_not_shards() {
-    // Index 0, an index above the count, and count 0 once panicked in merge.
-    let dir = tmp("merge-manifest");
-    let exp = write(&dir, "tiny.toml", TINY);
+/// TINY run as shards 1/2 and 2/2 into `dir/s1` and `dir/s2`.
+fn two_shards(dir: &Path) -> Vec<PathBuf> {
+    let exp = write(dir, "tiny.toml", TINY);
     let shards: Vec<PathBuf> = (1..=2).map(|i| dir.join(format!("s{i}"))).collect();
     for (i, d) in shards.iter().enumerate() {
+        let shard = format!("{}/2", i + 1);
         let o = sstsim(&[
             "run",
             &exp,
             "--shard",
-            &format!("{}/2", i + 1),
+            &shard,
             "--out",
             d.to_str().unwrap(),
             "--quiet",
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
+    shards
+}
+
+#[test]
+fn merge_refuses_shard_manifests_that_are_not_shards() {
+    // Index 0, an index above the count, and count 0 once panicked in merge.
+    let dir = tmp("merge-manifest");
+    let shards = two_shards(&dir);
     let manifest = shards[1].join("manifest.json");
     let good = std::fs::read_to_string(&manifest).unwrap();
     assert!(good.contains("\"index\": 2,\n    \"count\": 2"), "{good}");
@@ -765,20 +772,7 @@ fn errors_locate_bad_bytes_and_quote_bad_values() {
 #[test]
 fn merge_validates_what_it_merges() {
     let dir = tmp("merge-values");
-    let exp = write(&dir, "tiny.toml", TINY);
-    let shards: Vec<PathBuf> = (1..=2).map(|i| dir.join(format!("s{i}"))).collect();
-    for (i, d) in shards.iter().enumerate() {
-        let o = sstsim(&[
-            "run",
-            &exp,
-            "--shard",
-            &format!("{}/2", i + 1),
-            "--out",
-            d.to_str().unwrap(),
-            "--quiet",
-        ]);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    }
+    let shards = two_shards(&dir);
     // Shard 2's node and latency rows go, so that only runs.csv is in question.
     for f in ["nodes.csv", "latencies.csv"] {
         let p = shards[1].join(f);

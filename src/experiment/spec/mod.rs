@@ -25,7 +25,8 @@ pub const DEFAULT_EXPERIMENT: &str = include_str!("../../../experiments/modes.to
 /// The name under which the embedded default experiment reports errors.
 pub const DEFAULT_EXPERIMENT_NAME: &str = "experiments/modes.toml (built in)";
 
-const TOP_KEYS: &[&str] = &[
+/// The keys an experiment file may have at its top level.
+pub const TOP_KEYS: &[&str] = &[
     "name",
     "description",
     "model",

@@ -157,6 +157,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Names longer than this get no suggestion: the edit distance costs the
+/// product of the two lengths, and no key or id is this long by intent.
+const MAX_SUGGESTED_LEN: usize = 256;
+
 /// The closest candidate within a third of the word's length (at least 1,
 /// at most 3 edits), or one that differs only in case or `-`/`_`.
 pub fn did_you_mean<'a>(
@@ -164,9 +168,15 @@ pub fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
     let norm = |s: &str| s.to_ascii_lowercase().replace('-', "_");
-    let limit = (word.chars().count() / 3).clamp(1, 3);
+    let len = word.chars().count();
+    if len > MAX_SUGGESTED_LEN {
+        return None;
+    }
+    let limit = (len / 3).clamp(1, 3);
     candidates
         .into_iter()
+        // The distance is at least the difference in length.
+        .filter(|c| c.chars().count().abs_diff(len) <= limit)
         .map(|c| {
             let d = if norm(c) == norm(word) {
                 0
@@ -200,6 +210,11 @@ mod tests {
         assert_eq!(did_you_mean("jiter_ms", keys), Some("jitter_ms".into()));
         assert_eq!(did_you_mean("Delay-MS", keys), Some("delay_ms".into()));
         assert_eq!(did_you_mean("bandwidth", keys), None);
+        // Huge names get no suggestion, at once (this took 39 s at 200,000
+        // characters); a candidate too long to be 3 edits away is skipped.
+        let huge = "d".repeat(200_000);
+        assert_eq!(did_you_mean(&huge, keys), None);
+        assert_eq!(did_you_mean("delay_ms", [huge.as_str()]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

@@ -4,6 +4,7 @@ mod it {
     mod b2bua;
     mod charts;
     mod cli;
+    mod cost;
     mod determinism;
     mod docs;
     mod experiments;

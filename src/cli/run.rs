@@ -9,8 +9,9 @@ use clap::Args;
 
 use super::Failure;
 use crate::engine::SeedSpace;
+use crate::experiment::cost;
 use crate::experiment::output::Shard;
-use crate::experiment::runner::{RunOptions, run_experiment};
+use crate::experiment::runner::{RunOptions, planned_runs, run_experiment};
 use crate::experiment::spec::experiment_from_str;
 use crate::experiment::{Experiment, default_experiment};
 use crate::report::csv::{output_target, write_atomically, write_dialogs};
@@ -53,6 +54,10 @@ pub struct RunArgs {
     /// Models: write one row per node × dialog to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub dialogs: Option<PathBuf>,
+    /// Run even if the estimated cost is beyond the limits (5e9 engine
+    /// events, about 40 minutes of one core; or 8 GiB per run).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs the file given, or the default experiment.
@@ -107,6 +112,10 @@ fn check_flags(args: &RunArgs, model: bool) -> Result<(), Failure> {
 }
 
 fn run_model(scenario: Scenario, path: &Path, args: &RunArgs) -> Result<String, Failure> {
+    if !args.force {
+        cost::check_model(&scenario.world)
+            .map_err(|m| Failure::Input(format!("error: {}: {m}", path.display())))?;
+    }
     // Before the run: a bad --dialogs path should not cost a simulation.
     if let Some(d) = &args.dialogs {
         output_target(d)
@@ -283,6 +292,11 @@ fn run_sweep(exp: &Experiment, args: &RunArgs) -> Result<String, Failure> {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );
+    if !args.force {
+        let runs = planned_runs(exp, shard).len() as u64;
+        cost::check_experiment(exp, runs, threads)
+            .map_err(|m| Failure::Input(format!("error: {}: {m}", exp.source)))?;
+    }
     let opts = RunOptions {
         out: out.clone(),
         threads,

@@ -45,6 +45,9 @@ pub struct TraceArgs {
     /// Ladder width in columns (80–160 recommended).
     #[arg(long, default_value_t = 120)]
     pub width: usize,
+    /// Run even if the estimated cost is beyond the limits.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// The model to trace and its master seed: the file itself, or the
@@ -105,6 +108,10 @@ pub(super) fn run(args: &TraceArgs) -> Result<String, Failure> {
             )));
         }
         _ => {}
+    }
+    if !args.force {
+        crate::experiment::cost::check_model(&world)
+            .map_err(|m| Failure::Input(format!("error: {}: {m}", args.file.display())))?;
     }
     let mut world = World::new(
         world,

@@ -3,6 +3,7 @@
 
 pub mod cells;
 pub mod charts;
+pub mod cost;
 pub mod headline;
 pub mod journal;
 pub mod lock;

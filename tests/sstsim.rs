@@ -9,6 +9,7 @@ mod it {
     mod docs;
     mod experiments;
     mod false_teardowns;
+    mod fuzz;
     mod golden;
     mod hardening;
     mod harness;

@@ -28,7 +28,7 @@ const BYTES_PER_CALL_NODE: f64 = 620.0;
 const EVENTS_PER_S: f64 = 2e6;
 
 /// Most engine events a command runs without `--force`: about 40 minutes
-/// of one core, 35 times the default experiment.
+/// of one core, 50 times the default experiment (estimated at 1.0e8).
 pub const MAX_EVENTS: f64 = 5e9;
 /// Most heap one run may need without `--force`.
 pub const MAX_RUN_BYTES: f64 = 8.0 * (1u64 << 30) as f64;

@@ -10,6 +10,11 @@
 //! 200k calls and prints each run's peak heap: with the same concurrency the
 //! peak must not grow with the number of calls.
 //!
+//! A third measurement runs a sweep of 1,000 points of a three-call model
+//! with 10 and then 100 replications and prints the peak heap per run: the
+//! runs stream to the journal and the outputs are written point by point,
+//! so only bookkeeping (where each run is in the journal) grows with them.
+//!
 //! `cargo bench --bench memory` prints the figures; the target is ≤ 2 KiB per call.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -101,4 +106,62 @@ fn main() {
             peak as f64 / 1048576.0
         );
     }
+    let tags: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+    let mut peaks = Vec::new();
+    for reps in [10u64, 100] {
+        let text = format!(
+            "name = \"sweep\"\nreplications = {reps}\n[grid]\n\"tag.k\" = [{}]\n{SWEEP_MODEL}",
+            tags.join(", ")
+        );
+        let exp = sstsim::experiment::spec::experiment_from_str("sweep.toml", &text, None)
+            .expect("a valid experiment");
+        let out = std::env::temp_dir().join(format!("sstsim-memory-sweep-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let base = LIVE.load(Ordering::Relaxed);
+        PEAK.store(base, Ordering::Relaxed);
+        let opts = sstsim::experiment::runner::RunOptions {
+            out: out.clone(),
+            threads: 2,
+            resume: false,
+            shard: None,
+            progress: false,
+            stop_after: None,
+        };
+        sstsim::experiment::runner::run_experiment(&exp, &opts).expect("the sweep runs");
+        let peak = PEAK.load(Ordering::Relaxed) - base;
+        let runs = 1000 * reps;
+        println!(
+            "sweep: {runs} runs (1,000 points x {reps}): peak heap {:.1} MiB",
+            peak as f64 / 1048576.0
+        );
+        peaks.push((runs, peak));
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    let ((r0, p0), (r1, p1)) = (peaks[0], peaks[1]);
+    println!(
+        "sweep: {:.0} bytes more per run from {r0} to {r1} runs",
+        (p1 as f64 - p0 as f64) / (r1 - r0) as f64
+    );
 }
+
+/// Three calls a run, 100 s held, on two UAs.
+const SWEEP_MODEL: &str = r#"
+[model.defaults]
+session_timers = "originate"
+[[model.node]]
+id = "a"
+kind = "ua"
+[[model.node]]
+id = "b"
+kind = "ua"
+[[model.link]]
+between = ["a", "b"]
+delay_ms = 10
+[model.workload]
+caller = "a"
+callee = "b"
+calls = 3
+interval_s = 10
+holding_s = 100
+horizon_s = 600
+"#;

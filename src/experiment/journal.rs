@@ -11,7 +11,7 @@
 //! (newline-terminated); a torn tail is cut off on resume.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use super::metrics::NODE_METRICS;
@@ -74,35 +74,53 @@ pub enum JournalError {
     },
 }
 
+/// Where one finished run's lines are in the journal: enough to read it
+/// back when the outputs are written, point by point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block {
+    /// The run's point.
+    pub point: usize,
+    /// The run's replication.
+    pub replication: u32,
+    /// Byte offset of its first line.
+    pub offset: u64,
+    /// Length in bytes, through its run line's newline.
+    pub len: u64,
+}
+
 /// An open journal.
 pub struct Journal {
     file: File,
     path: String,
     /// The experiment hash written on every run line.
     identity: String,
+    /// Its length: where the next run goes.
+    end: u64,
 }
 
 impl Journal {
     /// Opens the journal at `path`. With `resume`, reads the runs already
     /// finished (the header must equal `header`, and every run line carry
-    /// `identity`) and cuts a torn tail; otherwise starts a new journal,
-    /// never truncating one that exists.
+    /// `identity` and pass `belongs`) and cuts a torn tail; otherwise starts
+    /// a new journal, never truncating one that exists. Returns where each
+    /// finished run is; the runs themselves are not kept in memory.
     pub fn open(
         path: &Path,
         header: &str,
         identity: &str,
         resume: bool,
         belongs: &dyn Fn(&RunRecord) -> Result<(), String>,
-    ) -> Result<(Journal, Vec<RunRecord>), JournalError> {
+    ) -> Result<(Journal, Vec<Block>), JournalError> {
         let shown = path.display().to_string();
         let io = |source| JournalError::Io {
             path: shown.clone(),
             source,
         };
-        let journal = |file| Journal {
+        let journal = |file, end| Journal {
             file,
             path: shown.clone(),
             identity: identity.to_string(),
+            end,
         };
         if !resume || !path.exists() {
             let mut file = match OpenOptions::new().append(true).create_new(true).open(path) {
@@ -111,22 +129,22 @@ impl Journal {
                 }
                 other => other.map_err(io)?,
             };
-            file.write_all(format!("{header}\n").as_bytes())
-                .map_err(io)?;
+            let head = format!("{header}\n");
+            file.write_all(head.as_bytes()).map_err(io)?;
             file.flush().map_err(io)?;
-            return Ok((journal(file), Vec::new()));
+            return Ok((journal(file, head.len() as u64), Vec::new()));
         }
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .open(path)
             .map_err(io)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io)?;
-        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let text = String::from_utf8_lossy(&bytes[..complete]).into_owned();
-        let mut lines = text.lines();
-        let found = lines.next().unwrap_or("");
+        let complete = complete_len(&mut file).map_err(io)?;
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        let mut reader = BufReader::new((&mut file).take(complete));
+        let mut found = String::new();
+        reader.read_line(&mut found).map_err(io)?;
+        let found = found.strip_suffix('\n').unwrap_or(&found);
         if found != header {
             return Err(JournalError::Mismatch {
                 path: shown,
@@ -134,13 +152,15 @@ impl Journal {
                 expected: header.to_string(),
             });
         }
-        let records = parse_records(&text[found.len() + 1..], &shown, identity, belongs)?;
-        file.set_len(complete as u64).map_err(io)?;
-        Ok((journal(file), records))
+        let start = found.len() as u64 + 1;
+        let blocks = scan_records(reader, start, &shown, identity, belongs)?;
+        file.set_len(complete).map_err(io)?;
+        Ok((journal(file, complete), blocks))
     }
 
-    /// Appends one finished run in a single write and hands it to the OS.
-    pub fn append(&mut self, rec: &RunRecord) -> Result<(), JournalError> {
+    /// Appends one finished run in a single write and hands it to the OS;
+    /// returns where it went.
+    pub fn append(&mut self, rec: &RunRecord) -> Result<Block, JournalError> {
         let mut w = csv::WriterBuilder::new()
             .flexible(true)
             .from_writer(Vec::new());
@@ -165,7 +185,15 @@ impl Journal {
         .map_err(|e| self.io(e.into()))?;
         let buf = w.into_inner().map_err(|e| self.io(e.into_error()))?;
         self.file.write_all(&buf).map_err(|e| self.io(e))?;
-        self.file.flush().map_err(|e| self.io(e))
+        self.file.flush().map_err(|e| self.io(e))?;
+        let block = Block {
+            point: rec.point,
+            replication: rec.replication,
+            offset: self.end,
+            len: buf.len() as u64,
+        };
+        self.end += block.len;
+        Ok(block)
     }
 
     fn io(&self, source: std::io::Error) -> JournalError {
@@ -176,28 +204,142 @@ impl Journal {
     }
 }
 
-/// Reads the records after the header; latency and node lines attach to
-/// the run line that follows them, and are dropped if that line never came.
-fn parse_records(
-    body: &str,
+/// Reads finished runs back from a journal, by their blocks.
+pub struct JournalReader {
+    file: File,
+    path: String,
+}
+
+impl JournalReader {
+    /// Opens the journal at `path` for reading.
+    pub fn open(path: &Path) -> Result<Self, JournalError> {
+        let shown = path.display().to_string();
+        File::open(path)
+            .map(|file| JournalReader {
+                file,
+                path: shown.clone(),
+            })
+            .map_err(|source| JournalError::Io {
+                path: shown,
+                source,
+            })
+    }
+
+    /// The run at `block`.
+    pub fn read(&mut self, block: &Block) -> Result<RunRecord, JournalError> {
+        let io = |source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        self.file.seek(SeekFrom::Start(block.offset)).map_err(io)?;
+        let mut reader = BufReader::new((&mut self.file).take(block.len));
+        let mut run = None;
+        for_each_record(&mut reader, 0, &self.path, |rec, _, _| {
+            run = Some(rec.record);
+            Ok(())
+        })?;
+        run.ok_or(JournalError::Corrupt {
+            path: self.path.clone(),
+            line: 0,
+        })
+    }
+}
+
+/// The length of the journal's complete lines (a torn last line is cut).
+fn complete_len(file: &mut File) -> std::io::Result<u64> {
+    let len = file.seek(SeekFrom::End(0))?;
+    let mut end = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(chunk)?;
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// Checks every finished run after the header (which ends at byte `start`)
+/// and returns where each is, without keeping the runs.
+fn scan_records(
+    mut reader: impl BufRead,
+    start: u64,
     path: &str,
     identity: &str,
     belongs: &dyn Fn(&RunRecord) -> Result<(), String>,
-) -> Result<Vec<RunRecord>, JournalError> {
+) -> Result<Vec<Block>, JournalError> {
     let mut seen = std::collections::BTreeSet::new();
-    let mut reader = csv::ReaderBuilder::new()
+    let mut blocks = Vec::new();
+    for_each_record(&mut reader, 1, path, |run, line, (from, to)| {
+        let foreign = |what| JournalError::Foreign {
+            path: path.to_string(),
+            line,
+            what,
+        };
+        if let Some(found) = run.identity.as_deref().filter(|&h| h != identity) {
+            return Err(foreign(format!(
+                "a run of experiment hash {found} (this one is {identity})"
+            )));
+        }
+        belongs(&run.record).map_err(foreign)?;
+        let (point, replication) = (run.record.point, run.record.replication);
+        if !seen.insert((point, replication)) {
+            return Err(foreign(format!(
+                "point {point} replication {replication} is recorded twice"
+            )));
+        }
+        blocks.push(Block {
+            point,
+            replication,
+            offset: start + from,
+            len: to - from,
+        });
+        Ok(())
+    })?;
+    Ok(blocks)
+}
+
+/// A run read back, with the identity its run line carries.
+struct ReadRun {
+    record: RunRecord,
+    identity: Option<String>,
+}
+
+/// Reads journal records one by one; latency and node lines attach to the
+/// run line that follows them, and are dropped if that line never came.
+/// `each` gets the run, its run line's number (after `lines_before`) and
+/// its byte span in the reader.
+fn for_each_record<R: BufRead>(
+    reader: &mut R,
+    lines_before: usize,
+    path: &str,
+    mut each: impl FnMut(ReadRun, usize, (u64, u64)) -> Result<(), JournalError>,
+) -> Result<(), JournalError> {
+    let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(body.as_bytes());
-    let mut out = Vec::new();
+        .from_reader(reader);
     let mut pending: Vec<LatencySample> = Vec::new();
     let mut pending_nodes: Vec<NodeRecord> = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
+    let mut rec = csv::StringRecord::new();
+    let mut block_start = 0u64;
+    loop {
+        let at = csv.position().byte();
+        let line = csv.position().line() as usize + lines_before;
         let corrupt = || JournalError::Corrupt {
             path: path.to_string(),
-            line: i + 2,
+            line,
         };
-        let rec = rec.map_err(|_| corrupt())?;
+        if !csv.read_record(&mut rec).map_err(|_| corrupt())? {
+            return Ok(());
+        }
+        if pending.is_empty() && pending_nodes.is_empty() {
+            block_start = at;
+        }
         match rec.get(0) {
             Some("L") if rec.len() == 6 => {
                 pending.push(LatencySample {
@@ -214,40 +356,19 @@ fn parse_records(
                 });
             }
             Some("R") if rec.len() >= 5 => {
-                if &rec[1] != identity {
-                    return Err(JournalError::Foreign {
-                        path: path.to_string(),
-                        line: i + 2,
-                        what: format!(
-                            "a run of experiment hash {} (this one is {identity})",
-                            &rec[1]
-                        ),
-                    });
-                }
-                let point = rec[2].parse().map_err(|_| corrupt())?;
-                let replication = rec[3].parse().map_err(|_| corrupt())?;
-                let run = RunRecord {
-                    point,
-                    replication,
-                    cells: rec.iter().skip(2).map(str::to_string).collect(),
-                    nodes: std::mem::take(&mut pending_nodes),
-                    latencies: std::mem::take(&mut pending),
+                let run = ReadRun {
+                    identity: Some(rec[1].to_string()),
+                    record: RunRecord {
+                        point: rec[2].parse().map_err(|_| corrupt())?,
+                        replication: rec[3].parse().map_err(|_| corrupt())?,
+                        cells: rec.iter().skip(2).map(str::to_string).collect(),
+                        nodes: std::mem::take(&mut pending_nodes),
+                        latencies: std::mem::take(&mut pending),
+                    },
                 };
-                let foreign = |what| JournalError::Foreign {
-                    path: path.to_string(),
-                    line: i + 2,
-                    what,
-                };
-                belongs(&run).map_err(foreign)?;
-                if !seen.insert((point, replication)) {
-                    return Err(foreign(format!(
-                        "point {point} replication {replication} is recorded twice"
-                    )));
-                }
-                out.push(run);
+                each(run, line, (block_start, csv.position().byte()))?;
             }
             _ => return Err(corrupt()),
         }
     }
-    Ok(out)
 }

@@ -14,6 +14,7 @@ mod progress;
 pub mod publish;
 pub mod record;
 pub mod runner;
+mod sink;
 pub mod spec;
 pub mod summary;
 

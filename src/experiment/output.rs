@@ -109,85 +109,88 @@ impl Results {
 
     /// Per point: its swept values, the replication count and (mean, ci95) per metric.
     pub fn summary(&self) -> Vec<SummaryRow> {
-        let first_metric = 3 + self.columns.len();
-        let n_metrics = metric_names().len();
-        let mut out: Vec<SummaryRow> = Vec::new();
-        let mut i = 0;
-        while i < self.runs.len() {
-            let point = self.runs[i].point;
-            let end = i + self.runs[i..].partition_point(|r| r.point == point);
-            let group = &self.runs[i..end];
-            let stats = (0..n_metrics)
+        self.groups()
+            .map(|g| summary_row(self.columns.len(), g))
+            .collect()
+    }
+
+    /// Per point and node: (mean, ci95) of each node metric over the
+    /// replications where it is defined.
+    pub fn node_summary(&self) -> Vec<NodeSummaryRow> {
+        self.groups()
+            .flat_map(|g| node_summary_rows(self.columns.len(), g))
+            .collect()
+    }
+
+    /// The runs of each point, in point order.
+    pub fn groups(&self) -> impl Iterator<Item = &[RunRecord]> {
+        self.runs.chunk_by(|a, b| a.point == b.point)
+    }
+}
+
+/// The summary row of one point's runs (`columns` swept keys).
+pub fn summary_row(columns: usize, group: &[RunRecord]) -> SummaryRow {
+    let first_metric = 3 + columns;
+    let stats = (0..metric_names().len())
+        .map(|m| {
+            let xs: Vec<f64> = group
+                .iter()
+                .map(|r| {
+                    r.cells
+                        .get(first_metric + m)
+                        .and_then(|c| parse_cell(c))
+                        .unwrap_or(f64::NAN)
+                })
+                .collect();
+            let every_run = Metric::all()[m].pooling() == Pooling::EveryRun;
+            if every_run && xs.iter().any(|x| x.is_nan()) {
+                (f64::NAN, f64::NAN)
+            } else {
+                mean_ci95(&xs)
+            }
+        })
+        .collect();
+    SummaryRow {
+        point: group[0].point,
+        values: group[0].cells[3..first_metric].to_vec(),
+        replications: group.len(),
+        stats,
+    }
+}
+
+/// The node summary rows of one point's runs.
+pub fn node_summary_rows(columns: usize, group: &[RunRecord]) -> Vec<NodeSummaryRow> {
+    let first_metric = 3 + columns;
+    group[0]
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            let stats = (0..NODE_METRICS.len())
                 .map(|m| {
                     let xs: Vec<f64> = group
                         .iter()
                         .map(|r| {
-                            r.cells
-                                .get(first_metric + m)
+                            r.nodes
+                                .get(k)
+                                .and_then(|n| n.cells.get(m))
                                 .and_then(|c| parse_cell(c))
                                 .unwrap_or(f64::NAN)
                         })
                         .collect();
-                    let every_run = Metric::all()[m].pooling() == Pooling::EveryRun;
-                    if every_run && xs.iter().any(|x| x.is_nan()) {
-                        (f64::NAN, f64::NAN)
-                    } else {
-                        mean_ci95(&xs)
-                    }
+                    mean_ci95(&xs)
                 })
                 .collect();
-            out.push(SummaryRow {
-                point,
+            NodeSummaryRow {
+                point: group[0].point,
                 values: group[0].cells[3..first_metric].to_vec(),
+                node: n.node.clone(),
+                class: n.class.clone(),
                 replications: group.len(),
                 stats,
-            });
-            i = end;
-        }
-        out
-    }
-}
-
-impl Results {
-    /// Per point and node: (mean, ci95) of each node metric over the
-    /// replications where it is defined.
-    pub fn node_summary(&self) -> Vec<NodeSummaryRow> {
-        let first_metric = 3 + self.columns.len();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < self.runs.len() {
-            let point = self.runs[i].point;
-            let end = i + self.runs[i..].partition_point(|r| r.point == point);
-            let group = &self.runs[i..end];
-            for (k, n) in group[0].nodes.iter().enumerate() {
-                let stats = (0..NODE_METRICS.len())
-                    .map(|m| {
-                        let xs: Vec<f64> = group
-                            .iter()
-                            .map(|r| {
-                                r.nodes
-                                    .get(k)
-                                    .and_then(|n| n.cells.get(m))
-                                    .and_then(|c| parse_cell(c))
-                                    .unwrap_or(f64::NAN)
-                            })
-                            .collect();
-                        mean_ci95(&xs)
-                    })
-                    .collect();
-                out.push(NodeSummaryRow {
-                    point,
-                    values: group[0].cells[3..first_metric].to_vec(),
-                    node: n.node.clone(),
-                    class: n.class.clone(),
-                    replications: group.len(),
-                    stats,
-                });
             }
-            i = end;
-        }
-        out
-    }
+        })
+        .collect()
 }
 
 /// One row of `node_summary.csv`.
@@ -239,37 +242,58 @@ fn csv_bytes(
     w.into_inner().map_err(|e| e.into_error())
 }
 
-/// `runs.csv` bytes.
-pub fn runs_csv(res: &Results) -> std::io::Result<Vec<u8>> {
-    csv_bytes(&res.runs_header(), res.runs.iter().map(|r| r.cells.clone()))
+/// The `nodes.csv` header.
+pub fn nodes_header() -> Vec<String> {
+    NODE_KEYS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(NODE_METRICS.iter().map(|m| m.name().to_string()))
+        .collect()
+}
+
+/// The `nodes.csv` rows of one run.
+pub fn node_rows(r: &RunRecord) -> impl Iterator<Item = Vec<String>> + '_ {
+    r.nodes.iter().map(move |n| {
+        let mut cells = vec![
+            r.point.to_string(),
+            r.replication.to_string(),
+            n.node.clone(),
+            n.class.clone(),
+        ];
+        cells.extend(n.cells.iter().cloned());
+        cells
+    })
+}
+
+/// The `latencies.csv` header.
+pub fn latencies_header() -> Vec<String> {
+    [
+        "point",
+        "replication",
+        "node_class",
+        "reclaim_latency_s",
+        "freed",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// The `latencies.csv` rows of one run.
+pub fn latency_rows(r: &RunRecord) -> impl Iterator<Item = Vec<String>> + '_ {
+    r.latencies.iter().map(move |l| {
+        vec![
+            r.point.to_string(),
+            r.replication.to_string(),
+            l.class.clone(),
+            l.latency.clone(),
+            l.freed_cell().to_string(),
+        ]
+    })
 }
 
 /// The leading columns of `nodes.csv`.
 const NODE_KEYS: [&str; 4] = ["point", "replication", "node", "node_class"];
-
-/// `nodes.csv` bytes: one row per run and node.
-pub fn nodes_csv(res: &Results) -> std::io::Result<Vec<u8>> {
-    let header: Vec<String> = NODE_KEYS
-        .iter()
-        .map(|s| s.to_string())
-        .chain(NODE_METRICS.iter().map(|m| m.name().to_string()))
-        .collect();
-    csv_bytes(
-        &header,
-        res.runs.iter().flat_map(|r| {
-            r.nodes.iter().map(move |n| {
-                let mut cells = vec![
-                    r.point.to_string(),
-                    r.replication.to_string(),
-                    n.node.clone(),
-                    n.class.clone(),
-                ];
-                cells.extend(n.cells.iter().cloned());
-                cells
-            })
-        }),
-    )
-}
 
 /// `node_summary.csv` bytes.
 pub fn node_summary_csv(res: &Results, rows: &[NodeSummaryRow]) -> std::io::Result<Vec<u8>> {
@@ -291,34 +315,6 @@ pub fn node_summary_csv(res: &Results, rows: &[NodeSummaryRow]) -> std::io::Resu
                 cells.push(fmt_cell(h));
             }
             cells
-        }),
-    )
-}
-
-/// `latencies.csv` bytes: the reclaim-latency samples of the CDF point.
-pub fn latencies_csv(res: &Results) -> std::io::Result<Vec<u8>> {
-    let header: Vec<String> = [
-        "point",
-        "replication",
-        "node_class",
-        "reclaim_latency_s",
-        "freed",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    csv_bytes(
-        &header,
-        res.runs.iter().flat_map(|r| {
-            r.latencies.iter().map(move |l| {
-                vec![
-                    r.point.to_string(),
-                    r.replication.to_string(),
-                    l.class.clone(),
-                    l.latency.clone(),
-                    l.freed_cell().to_string(),
-                ]
-            })
         }),
     )
 }

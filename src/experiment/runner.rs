@@ -12,16 +12,17 @@ use rayon::prelude::*;
 
 use super::cells::fmt_cell;
 use super::charts::draw_all;
-use super::journal::{Journal, JournalError};
+use super::journal::{Block, Journal, JournalError, JournalReader};
 use super::lock::{DirLock, LockError};
 use super::metrics::metric_values;
 use super::output::{
-    GridKey, Manifest, Results, Shard, SummaryRow, latencies_csv, node_summary_csv, nodes_csv,
-    read_manifest, read_results, runs_csv, summary_csv, write_file, write_manifest,
+    GridKey, Manifest, Results, Shard, SummaryRow, node_summary_csv, read_manifest, read_results,
+    summary_csv, write_file, write_manifest,
 };
 use super::progress::Progress;
 use super::publish;
 use super::record::{RunRecord, latency_samples, node_records};
+use super::sink::{Finished, OutputSink};
 use super::spec::Experiment;
 use crate::engine::SeedSpace;
 use crate::sim::{LimitExceeded, TraceFilter, World};
@@ -155,13 +156,11 @@ fn wall_clock() -> std::time::Instant {
 
 /// Whether a journal's run belongs to this experiment and shard: a run it
 /// plans, with this seed, the point's swept values and every column.
-fn belongs(
-    exp: &Experiment,
-    plan: &std::collections::BTreeSet<(usize, u32)>,
-    rec: &RunRecord,
-) -> Result<(), String> {
+fn belongs(exp: &Experiment, shard: Option<Shard>, rec: &RunRecord) -> Result<(), String> {
     let (p, r) = (rec.point, rec.replication);
-    if !plan.contains(&(p, r)) {
+    let k = p as u64 * u64::from(exp.replications) + u64::from(r);
+    let planned = p < exp.points.len() && r < exp.replications && shard.is_none_or(|s| s.holds(k));
+    if !planned {
         return Err(format!(
             "point {p} replication {r} is not a run of this experiment or shard"
         ));
@@ -206,52 +205,65 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome,
         Vec::new()
     };
     let plan = planned_runs(exp, opts.shard);
-    let planned: std::collections::BTreeSet<(usize, u32)> = plan.iter().copied().collect();
-    let (journal, mut done) = Journal::open(
+    let (journal, mut blocks) = Journal::open(
         &journal_path,
         &journal_header(exp, opts.shard),
         &format!("{:016x}", exp.hash),
         opts.resume,
-        &|rec| belongs(exp, &planned, rec),
+        &|rec| belongs(exp, opts.shard, rec),
     )?;
-    done.extend(completed);
-    let finished: std::collections::BTreeSet<(usize, u32)> =
-        done.iter().map(|r| (r.point, r.replication)).collect();
-    let mut todo: Vec<(usize, u32)> = plan
+    // One bit per run of the grid: memory for bookkeeping stays small.
+    let reps = u64::from(exp.replications);
+    let index = |p: usize, r: u32| (p as u64 * reps + u64::from(r)) as usize;
+    let mut finished = vec![0u64; (exp.points.len() * exp.replications as usize).div_ceil(64)];
+    let mut resumed = 0;
+    for (p, r) in blocks
         .iter()
-        .copied()
-        .filter(|k| !finished.contains(k))
+        .map(|b| (b.point, b.replication))
+        .chain(completed.iter().map(|r| (r.point, r.replication)))
+    {
+        let k = index(p, r);
+        resumed += usize::from(finished[k / 64] & (1 << (k % 64)) == 0);
+        finished[k / 64] |= 1 << (k % 64);
+    }
+    let mut todo: Vec<(usize, u32)> = plan
+        .into_iter()
+        .filter(|&(p, r)| finished[index(p, r) / 64] & (1 << (index(p, r) % 64)) == 0)
         .collect();
+    let planned = todo.len() + resumed;
     if let Some(n) = opts.stop_after {
         todo.truncate(n);
     }
-    let bar = Progress::new(plan.len() as u64, finished.len() as u64, opts.progress);
+    let bar = Progress::new(planned as u64, resumed as u64, opts.progress);
     let journal = Mutex::new(journal);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
         .build()
         .map_err(|e| io("starting worker threads", &e))?;
-    let fresh: Vec<RunRecord> = pool.install(|| {
+    // Each run goes to the journal and is let go: memory does not grow
+    // with the number of runs.
+    let fresh: Vec<Block> = pool.install(|| {
         // Runs differ in cost by 10× or more (short intervals refresh often):
         // splitting down to single runs lets an idle worker steal any of them.
         todo.par_iter()
             .with_max_len(1)
             .map(|&(p, r)| {
                 let rec = run_one(exp, p, r)?;
-                journal
+                let block = journal
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .append(&rec)?;
                 bar.inc();
-                Ok(rec)
+                Ok(block)
             })
             .collect::<Result<_, RunError>>()
     })?;
     bar.finish();
+    drop(journal);
     let ran = fresh.len();
-    let resumed = done.len();
-    let results = Results::new(exp.columns.clone(), done.into_iter().chain(fresh).collect());
-    let missing = plan.len() - results.runs.len();
+    blocks.extend(fresh);
+    let total = blocks.len() + completed.len();
+    let missing = planned - total;
     let mut outcome = RunOutcome {
         ran,
         resumed,
@@ -274,7 +286,7 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome,
         seed: exp.seed,
         replications: exp.replications,
         points: exp.points.len(),
-        runs: results.runs.len(),
+        runs: total,
         grid: exp
             .grid
             .iter()
@@ -288,7 +300,16 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome,
         threads: opts.threads.max(1),
         wall_time_s: wall,
     };
-    let (files, summary) = write_outputs(&opts.out, &results, &manifest)?;
+    let (files, summary) = if completed.is_empty() {
+        write_from_journal(&opts.out, &journal_path, blocks, &exp.columns, &manifest)?
+    } else {
+        // A finished directory resumed: its files hold every run.
+        write_outputs(
+            &opts.out,
+            &Results::new(exp.columns.clone(), completed),
+            &manifest,
+        )?
+    };
     let _ = std::fs::remove_file(opts.out.join(JOURNAL));
     outcome.files = files;
     outcome.summary = summary;
@@ -305,9 +326,39 @@ pub fn write_outputs(
     results: &Results,
     manifest: &Manifest,
 ) -> Result<(Vec<PathBuf>, Vec<SummaryRow>), RunError> {
+    let groups = results.groups().map(|g| Ok(g.to_vec()));
+    publish_set(dir, &results.columns, manifest, groups)
+}
+
+/// Writes the directory's files from the journal's runs, one point at a time.
+fn write_from_journal(
+    dir: &Path,
+    journal: &Path,
+    mut blocks: Vec<Block>,
+    columns: &[String],
+    manifest: &Manifest,
+) -> Result<(Vec<PathBuf>, Vec<SummaryRow>), RunError> {
+    blocks.sort_by_key(|b| (b.point, b.replication));
+    let mut reader = JournalReader::open(journal)?;
+    let groups = blocks.chunk_by(|a, b| a.point == b.point).map(move |g| {
+        g.iter()
+            .map(|b| reader.read(b).map_err(RunError::from))
+            .collect::<Result<Vec<_>, _>>()
+    });
+    publish_set(dir, columns, manifest, groups)
+}
+
+/// Stages the set from the runs of each point (in point order), then
+/// publishes it.
+fn publish_set(
+    dir: &Path,
+    columns: &[String],
+    manifest: &Manifest,
+    groups: impl Iterator<Item = Result<Vec<RunRecord>, RunError>>,
+) -> Result<(Vec<PathBuf>, Vec<SummaryRow>), RunError> {
     let io = |e: std::io::Error| RunError::Io(format!("writing into {}: {e}", dir.display()));
     let stage = publish::stage(dir).map_err(io)?;
-    let written = write_set(&stage, results, manifest);
+    let written = write_set(&stage, columns, manifest, groups);
     let (names, summary) = match written {
         Ok(x) => x,
         Err(e) => {
@@ -322,36 +373,40 @@ pub fn write_outputs(
 /// Writes the set into `stage`; returns the paths written, relative to it.
 fn write_set(
     stage: &Path,
-    results: &Results,
+    columns: &[String],
     manifest: &Manifest,
+    groups: impl Iterator<Item = Result<Vec<RunRecord>, RunError>>,
 ) -> Result<(Vec<PathBuf>, Vec<SummaryRow>), RunError> {
     let io = |e: std::io::Error| RunError::Io(format!("writing into {}: {e}", stage.display()));
-    let mut files = vec![
-        write_file(stage, "runs.csv", &runs_csv(results).map_err(io)?).map_err(io)?,
-        write_file(stage, "nodes.csv", &nodes_csv(results).map_err(io)?).map_err(io)?,
-        write_file(stage, "latencies.csv", &latencies_csv(results).map_err(io)?).map_err(io)?,
-    ];
-    let mut summary = Vec::new();
-    if manifest.shard.is_none() {
-        summary = results.summary();
+    let whole = manifest.shard.is_none();
+    let mut sink = OutputSink::new(stage, columns, whole).map_err(io)?;
+    for g in groups {
+        sink.point(g?).map_err(io)?;
+    }
+    let Finished {
+        mut files,
+        summary,
+        node_summary,
+        chart_runs,
+    } = sink.finish().map_err(io)?;
+    if whole {
         files.push(
             write_file(
                 stage,
                 "summary.csv",
-                &summary_csv(results, &summary).map_err(io)?,
+                &summary_csv(&chart_runs, &summary).map_err(io)?,
             )
             .map_err(io)?,
         );
-        let nodes = results.node_summary();
         files.push(
             write_file(
                 stage,
                 "node_summary.csv",
-                &node_summary_csv(results, &nodes).map_err(io)?,
+                &node_summary_csv(&chart_runs, &node_summary).map_err(io)?,
             )
             .map_err(io)?,
         );
-        files.extend(draw_charts(stage, results, &summary, manifest)?);
+        files.extend(draw_charts(stage, &chart_runs, &summary, manifest)?);
     }
     files.push(write_manifest(stage, manifest).map_err(io)?);
     let relative = files

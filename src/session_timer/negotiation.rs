@@ -49,7 +49,7 @@ pub struct UacMemory {
 /// with `when_set` only when the own minimum differs from the implicit 90 or
 /// a value was learned (ST-UAC-3, ST-UAC-17), never below what was learned.
 fn request_min_se(s: &TimerSettings, mem: &UacMemory) -> Option<u32> {
-    let own = s.min_se.max(RFC_MIN_SE);
+    let own = s.min_se.max(s.floor_s);
     match (s.send_min_se, mem.learned_min_se) {
         (_, Some(learned)) => Some(learned.max(own)),
         (SendMinSe::Always, None) => Some(own),
@@ -73,7 +73,7 @@ pub fn uac_request(s: &TimerSettings, mem: &UacMemory) -> TimerHeaders {
         return TimerHeaders::default();
     }
     let min_se = request_min_se(s, mem);
-    let mse = min_se.unwrap_or(RFC_MIN_SE);
+    let mse = min_se.unwrap_or(s.floor_s);
     let session_expires = match mem.active {
         Some(n) => Some(SessionExpires {
             delta_s: n.interval_s.max(mse),
@@ -149,8 +149,8 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
         };
     }
     let uac_supports = req.supported_timer || req.require_timer;
-    let mse = req.min_se.unwrap_or(RFC_MIN_SE).max(RFC_MIN_SE);
-    let own_min = s.min_se.max(RFC_MIN_SE);
+    let mse = req.min_se.unwrap_or(s.floor_s).max(s.floor_s);
+    let own_min = s.min_se.max(s.floor_s);
     let no_timer = UasDecision::Accept {
         headers: TimerHeaders {
             supported_timer: true,
@@ -257,8 +257,11 @@ pub fn uac_on_2xx(
 pub struct ProxyTimerConfig {
     /// Its Session-Expires ceiling, seconds.
     pub ceiling: Option<u32>,
-    /// Its minimum, seconds (≥ 90).
+    /// Its minimum, seconds (≥ 90 unless `[sip] strict_rfc = false`).
     pub min_se: u32,
+    /// The implied Min-SE and the floor under every interval (see
+    /// [`TimerSettings::floor_s`]).
+    pub floor_s: u32,
 }
 
 /// What a proxy remembers for the duration of a transaction (ST-PROXY-8).
@@ -292,9 +295,9 @@ pub enum ProxyDecision {
 /// - ST-PROXY-8: remember what was forwarded and whether the UAC supports timers;
 /// - ST-PROXY-9: never add `Require: timer` (NOT RECOMMENDED).
 pub fn proxy_request(cfg: &ProxyTimerConfig, req: &mut TimerHeaders) -> ProxyDecision {
-    let own_min = cfg.min_se.max(RFC_MIN_SE);
+    let own_min = cfg.min_se.max(cfg.floor_s);
     let supported = req.supported_timer;
-    let mut mse = req.min_se.unwrap_or(RFC_MIN_SE);
+    let mut mse = req.min_se.unwrap_or(cfg.floor_s);
     let se = match req.session_expires {
         Some(se) if se.delta_s < own_min => {
             if supported {

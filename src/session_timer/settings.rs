@@ -129,6 +129,11 @@ pub struct TimerSettings {
     pub require_timer: bool,
     /// Retries after 422 before giving up on the request.
     pub max_422_retries: u32,
+    /// The Min-SE a request without one implies, and the floor under every
+    /// interval: 90 s ([`RFC_MIN_SE`](super::negotiation::RFC_MIN_SE)). With
+    /// `[sip] strict_rfc = false` it is 1 s, so that values below 90 (SE 60,
+    /// Min-SE 30, as deployed) are used and sent as given.
+    pub floor_s: u32,
 }
 
 impl Default for TimerSettings {
@@ -146,6 +151,7 @@ impl Default for TimerSettings {
             send_min_se: SendMinSe::WhenSet,
             require_timer: false,
             max_422_retries: 2,
+            floor_s: super::negotiation::RFC_MIN_SE,
         }
     }
 }
@@ -181,6 +187,7 @@ impl TimerLayer {
             send_min_se: self.send_min_se.unwrap_or(d.send_min_se),
             require_timer: self.require_timer.unwrap_or(d.require_timer),
             max_422_retries: self.max_422_retries.unwrap_or(d.max_422_retries),
+            floor_s: d.floor_s,
         }
     }
 }

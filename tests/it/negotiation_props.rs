@@ -34,6 +34,7 @@ fn ua() -> impl Strategy<Value = TimerSettings> {
             |(mode, min_se, extra, uac, always, require)| TimerSettings {
                 mode,
                 min_se,
+                floor_s: RFC_MIN_SE,
                 session_expires: min_se + extra,
                 refresher: if uac {
                     RefresherPref::Uac
@@ -60,6 +61,7 @@ fn proxy() -> impl Strategy<Value = ProxyTimerConfig> {
         ProxyTimerConfig {
             ceiling: extra.map(|e| min_se + e),
             min_se,
+            floor_s: RFC_MIN_SE,
         }
     })
 }

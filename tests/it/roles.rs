@@ -427,6 +427,7 @@ fn st_proxy_13_the_proxy_expiry_is_one_interval_after_the_latest_2xx_it_forwarde
                     negotiation: ProxyTimerConfig {
                         ceiling: None,
                         min_se: RFC_MIN_SE,
+                        floor_s: 90,
                     },
                     at_expiry: AtExpiry::Drop,
                 }),

@@ -515,3 +515,39 @@ fn b2bua_legs_negotiate_with_each_peers_settings() {
         Some((600, Some(RefresherParam::Uas)))
     );
 }
+
+#[test]
+fn values_below_90_are_used_as_given_when_strict_rfc_is_off() {
+    // [sip] strict_rfc = false with SE 60 and Min-SE 30 everywhere, as
+    // deployed. By hand: alice (originate) asks SE 60 and, her minimum not
+    // being 90, sends Min-SE 30 (ST-UAC-3); the proxy's minimum is 30 and its
+    // ceiling 60, so it forwards SE 60 unchanged (ST-PROXY-4); bob grants
+    // min(60, max(60, 30)) = 60 with refresher=uas (his preference), and
+    // refreshes at SE/2 = 30 s after his 2xx at 0.02 s. These were raised to
+    // 90 on the wire before.
+    let m = chain(
+        &[
+            "[[node]]\nid = \"alice\"\nkind = \"ua\"\nsession_timers = \"originate\"",
+            "[[node]]\nid = \"p\"\nkind = \"proxy\"\nstateful = \"dialog\"\nrecord_route = true\ntimers = true\nsession_expires = 60\nmin_se = 30",
+            "[[node]]\nid = \"bob\"\nkind = \"ua\"",
+        ],
+        "[sip]\nstrict_rfc = false\n[defaults]\nsession_expires = 60\nmin_se = 30",
+        "horizon_s = 100\nholding_s = 50",
+    );
+    let mut w = world(&m, 1, TraceFilter::All);
+    w.run();
+    let invite = &sends(&w, "alice", "INVITE")[0].2;
+    assert_eq!(invite.timer.session_expires.map(|s| s.delta_s), Some(60));
+    assert_eq!(invite.timer.min_se, Some(30));
+    let forwarded = &sends(&w, "p", "INVITE")[0].2;
+    assert_eq!(forwarded.timer.session_expires.map(|s| s.delta_s), Some(60));
+    let ok = &sends(&w, "bob", "200 OK")[0];
+    assert_eq!(ok.2.timer.session_expires.map(|s| s.delta_s), Some(60));
+    assert!(st_events(&w, "bob").contains(&(0.02, negotiated(60, true))));
+    let refreshes = sends(&w, "bob", "INVITE");
+    assert!(
+        close(secs(refreshes[0].0), 30.02),
+        "{}",
+        secs(refreshes[0].0)
+    );
+}

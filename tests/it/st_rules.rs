@@ -363,6 +363,7 @@ fn st_uac_19_the_refresher_parameter_keeps_roles_stable() {
 const P120: ProxyTimerConfig = ProxyTimerConfig {
     ceiling: None,
     min_se: 120,
+    floor_s: 90,
 };
 
 fn forward(cfg: &ProxyTimerConfig, req: &mut TimerHeaders) -> ProxyMemo {
@@ -414,6 +415,7 @@ fn st_proxy_2_initial_and_subsequent_refreshes_are_processed_alike() {
     let cfg = ProxyTimerConfig {
         ceiling: Some(300),
         min_se: 90,
+        floor_s: 90,
     };
     let mut initial = TimerHeaders {
         session_expires: se(1800, NONE),
@@ -436,6 +438,7 @@ fn st_proxy_3_inserts_session_expires_but_never_a_refresher() {
         &ProxyTimerConfig {
             ceiling: Some(600),
             min_se: 90,
+            floor_s: 90,
         },
         &mut req,
     );
@@ -445,6 +448,7 @@ fn st_proxy_3_inserts_session_expires_but_never_a_refresher() {
         &ProxyTimerConfig {
             ceiling: None,
             min_se: 90,
+            floor_s: 90,
         },
         &mut req,
     );
@@ -461,6 +465,7 @@ fn st_proxy_3_inserts_session_expires_but_never_a_refresher() {
         &ProxyTimerConfig {
             ceiling: None,
             min_se: 90,
+            floor_s: 90,
         },
         &mut req,
     );
@@ -472,6 +477,7 @@ fn st_proxy_4_lowers_but_not_below_min_se() {
     let cfg = ProxyTimerConfig {
         ceiling: Some(300),
         min_se: 90,
+        floor_s: 90,
     };
     let mut req = TimerHeaders {
         session_expires: se(1800, NONE),
@@ -515,6 +521,7 @@ fn st_proxy_5_rejects_a_too_small_interval_with_422_when_supported() {
     let low = ProxyTimerConfig {
         ceiling: None,
         min_se: 30,
+        floor_s: 90,
     };
     let mut req = TimerHeaders {
         session_expires: se(60, NONE),
@@ -547,6 +554,7 @@ fn st_proxy_6_without_supported_raises_min_se_and_session_expires() {
         &ProxyTimerConfig {
             ceiling: None,
             min_se: 150,
+            floor_s: 90,
         },
         &mut req,
     );
@@ -593,6 +601,7 @@ fn st_proxy_8_remembers_what_it_forwarded_and_whether_the_uac_supports() {
         &ProxyTimerConfig {
             ceiling: Some(600),
             min_se: 90,
+            floor_s: 90,
         },
         &mut req,
     );

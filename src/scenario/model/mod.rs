@@ -31,7 +31,7 @@ use fault::read_fault;
 use link::read_links;
 use node::{Kind, ReadNode, read_node};
 use sip::read_sip;
-use timers::{read_timer_table, resolve_ua_configs};
+use timers::{read_timer_table, relax_rfc_floor, resolve_ua_configs};
 use workload::read_workload;
 
 /// A validated model: the world to build plus what later stages use.
@@ -320,6 +320,9 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
         return Err(errs);
     }
     resolve_ua_configs(&mut nodes, &node_timers, &defaults);
+    if !strict_rfc {
+        relax_rfc_floor(&mut nodes);
+    }
     Ok(Scenario {
         source,
         description,

@@ -65,6 +65,7 @@ impl ProxyKeys {
         let negotiation = ProxyTimerConfig {
             ceiling: self.session_expires.as_ref().map(|s| s.0),
             min_se: self.min_se.0,
+            floor_s: RFC_MIN_SE,
         };
         let state = match self.stateful {
             Statefulness::Stateless => ProxyState::Stateless,

@@ -6,6 +6,7 @@ use crate::session_timer::{
     ExpiryGuard, Mode, RefreshMethod, RefresherPref, SendMinSe, TimerLayer,
 };
 use crate::sim::{NodeKind, NodeSpec};
+use crate::sip::proxy::ProxyState;
 use crate::sip::ua_core::UaConfig;
 
 use super::super::doc::{Errors, Fields, Item, boolean, choice, integer, keyword, number};
@@ -125,6 +126,29 @@ pub(super) fn resolve_ua_configs(
         match &mut spec.kind {
             NodeKind::Ua(c) | NodeKind::B2bua(c) => *c = cfg,
             NodeKind::Proxy(_) => {}
+        }
+    }
+}
+
+/// With `[sip] strict_rfc = false`, every element uses the values it is
+/// given, below 90 s too: no implied Min-SE of 90 and no floor at 90.
+pub(super) fn relax_rfc_floor(nodes: &mut [NodeSpec]) {
+    const NO_FLOOR: u32 = 1;
+    for spec in nodes {
+        match &mut spec.kind {
+            NodeKind::Ua(c) | NodeKind::B2bua(c) => {
+                c.base.floor_s = NO_FLOOR;
+                for (_, s) in &mut c.peers {
+                    s.floor_s = NO_FLOOR;
+                }
+            }
+            NodeKind::Proxy(p) => match &mut p.state {
+                ProxyState::Transaction { timers: Some(t) } => t.floor_s = NO_FLOOR,
+                ProxyState::Dialog {
+                    timers: Some(t), ..
+                } => t.negotiation.floor_s = NO_FLOOR,
+                _ => {}
+            },
         }
     }
 }

@@ -235,7 +235,7 @@ impl<L: Copy + Default> UaCore<L> {
                 return;
             }
             (422, _) if st.retries_422 < s.max_422_retries => {
-                let min_se = resp.and_then(|r| r.timer.min_se).unwrap_or(90);
+                let min_se = resp.and_then(|r| r.timer.min_se).unwrap_or(s.floor_s);
                 st.got_422(min_se);
                 Self::st_record(ctx, call, StEvent::Retry422 { min_se });
                 self.send_refresh(ctx, d, method);

@@ -158,7 +158,7 @@ impl<L: Copy + Default> UaCore<L> {
         let retry = match (status.0, resp) {
             (422, Some(r)) if leg.session.retries_422 < s.max_422_retries => {
                 Some(StEvent::Retry422 {
-                    min_se: r.timer.min_se.unwrap_or(90),
+                    min_se: r.timer.min_se.unwrap_or(s.floor_s),
                 })
             }
             (420, Some(r)) if r.timer.unsupported_timer && leg.session.sent.require_timer => {

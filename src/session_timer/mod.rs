@@ -12,5 +12,5 @@ pub use negotiation::{
     Negotiated, Party, ProxyDecision, ProxyMemo, ProxyTimerConfig, UacMemory, UasDecision,
 };
 pub use settings::{
-    ExpiryGuard, Mode, RefreshMethod, RefresherPref, SendMinSe, TimerLayer, TimerSettings,
+    ExpiryGuard, Mode, RefreshMethod, RefresherPref, Rounding, SendMinSe, TimerLayer, TimerSettings,
 };

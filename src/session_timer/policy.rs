@@ -1,29 +1,45 @@
-//! When refreshes and expiries happen, in integer nanoseconds (spec §5 item
-//! 13: no rounding to whole seconds; SI/3 and SI/2 are exact for whole-second
-//! intervals down to the nanosecond).
+//! When refreshes and expiries happen, in integer nanoseconds. By default
+//! nothing is rounded (SI/3 and SI/2 are exact for whole-second intervals
+//! down to the nanosecond); products that compute in milliseconds or whole
+//! seconds are modelled by `timer_rounding` (spec §5 item 13).
 
 use crate::engine::SimDuration;
 
-use super::settings::ExpiryGuard;
+use super::settings::{ExpiryGuard, Rounding};
+
+/// Floors `d` to the rounding's unit.
+fn floor(d: SimDuration, rounding: Rounding) -> SimDuration {
+    let unit = match rounding {
+        Rounding::Exact => return d,
+        Rounding::Millis => 1_000_000,
+        Rounding::Seconds => 1_000_000_000,
+    };
+    SimDuration::from_nanos(d.as_nanos() / unit * unit)
+}
 
 /// The refresher's refresh point: `refresh_at × SI` after t2xx (ST-UAC-12,
-/// ST-UAS-8: SI/2 recommended).
-pub fn refresh_delay(interval_s: u32, refresh_at: f64) -> SimDuration {
+/// ST-UAS-8: SI/2 recommended), floored to the rounding's unit.
+pub fn refresh_delay(interval_s: u32, refresh_at: f64, rounding: Rounding) -> SimDuration {
     let si = SimDuration::from_secs(interval_s);
-    if refresh_at == 0.5 {
-        return si / 2;
-    }
-    SimDuration::from_nanos((si.as_nanos() as f64 * refresh_at).round() as u64)
+    let exact = if refresh_at == 0.5 {
+        si / 2
+    } else {
+        SimDuration::from_nanos((si.as_nanos() as f64 * refresh_at).round() as u64)
+    };
+    floor(exact, rounding)
 }
 
 /// The non-refresher's BYE point after t2xx: SI − min(32 s, SI/3) with the
-/// RFC guard (ST-EXPIRE-1), or SI itself.
-pub fn expiry_delay(interval_s: u32, guard: ExpiryGuard) -> SimDuration {
+/// RFC guard (ST-EXPIRE-1), SI − min(32 s, SI/10) with sofia-sip's, or SI
+/// itself; the fraction of SI is floored to the rounding's unit first.
+pub fn expiry_delay(interval_s: u32, guard: ExpiryGuard, rounding: Rounding) -> SimDuration {
     let si = SimDuration::from_secs(interval_s);
-    match guard {
-        ExpiryGuard::Rfc => si - std::cmp::min(SimDuration::from_secs(32), si / 3),
-        ExpiryGuard::AtExpiry => si,
-    }
+    let part = match guard {
+        ExpiryGuard::Rfc => si / 3,
+        ExpiryGuard::Tenth => si / 10,
+        ExpiryGuard::AtExpiry => return si,
+    };
+    si - std::cmp::min(SimDuration::from_secs(32), floor(part, rounding))
 }
 
 /// A proxy's expiry after forwarding the 2xx: SI (ST-PROXY-13).

@@ -58,13 +58,34 @@ keywords!(RefreshMethod {
 pub enum ExpiryGuard {
     /// SE − min(32, SE/3) (ST-EXPIRE-1).
     Rfc,
+    /// SE − min(32, SE/10): sofia-sip (`nua_session.c`, spec stack-profiles).
+    Tenth,
     /// The whole interval.
     AtExpiry,
 }
 
 keywords!(ExpiryGuard {
     "rfc" => ExpiryGuard::Rfc,
+    "tenth" => ExpiryGuard::Tenth,
     "at_expiry" => ExpiryGuard::AtExpiry,
+});
+
+/// `timer_rounding`: how the refresh point and the guard's SE/3 (or SE/10)
+/// are computed (spec §5 item 13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    /// Exact, to the nanosecond of the virtual clock.
+    Exact,
+    /// Floored to whole milliseconds (Asterisk chan_sip computes in ms).
+    Millis,
+    /// Floored to whole seconds (RADVISION ⌊SE/3⌋ and SE/2; PJSIP).
+    Seconds,
+}
+
+keywords!(Rounding {
+    "exact" => Rounding::Exact,
+    "ms" => Rounding::Millis,
+    "s" => Rounding::Seconds,
 });
 
 /// `send_min_se`.
@@ -104,6 +125,8 @@ pub struct TimerLayer {
     pub require_timer: Option<bool>,
     /// `max_422_retries`: how many 422s a UA answers with a retry.
     pub max_422_retries: Option<u32>,
+    /// `timer_rounding`.
+    pub rounding: Option<Rounding>,
 }
 
 /// Fully resolved settings for one node (or one node–peer pair).
@@ -129,6 +152,8 @@ pub struct TimerSettings {
     pub require_timer: bool,
     /// Retries after 422 before giving up on the request.
     pub max_422_retries: u32,
+    /// How the refresh point and the guard are rounded.
+    pub rounding: Rounding,
     /// The Min-SE a request without one implies, and the floor under every
     /// interval: 90 s ([`RFC_MIN_SE`](super::negotiation::RFC_MIN_SE)). With
     /// `[sip] strict_rfc = false` it is 1 s, so that values below 90 (SE 60,
@@ -151,6 +176,7 @@ impl Default for TimerSettings {
             send_min_se: SendMinSe::WhenSet,
             require_timer: false,
             max_422_retries: 2,
+            rounding: Rounding::Exact,
             floor_s: super::negotiation::RFC_MIN_SE,
         }
     }
@@ -170,6 +196,7 @@ impl TimerLayer {
             send_min_se: self.send_min_se.or(lower.send_min_se),
             require_timer: self.require_timer.or(lower.require_timer),
             max_422_retries: self.max_422_retries.or(lower.max_422_retries),
+            rounding: self.rounding.or(lower.rounding),
         }
     }
 
@@ -187,6 +214,7 @@ impl TimerLayer {
             send_min_se: self.send_min_se.unwrap_or(d.send_min_se),
             require_timer: self.require_timer.unwrap_or(d.require_timer),
             max_422_retries: self.max_422_retries.unwrap_or(d.max_422_retries),
+            rounding: self.rounding.unwrap_or(d.rounding),
             floor_s: d.floor_s,
         }
     }

@@ -8,7 +8,7 @@ use sstsim::session_timer::negotiation::{
 };
 use sstsim::session_timer::{
     ExpiryGuard, Mode, Negotiated, Party, ProxyDecision, ProxyTimerConfig, RefreshMethod,
-    RefresherPref, SendMinSe, TimerSettings, UacMemory, UasDecision,
+    RefresherPref, Rounding, SendMinSe, TimerSettings, UacMemory, UasDecision,
 };
 use sstsim::sip::message::TimerHeaders;
 
@@ -35,6 +35,7 @@ fn ua() -> impl Strategy<Value = TimerSettings> {
                 mode,
                 min_se,
                 floor_s: RFC_MIN_SE,
+                rounding: Rounding::Exact,
                 session_expires: min_se + extra,
                 refresher: if uac {
                     RefresherPref::Uac

@@ -6,7 +6,9 @@
 use sstsim::engine::{SimDuration, SimTime};
 use sstsim::net::NodeId;
 use sstsim::session_timer::negotiation::RFC_MIN_SE;
-use sstsim::session_timer::{Mode, ProxyTimerConfig, RefreshMethod, RefresherPref, TimerSettings};
+use sstsim::session_timer::{
+    ExpiryGuard, Mode, ProxyTimerConfig, RefreshMethod, RefresherPref, Rounding, TimerSettings,
+};
 use sstsim::sip::message::RefresherParam;
 use sstsim::sip::proxy::{AtExpiry, ProxyConfig, ProxyState, RecordTimers};
 use sstsim::sip::{CallRef, Command, DialogTimer, FreeCause, Method, Record, StEvent, TimerKind};
@@ -296,6 +298,53 @@ fn st_expire_1_the_non_refresher_sends_bye_at_its_2xx_plus_se_minus_min_32_se_ov
     assert!(ev.contains(&(568.01, StEvent::Expired)), "{ev:?}");
     assert!(ev.contains(&(568.01, StEvent::ByeSent(FreeCause::Expiry))));
     assert_eq!(freed(&h, b), vec![(568.01, FreeCause::Expiry)]);
+}
+
+#[test]
+fn a_sofia_non_refresher_sends_bye_at_81_s_for_se_90() {
+    // sofia-sip's guard is SE − min(32, SE/10): bob's 2xx at 0.01, SE 90,
+    // so his BYE goes at 0.01 + 90 − 9 = 81.01 once alice falls silent.
+    let alice = TimerSettings {
+        session_expires: 90,
+        ..settings(Mode::Originate)
+    };
+    let bob = TimerSettings {
+        refresher: RefresherPref::Uac,
+        expiry_guard: ExpiryGuard::Tenth,
+        ..settings(Mode::Accept)
+    };
+    let net = Harness::new(10).losing(|t, _, _, _| t >= at(10.02));
+    let (mut h, _, b) = pair(alice, bob, 900, net);
+    h.run_until(at(200.0));
+    assert!(
+        close(h.sends(b, "BYE")[0], 81.01),
+        "{:?}",
+        h.sends(b, "BYE")
+    );
+    assert_eq!(freed(&h, b), vec![(81.01, FreeCause::Expiry)]);
+}
+
+#[test]
+fn a_radvision_refresher_refreshes_at_whole_seconds() {
+    // SE 91 with timer_rounding = "s": alice refreshes ⌊45.5⌋ = 45 s after
+    // each 2xx reaches her (0.02, then 45.04): at 45.02 and 90.04 (exact
+    // rounding would give 45.52 and 91.04).
+    let alice = TimerSettings {
+        session_expires: 91,
+        rounding: Rounding::Seconds,
+        ..settings(Mode::Originate)
+    };
+    let bob = TimerSettings {
+        refresher: RefresherPref::Uac,
+        ..settings(Mode::Accept)
+    };
+    let (mut h, a, _) = pair(alice, bob, 100, Harness::new(10));
+    h.run_until(at(100.0));
+    assert!(
+        all_close(&h.sends(a, "INVITE"), &[0.0, 45.02, 90.04]),
+        "{:?}",
+        h.sends(a, "INVITE")
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use sstsim::session_timer::negotiation::{
 use sstsim::session_timer::policy::{expiry_delay, refresh_delay};
 use sstsim::session_timer::{
     ExpiryGuard, Mode, Negotiated, Party, ProxyDecision, ProxyMemo, ProxyTimerConfig,
-    RefresherPref, SendMinSe, TimerSettings, UacMemory, UasDecision,
+    RefresherPref, Rounding, SendMinSe, TimerSettings, UacMemory, UasDecision,
 };
 use sstsim::sip::message::{RefresherParam, SessionExpires, TimerHeaders};
 
@@ -240,10 +240,22 @@ fn st_uac_11_any_other_2xx_without_session_expires_means_no_timer() {
 
 #[test]
 fn st_uac_12_refresh_at_half_the_interval() {
-    assert_eq!(refresh_delay(1800, 0.5), SimDuration::from_secs(900));
-    assert_eq!(refresh_delay(90, 0.5), SimDuration::from_secs(45));
-    assert_eq!(refresh_delay(4000, 0.5), SimDuration::from_secs(2000));
-    assert_eq!(refresh_delay(1000, 0.25), SimDuration::from_secs(250));
+    assert_eq!(
+        refresh_delay(1800, 0.5, Rounding::Exact),
+        SimDuration::from_secs(900)
+    );
+    assert_eq!(
+        refresh_delay(90, 0.5, Rounding::Exact),
+        SimDuration::from_secs(45)
+    );
+    assert_eq!(
+        refresh_delay(4000, 0.5, Rounding::Exact),
+        SimDuration::from_secs(2000)
+    );
+    assert_eq!(
+        refresh_delay(1000, 0.25, Rounding::Exact),
+        SimDuration::from_secs(250)
+    );
 }
 
 #[test]
@@ -842,7 +854,7 @@ fn st_uas_8_a_uas_refresher_refreshes_at_half_the_interval() {
     let t = t.unwrap();
     assert_eq!(t.refresher, Party::Local);
     assert_eq!(
-        refresh_delay(t.interval_s, 0.5),
+        refresh_delay(t.interval_s, 0.5, Rounding::Exact),
         SimDuration::from_secs(300)
     );
 }
@@ -904,20 +916,52 @@ fn st_expire_1_bye_at_si_minus_min_32_si_over_3() {
     // The spec's worked values (§1.2).
     for (si, bye) in [(90, 60), (120, 88), (600, 568), (1800, 1768), (4000, 3968)] {
         assert_eq!(
-            expiry_delay(si, ExpiryGuard::Rfc),
+            expiry_delay(si, ExpiryGuard::Rfc, Rounding::Exact),
             SimDuration::from_secs(bye),
             "SI {si}"
         );
     }
     assert_eq!(
-        expiry_delay(600, ExpiryGuard::AtExpiry),
+        expiry_delay(600, ExpiryGuard::AtExpiry, Rounding::Exact),
         SimDuration::from_secs(600)
     );
     // SI/3 is exact in nanoseconds: SI = 91 gives 91 - 30.333… s.
     assert_eq!(
-        expiry_delay(91, ExpiryGuard::Rfc).as_nanos(),
+        expiry_delay(91, ExpiryGuard::Rfc, Rounding::Exact).as_nanos(),
         91_000_000_000 - 30_333_333_333
     );
+}
+
+#[test]
+fn the_tenth_guard_and_the_roundings_of_products() {
+    let d = |si, g, r| expiry_delay(si, g, r).as_nanos();
+    let ms = |x: u64| x * 1_000_000;
+    // sofia-sip: SE − min(32, SE/10). SE 90: 90 − 9 = 81 s; SE 1800:
+    // 1800 − min(32, 180) = 1768 s; SE 95: 95 − 9.5 = 85.5 s exactly.
+    assert_eq!(d(90, ExpiryGuard::Tenth, Rounding::Exact), ms(81_000));
+    assert_eq!(d(1800, ExpiryGuard::Tenth, Rounding::Exact), ms(1_768_000));
+    assert_eq!(d(95, ExpiryGuard::Tenth, Rounding::Exact), ms(85_500));
+    // SE 95 in whole seconds: ⌊9.5⌋ = 9, so 86 s.
+    assert_eq!(d(95, ExpiryGuard::Tenth, Rounding::Seconds), ms(86_000));
+    // SE 91 with the RFC guard: SE/3 = 30.333… s.
+    // ms (Asterisk): 91000 / 3 = 30333 ms, so 60667 ms.
+    assert_eq!(d(91, ExpiryGuard::Rfc, Rounding::Millis), ms(60_667));
+    // whole seconds (RADVISION ⌊SE/3⌋ = 30): 61 s.
+    assert_eq!(d(91, ExpiryGuard::Rfc, Rounding::Seconds), ms(61_000));
+    // The cap of 32 s is never rounded: SE 1800 gives 1768 s in every mode.
+    for r in [Rounding::Exact, Rounding::Millis, Rounding::Seconds] {
+        assert_eq!(d(1800, ExpiryGuard::Rfc, r), ms(1_768_000));
+    }
+    // Refresh at SE/2 = 45.5 s for SE 91: kept in ms, floored to 45 s in seconds.
+    let r = |si, x| refresh_delay(si, 0.5, x).as_nanos();
+    assert_eq!(r(91, Rounding::Exact), ms(45_500));
+    assert_eq!(r(91, Rounding::Millis), ms(45_500));
+    assert_eq!(r(91, Rounding::Seconds), ms(45_000));
+    // A third of 100 s: 33.333… s exact, 33.333 s in ms, 33 s in seconds.
+    let third = |x| refresh_delay(100, 1.0 / 3.0, x).as_nanos();
+    assert_eq!(third(Rounding::Exact), 33_333_333_333);
+    assert_eq!(third(Rounding::Millis), ms(33_333));
+    assert_eq!(third(Rounding::Seconds), ms(33_000));
 }
 
 /// The same settings with `require_timer` on (ST-UAC-2).

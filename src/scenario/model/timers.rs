@@ -3,7 +3,7 @@
 
 use crate::session_timer::presets::{self, PROFILES};
 use crate::session_timer::{
-    ExpiryGuard, Mode, RefreshMethod, RefresherPref, SendMinSe, TimerLayer,
+    ExpiryGuard, Mode, RefreshMethod, RefresherPref, Rounding, SendMinSe, TimerLayer,
 };
 use crate::sim::{NodeKind, NodeSpec};
 use crate::sip::proxy::ProxyState;
@@ -26,6 +26,7 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "send_min_se",
     "require_timer",
     "max_422_retries",
+    "timer_rounding",
     "profile",
 ];
 
@@ -87,6 +88,9 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
     if let Some((i, p)) = f.entry("max_422_retries") {
         l.max_422_retries =
             integer(i, &p, 0, MAX_422_RETRIES, "a number of retries", errs).map(|v| v as u32);
+    }
+    if let Some((i, p)) = f.entry("timer_rounding") {
+        l.rounding = keyword::<Rounding>(i, &p, errs);
     }
     // A profile fills whatever this table leaves unset (explicit keys win).
     if let Some((i, p)) = f.entry("profile")

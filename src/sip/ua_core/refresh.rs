@@ -167,7 +167,7 @@ impl<L: Copy + Default> UaCore<L> {
             Some(n) if n.refresher == Party::Local => {
                 ctx.set_timer(
                     d.timer(DialogTimer::SessionRefresh),
-                    refresh_delay(n.interval_s, s.refresh_at),
+                    refresh_delay(n.interval_s, s.refresh_at, s.rounding),
                 );
                 StEvent::Negotiated {
                     interval_s: n.interval_s,
@@ -177,7 +177,7 @@ impl<L: Copy + Default> UaCore<L> {
             Some(n) => {
                 ctx.set_timer(
                     d.timer(DialogTimer::SessionExpiry),
-                    expiry_delay(n.interval_s, s.expiry_guard),
+                    expiry_delay(n.interval_s, s.expiry_guard, s.rounding),
                 );
                 StEvent::Negotiated {
                     interval_s: n.interval_s,

@@ -1,6 +1,8 @@
 //! Named bundles of settings (`profile = "..."`), each with its source.
 
-use super::settings::{ExpiryGuard, Mode, RefreshMethod, RefresherPref, SendMinSe, TimerLayer};
+use super::settings::{
+    ExpiryGuard, Mode, RefreshMethod, RefresherPref, Rounding, SendMinSe, TimerLayer,
+};
 
 /// Names accepted by `profile`.
 pub const PROFILES: &[&str] = &["asterisk", "rfc4028", "radvision"];
@@ -11,7 +13,8 @@ pub fn profile(name: &str) -> Option<TimerLayer> {
         // Asterisk chan_sip: configs/samples/sip.conf.sample and chan_sip.c
         // (spec §4.1): session-timers=accept, session-expires=1800,
         // session-minse=90 (Min-SE sent only when not 90), session-refresher=uas,
-        // re-INVITE only, first refresh at SI/2, BYE at SI − min(SI/3, 32 s).
+        // re-INVITE only, first refresh at SI/2, BYE at SI − min(SI/3, 32 s),
+        // both computed in milliseconds.
         "asterisk" => TimerLayer {
             mode: Some(Mode::Accept),
             session_expires: Some(1800),
@@ -21,6 +24,7 @@ pub fn profile(name: &str) -> Option<TimerLayer> {
             refresh_at: Some(0.5),
             expiry_guard: Some(ExpiryGuard::Rfc),
             send_min_se: Some(SendMinSe::WhenSet),
+            rounding: Some(Rounding::Millis),
             ..TimerLayer::default()
         },
         // RFC 4028's recommendations: ask for a timer, SE 1800 (§4), Min-SE 90
@@ -41,7 +45,7 @@ pub fn profile(name: &str) -> Option<TimerLayer> {
         // supported (the UAC asks with sessionExpires = 1800), minSE undefined
         // (90 used, header sent only after a 422), refresher preference
         // DONT_CARE (UAS picks uas), auto-mode re-INVITE at SE/2, end timer at
-        // SE − min(32, SE/3).
+        // SE − min(32, ⌊SE/3⌋), both in whole seconds.
         "radvision" => TimerLayer {
             mode: Some(Mode::Originate),
             session_expires: Some(1800),
@@ -51,6 +55,7 @@ pub fn profile(name: &str) -> Option<TimerLayer> {
             refresh_at: Some(0.5),
             expiry_guard: Some(ExpiryGuard::Rfc),
             send_min_se: Some(SendMinSe::WhenSet),
+            rounding: Some(Rounding::Seconds),
             ..TimerLayer::default()
         },
         _ => return None,

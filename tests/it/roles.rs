@@ -348,6 +348,33 @@ fn a_radvision_refresher_refreshes_at_whole_seconds() {
 }
 
 #[test]
+fn profiles_round_as_their_products_do() {
+    // bob is the non-refresher with SE 91; alice falls silent at 10.02.
+    // RADVISION: ⌊91/3⌋ = 30 s, BYE at 0.01 + 61 = 61.01. chan_sip (ms):
+    // 91000/3 = 30333 ms, BYE at 0.01 + 60.667 = 60.677.
+    for (profile, bye) in [("radvision", 61.01), ("asterisk", 60.677)] {
+        let alice = TimerSettings {
+            session_expires: 91,
+            ..settings(Mode::Originate)
+        };
+        let bob = TimerSettings {
+            refresher: RefresherPref::Uac,
+            ..sstsim::session_timer::presets::profile(profile)
+                .expect("a profile")
+                .resolve()
+        };
+        let net = Harness::new(10).losing(|t, _, _, _| t >= at(10.02));
+        let (mut h, _, b) = pair(alice, bob, 900, net);
+        h.run_until(at(200.0));
+        assert!(
+            close(h.sends(b, "BYE")[0], bye),
+            "{profile}: {:?}",
+            h.sends(b, "BYE")
+        );
+    }
+}
+
+#[test]
 fn st_uac_13_a_reinvite_for_another_purpose_is_a_refresh() {
     // At 50 s alice re-INVITEs (a hold, say). It carries the timer in force
     // (SE 200;refresher=uac, ST-UAC-18, ST-UAC-19), and its 2xx restarts the timers on

@@ -12,5 +12,6 @@ pub use negotiation::{
     Negotiated, Party, ProxyDecision, ProxyMemo, ProxyTimerConfig, UacMemory, UasDecision,
 };
 pub use settings::{
-    ExpiryGuard, Mode, RefreshMethod, RefresherPref, Rounding, SendMinSe, TimerLayer, TimerSettings,
+    ExpiryGuard, Mode, RefreshMethod, RefresherEnd, RefresherPref, Rounding, SendMinSe, TimerLayer,
+    TimerSettings,
 };

@@ -1,7 +1,7 @@
 //! Named bundles of settings (`profile = "..."`), each with its source.
 
 use super::settings::{
-    ExpiryGuard, Mode, RefreshMethod, RefresherPref, Rounding, SendMinSe, TimerLayer,
+    ExpiryGuard, Mode, RefreshMethod, RefresherEnd, RefresherPref, Rounding, SendMinSe, TimerLayer,
 };
 
 /// Names accepted by `profile`.
@@ -45,7 +45,8 @@ pub fn profile(name: &str) -> Option<TimerLayer> {
         // supported (the UAC asks with sessionExpires = 1800), minSE undefined
         // (90 used, header sent only after a 422), refresher preference
         // DONT_CARE (UAS picks uas), auto-mode re-INVITE at SE/2, end timer at
-        // SE − min(32, ⌊SE/3⌋), both in whole seconds.
+        // SE − min(32, ⌊SE/3⌋), both in whole seconds; the refresher also ends
+        // the call at that point when no refresh 2xx came (its end timer).
         "radvision" => TimerLayer {
             mode: Some(Mode::Originate),
             session_expires: Some(1800),
@@ -55,6 +56,7 @@ pub fn profile(name: &str) -> Option<TimerLayer> {
             refresh_at: Some(0.5),
             expiry_guard: Some(ExpiryGuard::Rfc),
             send_min_se: Some(SendMinSe::WhenSet),
+            refresher_end: Some(RefresherEnd::Guard),
             rounding: Some(Rounding::Seconds),
             ..TimerLayer::default()
         },

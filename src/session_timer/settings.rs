@@ -70,6 +70,25 @@ keywords!(ExpiryGuard {
     "at_expiry" => ExpiryGuard::AtExpiry,
 });
 
+/// `refresher_end`: whether the refresher itself ends the call when no
+/// refresh 2xx came in time (spec §5 item 8; the RFC is silent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefresherEnd {
+    /// Never: only a failed refresh (408, 481, timeout) ends it (RFC 4028).
+    None,
+    /// At the node's `expiry_guard` point, SE − min(32, SE/3) by default
+    /// (RADVISION's end timer, reSIProcate).
+    Guard,
+    /// At SE (PJSIP's backstop).
+    AtExpiry,
+}
+
+keywords!(RefresherEnd {
+    "none" => RefresherEnd::None,
+    "guard" => RefresherEnd::Guard,
+    "at_expiry" => RefresherEnd::AtExpiry,
+});
+
 /// `timer_rounding`: how the refresh point and the guard's SE/3 (or SE/10)
 /// are computed (spec §5 item 13).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +146,8 @@ pub struct TimerLayer {
     pub max_422_retries: Option<u32>,
     /// `timer_rounding`.
     pub rounding: Option<Rounding>,
+    /// `refresher_end`.
+    pub refresher_end: Option<RefresherEnd>,
 }
 
 /// Fully resolved settings for one node (or one node–peer pair).
@@ -154,6 +175,8 @@ pub struct TimerSettings {
     pub max_422_retries: u32,
     /// How the refresh point and the guard are rounded.
     pub rounding: Rounding,
+    /// Whether the refresher ends the call itself when refreshes fail.
+    pub refresher_end: RefresherEnd,
     /// The Min-SE a request without one implies, and the floor under every
     /// interval: 90 s ([`RFC_MIN_SE`](super::negotiation::RFC_MIN_SE)). With
     /// `[sip] strict_rfc = false` it is 1 s, so that values below 90 (SE 60,
@@ -177,6 +200,7 @@ impl Default for TimerSettings {
             require_timer: false,
             max_422_retries: 2,
             rounding: Rounding::Exact,
+            refresher_end: RefresherEnd::None,
             floor_s: super::negotiation::RFC_MIN_SE,
         }
     }
@@ -197,6 +221,7 @@ impl TimerLayer {
             require_timer: self.require_timer.or(lower.require_timer),
             max_422_retries: self.max_422_retries.or(lower.max_422_retries),
             rounding: self.rounding.or(lower.rounding),
+            refresher_end: self.refresher_end.or(lower.refresher_end),
         }
     }
 
@@ -215,6 +240,7 @@ impl TimerLayer {
             require_timer: self.require_timer.unwrap_or(d.require_timer),
             max_422_retries: self.max_422_retries.unwrap_or(d.max_422_retries),
             rounding: self.rounding.unwrap_or(d.rounding),
+            refresher_end: self.refresher_end.unwrap_or(d.refresher_end),
             floor_s: d.floor_s,
         }
     }

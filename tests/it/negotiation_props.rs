@@ -8,7 +8,7 @@ use sstsim::session_timer::negotiation::{
 };
 use sstsim::session_timer::{
     ExpiryGuard, Mode, Negotiated, Party, ProxyDecision, ProxyTimerConfig, RefreshMethod,
-    RefresherPref, Rounding, SendMinSe, TimerSettings, UacMemory, UasDecision,
+    RefresherPref, SendMinSe, TimerSettings, UacMemory, UasDecision,
 };
 use sstsim::sip::message::TimerHeaders;
 
@@ -34,8 +34,6 @@ fn ua() -> impl Strategy<Value = TimerSettings> {
             |(mode, min_se, extra, uac, always, require)| TimerSettings {
                 mode,
                 min_se,
-                floor_s: RFC_MIN_SE,
-                rounding: Rounding::Exact,
                 session_expires: min_se + extra,
                 refresher: if uac {
                     RefresherPref::Uac
@@ -52,6 +50,8 @@ fn ua() -> impl Strategy<Value = TimerSettings> {
                 },
                 require_timer: require,
                 max_422_retries: 2,
+                // Timing keys do not enter negotiation.
+                ..TimerSettings::default()
             },
         )
 }

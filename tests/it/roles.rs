@@ -7,7 +7,8 @@ use sstsim::engine::{SimDuration, SimTime};
 use sstsim::net::NodeId;
 use sstsim::session_timer::negotiation::RFC_MIN_SE;
 use sstsim::session_timer::{
-    ExpiryGuard, Mode, ProxyTimerConfig, RefreshMethod, RefresherPref, Rounding, TimerSettings,
+    ExpiryGuard, Mode, ProxyTimerConfig, RefreshMethod, RefresherEnd, RefresherPref, Rounding,
+    TimerSettings,
 };
 use sstsim::sip::message::RefresherParam;
 use sstsim::sip::proxy::{AtExpiry, ProxyConfig, ProxyState, RecordTimers};
@@ -371,6 +372,41 @@ fn profiles_round_as_their_products_do() {
             "{profile}: {:?}",
             h.sends(b, "BYE")
         );
+    }
+}
+
+#[test]
+fn a_refresher_with_an_end_timer_ends_the_call_at_its_guard() {
+    // alice refreshes (SE 91, whole seconds); from 10.02 everything is lost.
+    // Her refresh goes at 0.02 + ⌊45.5⌋ = 45.02 and would time out 32 s
+    // later (64·T1), at 77.02: the RFC refresher sends BYE then
+    // (refresh_failed). RADVISION's end timer fires first, at
+    // 0.02 + 91 − min(32, ⌊91/3⌋) = 61.02 (expiry). PJSIP's at SE would
+    // come at 91.02, after the timeout, so the timeout ends it.
+    let alice = |end| TimerSettings {
+        session_expires: 91,
+        rounding: Rounding::Seconds,
+        refresher_end: end,
+        ..settings(Mode::Originate)
+    };
+    let bob = TimerSettings {
+        refresher: RefresherPref::Uac,
+        ..settings(Mode::Accept)
+    };
+    for (end, at_s, cause) in [
+        (RefresherEnd::Guard, 61.02, FreeCause::Expiry),
+        (RefresherEnd::None, 77.02, FreeCause::RefreshFailed),
+        (RefresherEnd::AtExpiry, 77.02, FreeCause::RefreshFailed),
+    ] {
+        let net = Harness::new(10).losing(|t, _, _, _| t >= at(10.02));
+        let (mut h, a, _) = pair(alice(end), bob, 900, net);
+        h.run_until(at(200.0));
+        assert!(
+            close(h.sends(a, "BYE")[0], at_s),
+            "{end:?}: {:?}",
+            h.sends(a, "BYE")
+        );
+        assert_eq!(freed(&h, a), vec![(at_s, cause)], "{end:?}");
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::session_timer::presets::{self, PROFILES};
 use crate::session_timer::{
-    ExpiryGuard, Mode, RefreshMethod, RefresherPref, Rounding, SendMinSe, TimerLayer,
+    ExpiryGuard, Mode, RefreshMethod, RefresherEnd, RefresherPref, Rounding, SendMinSe, TimerLayer,
 };
 use crate::sim::{NodeKind, NodeSpec};
 use crate::sip::proxy::ProxyState;
@@ -27,6 +27,7 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "require_timer",
     "max_422_retries",
     "timer_rounding",
+    "refresher_end",
     "profile",
 ];
 
@@ -88,6 +89,9 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
     if let Some((i, p)) = f.entry("max_422_retries") {
         l.max_422_retries =
             integer(i, &p, 0, MAX_422_RETRIES, "a number of retries", errs).map(|v| v as u32);
+    }
+    if let Some((i, p)) = f.entry("refresher_end") {
+        l.refresher_end = keyword::<RefresherEnd>(i, &p, errs);
     }
     if let Some((i, p)) = f.entry("timer_rounding") {
         l.rounding = keyword::<Rounding>(i, &p, errs);

@@ -6,6 +6,7 @@ use crate::engine::SimDuration;
 use crate::net::NodeId;
 use crate::session_timer::negotiation::{uac_on_2xx, uac_request, uas_decide};
 use crate::session_timer::policy::{expiry_delay, refresh_delay};
+use crate::session_timer::{ExpiryGuard, RefresherEnd};
 use crate::session_timer::{Negotiated, Party, RefreshMethod, UacMemory, UasDecision};
 
 use super::super::action::{Ctx, FreeCause, Record, StEvent};
@@ -165,10 +166,20 @@ impl<L: Copy + Default> UaCore<L> {
         ctx.cancel_timer(d.timer(DialogTimer::SessionExpiry));
         let event = match timer {
             Some(n) if n.refresher == Party::Local => {
-                ctx.set_timer(
-                    d.timer(DialogTimer::SessionRefresh),
-                    refresh_delay(n.interval_s, s.refresh_at, s.rounding),
-                );
+                let refresh = refresh_delay(n.interval_s, s.refresh_at, s.rounding);
+                ctx.set_timer(d.timer(DialogTimer::SessionRefresh), refresh);
+                // A refresher that ends the call itself arms its end point
+                // too, unless it falls before the refresh (RADVISION skips it).
+                let end = match s.refresher_end {
+                    RefresherEnd::None => None,
+                    RefresherEnd::Guard => Some(s.expiry_guard),
+                    RefresherEnd::AtExpiry => Some(ExpiryGuard::AtExpiry),
+                }
+                .map(|g| expiry_delay(n.interval_s, g, s.rounding))
+                .filter(|&end| end > refresh);
+                if let Some(end) = end {
+                    ctx.set_timer(d.timer(DialogTimer::SessionExpiry), end);
+                }
                 StEvent::Negotiated {
                     interval_s: n.interval_s,
                     local_refresher: true,
@@ -327,6 +338,7 @@ impl<L: Copy + Default> UaCore<L> {
             }
             DialogTimer::SessionExpiry => {
                 // ST-EXPIRE-1: no refresh arrived; BYE at SI − min(32, SI/3).
+                // Or, for a refresher with `refresher_end`, no refresh 2xx.
                 Self::st_record(ctx, call, StEvent::Expired);
                 self.end(ctx, d, FreeCause::Expiry);
             }

@@ -164,6 +164,11 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
         {
             return UasDecision::Reject422 { min_se: own_min };
         }
+        // A caller that lists `timer` without asking for one gets none from
+        // an accepting UAS that waits to be asked (PJSIP, sofia-sip).
+        if req.session_expires.is_none() && s.mode == Mode::Accept && !s.uas_timer_without_se {
+            return no_timer;
+        }
         let interval_s = match req.session_expires {
             Some(se) => se.delta_s.min(s.session_expires.max(mse)),
             None => s.session_expires.max(mse),
@@ -224,8 +229,9 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
 /// The timer a UAC runs after a 2xx to its refresh request (§7.2):
 /// - a 2xx with SE sets SI and the refresher, `uac` meaning this UA
 ///   (ST-UAC-9); a 2xx without `refresher` is non-compliant and this UA refreshes;
-/// - no SE, no `Require: timer`, but we asked: `originate` refreshes alone with
-///   the requested SE (ST-UAC-10); otherwise no timer (ST-UAC-11).
+/// - no SE, no `Require: timer`, but we asked: refresh alone with the
+///   requested SE (ST-UAC-10) if `uac_timer_without_se` (by default in
+///   `originate` mode); otherwise no timer (ST-UAC-11).
 pub fn uac_on_2xx(
     s: &TimerSettings,
     sent: &TimerHeaders,
@@ -243,8 +249,9 @@ pub fn uac_on_2xx(
             },
         });
     }
+    let alone = s.uac_timer_without_se.unwrap_or(s.mode == Mode::Originate);
     match sent.session_expires {
-        Some(se) if s.mode == Mode::Originate && !resp.require_timer => Some(Negotiated {
+        Some(se) if alone && !resp.require_timer => Some(Negotiated {
             interval_s: se.delta_s,
             refresher: Party::Local,
         }),

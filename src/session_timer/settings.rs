@@ -148,6 +148,10 @@ pub struct TimerLayer {
     pub rounding: Option<Rounding>,
     /// `refresher_end`.
     pub refresher_end: Option<RefresherEnd>,
+    /// `uas_timer_without_se`.
+    pub uas_timer_without_se: Option<bool>,
+    /// `uac_timer_without_se`.
+    pub uac_timer_without_se: Option<bool>,
 }
 
 /// Fully resolved settings for one node (or one node–peer pair).
@@ -177,6 +181,13 @@ pub struct TimerSettings {
     pub rounding: Rounding,
     /// Whether the refresher ends the call itself when refreshes fail.
     pub refresher_end: RefresherEnd,
+    /// As an accepting UAS: start a timer when the caller lists `timer` but
+    /// sends no Session-Expires (chan_sip: yes; PJSIP optional, sofia: no).
+    /// An originating UAS always does.
+    pub uas_timer_without_se: bool,
+    /// As UAC: run the timer alone when the 2xx to a request that asked for
+    /// one has no Session-Expires (ST-UAC-10). `None`: in `originate` mode.
+    pub uac_timer_without_se: Option<bool>,
     /// The Min-SE a request without one implies, and the floor under every
     /// interval: 90 s ([`RFC_MIN_SE`](super::negotiation::RFC_MIN_SE)). With
     /// `[sip] strict_rfc = false` it is 1 s, so that values below 90 (SE 60,
@@ -201,6 +212,8 @@ impl Default for TimerSettings {
             max_422_retries: 2,
             rounding: Rounding::Exact,
             refresher_end: RefresherEnd::None,
+            uas_timer_without_se: true,
+            uac_timer_without_se: None,
             floor_s: super::negotiation::RFC_MIN_SE,
         }
     }
@@ -222,6 +235,8 @@ impl TimerLayer {
             max_422_retries: self.max_422_retries.or(lower.max_422_retries),
             rounding: self.rounding.or(lower.rounding),
             refresher_end: self.refresher_end.or(lower.refresher_end),
+            uas_timer_without_se: self.uas_timer_without_se.or(lower.uas_timer_without_se),
+            uac_timer_without_se: self.uac_timer_without_se.or(lower.uac_timer_without_se),
         }
     }
 
@@ -241,6 +256,8 @@ impl TimerLayer {
             max_422_retries: self.max_422_retries.unwrap_or(d.max_422_retries),
             rounding: self.rounding.unwrap_or(d.rounding),
             refresher_end: self.refresher_end.unwrap_or(d.refresher_end),
+            uas_timer_without_se: self.uas_timer_without_se.unwrap_or(d.uas_timer_without_se),
+            uac_timer_without_se: self.uac_timer_without_se,
             floor_s: d.floor_s,
         }
     }

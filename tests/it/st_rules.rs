@@ -228,6 +228,30 @@ fn st_uac_10_originate_refreshes_alone_when_the_2xx_has_no_timer() {
 }
 
 #[test]
+fn uac_timer_without_se_overrides_the_mode() {
+    // PJSIP `optional` asks but never runs a timer alone: originate with the
+    // key off gets no timer from a plain 2xx; the key on keeps ST-UAC-10.
+    let off = TimerSettings {
+        uac_timer_without_se: Some(false),
+        ..settings(Mode::Originate)
+    };
+    let sent = uac_request(&off, &UacMemory::default());
+    assert_eq!(sent.session_expires.map(|s| s.delta_s), Some(1800));
+    assert_eq!(uac_on_2xx(&off, &sent, &TimerHeaders::default()), None);
+    let on = TimerSettings {
+        uac_timer_without_se: Some(true),
+        ..off
+    };
+    assert_eq!(
+        uac_on_2xx(&on, &sent, &TimerHeaders::default()),
+        Some(Negotiated {
+            interval_s: 1800,
+            refresher: Party::Local
+        })
+    );
+}
+
+#[test]
 fn st_uac_11_any_other_2xx_without_session_expires_means_no_timer() {
     let s = settings(Mode::Accept);
     let sent = uac_request(&s, &UacMemory::default());
@@ -748,6 +772,38 @@ fn st_uas_3_supported_without_se_may_get_a_timer_at_least_mse() {
         },
     ));
     assert_eq!(h.session_expires.unwrap().delta_s, 1000);
+}
+
+#[test]
+fn an_accepting_uas_can_wait_to_be_asked() {
+    // `Supported: timer` and no SE: chan_sip accept starts a timer (SE 600
+    // here, refresher uas, ST-UAS-3); PJSIP optional and sofia-sip do not:
+    // the 2xx has `Supported: timer` and no Session-Expires.
+    let wait = TimerSettings {
+        session_expires: 600,
+        uas_timer_without_se: false,
+        ..settings(Mode::Accept)
+    };
+    let (h, t) = accept(uas_decide(&wait, &supported()));
+    assert_eq!((h.session_expires, t), (None, None));
+    assert!(h.supported_timer);
+    // Asked with SE 900, it grants min(900, 600) = 600 as before.
+    let (h, t) = accept(uas_decide(
+        &wait,
+        &TimerHeaders {
+            session_expires: se(900, None),
+            ..supported()
+        },
+    ));
+    assert_eq!(h.session_expires.map(|s| s.delta_s), Some(600));
+    assert!(t.is_some());
+    // An originating UAS starts one anyway.
+    let originate = TimerSettings {
+        mode: Mode::Originate,
+        ..wait
+    };
+    let (h, _) = accept(uas_decide(&originate, &supported()));
+    assert_eq!(h.session_expires.map(|s| s.delta_s), Some(600));
 }
 
 #[test]

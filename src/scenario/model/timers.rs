@@ -28,6 +28,8 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "max_422_retries",
     "timer_rounding",
     "refresher_end",
+    "uas_timer_without_se",
+    "uac_timer_without_se",
     "profile",
 ];
 
@@ -89,6 +91,12 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
     if let Some((i, p)) = f.entry("max_422_retries") {
         l.max_422_retries =
             integer(i, &p, 0, MAX_422_RETRIES, "a number of retries", errs).map(|v| v as u32);
+    }
+    if let Some((i, p)) = f.entry("uas_timer_without_se") {
+        l.uas_timer_without_se = boolean(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("uac_timer_without_se") {
+        l.uac_timer_without_se = boolean(i, &p, errs);
     }
     if let Some((i, p)) = f.entry("refresher_end") {
         l.refresher_end = keyword::<RefresherEnd>(i, &p, errs);

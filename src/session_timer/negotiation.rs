@@ -7,7 +7,7 @@
 
 use super::headers::{RefresherParam, SessionExpires, TimerHeaders};
 
-use super::settings::{Mode, RefresherPref, SendMinSe, TimerSettings};
+use super::settings::{Mode, ProxyInsertedSe, RefresherPref, SendMinSe, SmallSe, TimerSettings};
 
 /// The RFC 4028 floor for Session-Expires and Min-SE, and Min-SE when absent.
 pub const RFC_MIN_SE: u32 = 90;
@@ -201,12 +201,30 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
             }),
         };
     }
-    if s.mode != Mode::Originate {
-        return no_timer;
-    }
-    let interval_s = match req.session_expires {
-        Some(se) => se.delta_s.min(s.session_expires.max(mse)).max(own_min),
-        None => s.session_expires.max(mse),
+    // A caller without `timer`: any Session-Expires was inserted by a proxy.
+    let inserted = s.proxy_inserted_se.unwrap_or(if s.mode == Mode::Originate {
+        ProxyInsertedSe::Honour
+    } else {
+        ProxyInsertedSe::Ignore
+    });
+    let interval_s = match (req.session_expires, inserted) {
+        (Some(se), ProxyInsertedSe::Honour) if se.delta_s < own_min => {
+            match s.small_se_unsupported {
+                SmallSe::Reject => return UasDecision::Reject422 { min_se: own_min },
+                SmallSe::Accept => se.delta_s,
+                SmallSe::Raise => own_min,
+            }
+        }
+        (Some(se), ProxyInsertedSe::Honour) => {
+            se.delta_s.min(s.session_expires.max(mse)).max(own_min)
+        }
+        (Some(_), ProxyInsertedSe::Replace) => s.session_expires.max(mse),
+        (Some(_), ProxyInsertedSe::Ignore) | (None, _) => {
+            if s.mode != Mode::Originate {
+                return no_timer;
+            }
+            s.session_expires.max(mse)
+        }
     };
     UasDecision::Accept {
         headers: TimerHeaders {

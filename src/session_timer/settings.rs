@@ -89,6 +89,43 @@ keywords!(RefresherEnd {
     "at_expiry" => RefresherEnd::AtExpiry,
 });
 
+/// `proxy_inserted_se`: a UAS's answer to a request that carries
+/// Session-Expires but does not list `timer` (a proxy inserted it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyInsertedSe {
+    /// Run the timer with that interval and refresh itself (RFC 4028
+    /// Table 2 row 1).
+    Honour,
+    /// As if it were absent (chan_sip).
+    Ignore,
+    /// Run the timer with its own interval (reSIProcate).
+    Replace,
+}
+
+keywords!(ProxyInsertedSe {
+    "honour" => ProxyInsertedSe::Honour,
+    "ignore" => ProxyInsertedSe::Ignore,
+    "replace" => ProxyInsertedSe::Replace,
+});
+
+/// `small_se_unsupported`: a UAS's answer to a Session-Expires below its
+/// minimum from a caller that does not list `timer` (spec §5 item 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmallSe {
+    /// Use it as it is (RFC 4028).
+    Accept,
+    /// Raise it to the own minimum (erratum 1687, sofia-sip).
+    Raise,
+    /// 422 with Min-SE anyway (RADVISION, PJSIP).
+    Reject,
+}
+
+keywords!(SmallSe {
+    "accept" => SmallSe::Accept,
+    "raise" => SmallSe::Raise,
+    "reject" => SmallSe::Reject,
+});
+
 /// `timer_rounding`: how the refresh point and the guard's SE/3 (or SE/10)
 /// are computed (spec §5 item 13).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +189,10 @@ pub struct TimerLayer {
     pub uas_timer_without_se: Option<bool>,
     /// `uac_timer_without_se`.
     pub uac_timer_without_se: Option<bool>,
+    /// `proxy_inserted_se`.
+    pub proxy_inserted_se: Option<ProxyInsertedSe>,
+    /// `small_se_unsupported`.
+    pub small_se_unsupported: Option<SmallSe>,
 }
 
 /// Fully resolved settings for one node (or one node–peer pair).
@@ -188,6 +229,11 @@ pub struct TimerSettings {
     /// As UAC: run the timer alone when the 2xx to a request that asked for
     /// one has no Session-Expires (ST-UAC-10). `None`: in `originate` mode.
     pub uac_timer_without_se: Option<bool>,
+    /// As UAS, a proxy-inserted Session-Expires. `None`: honoured in
+    /// `originate` mode, ignored in `accept` (chan_sip).
+    pub proxy_inserted_se: Option<ProxyInsertedSe>,
+    /// As UAS, a too-small Session-Expires from a caller without `timer`.
+    pub small_se_unsupported: SmallSe,
     /// The Min-SE a request without one implies, and the floor under every
     /// interval: 90 s ([`RFC_MIN_SE`](super::negotiation::RFC_MIN_SE)). With
     /// `[sip] strict_rfc = false` it is 1 s, so that values below 90 (SE 60,
@@ -214,6 +260,8 @@ impl Default for TimerSettings {
             refresher_end: RefresherEnd::None,
             uas_timer_without_se: true,
             uac_timer_without_se: None,
+            proxy_inserted_se: None,
+            small_se_unsupported: SmallSe::Raise,
             floor_s: super::negotiation::RFC_MIN_SE,
         }
     }
@@ -237,6 +285,8 @@ impl TimerLayer {
             refresher_end: self.refresher_end.or(lower.refresher_end),
             uas_timer_without_se: self.uas_timer_without_se.or(lower.uas_timer_without_se),
             uac_timer_without_se: self.uac_timer_without_se.or(lower.uac_timer_without_se),
+            proxy_inserted_se: self.proxy_inserted_se.or(lower.proxy_inserted_se),
+            small_se_unsupported: self.small_se_unsupported.or(lower.small_se_unsupported),
         }
     }
 
@@ -258,6 +308,8 @@ impl TimerLayer {
             refresher_end: self.refresher_end.unwrap_or(d.refresher_end),
             uas_timer_without_se: self.uas_timer_without_se.unwrap_or(d.uas_timer_without_se),
             uac_timer_without_se: self.uac_timer_without_se,
+            proxy_inserted_se: self.proxy_inserted_se,
+            small_se_unsupported: self.small_se_unsupported.unwrap_or(d.small_se_unsupported),
             floor_s: d.floor_s,
         }
     }

@@ -9,8 +9,9 @@ use sstsim::session_timer::negotiation::{
 };
 use sstsim::session_timer::policy::{expiry_delay, refresh_delay};
 use sstsim::session_timer::{
-    ExpiryGuard, Mode, Negotiated, Party, ProxyDecision, ProxyMemo, ProxyTimerConfig,
-    RefresherPref, Rounding, SendMinSe, TimerSettings, UacMemory, UasDecision,
+    ExpiryGuard, Mode, Negotiated, Party, ProxyDecision, ProxyInsertedSe, ProxyMemo,
+    ProxyTimerConfig, RefresherPref, Rounding, SendMinSe, SmallSe, TimerSettings, UacMemory,
+    UasDecision,
 };
 use sstsim::sip::message::{RefresherParam, SessionExpires, TimerHeaders};
 
@@ -804,6 +805,54 @@ fn an_accepting_uas_can_wait_to_be_asked() {
     };
     let (h, _) = accept(uas_decide(&originate, &supported()));
     assert_eq!(h.session_expires.map(|s| s.delta_s), Some(600));
+}
+
+#[test]
+fn a_proxy_inserted_se_is_honoured_ignored_or_replaced() {
+    // No `Supported: timer`, SE 100 inserted by a proxy; the UAS's minimum
+    // is 120 and its own interval 1800.
+    let inserted = |delta_s| TimerHeaders {
+        session_expires: se(delta_s, None),
+        ..TimerHeaders::default()
+    };
+    let uas = |mode, policy, small| TimerSettings {
+        min_se: 120,
+        proxy_inserted_se: policy,
+        small_se_unsupported: small,
+        ..settings(mode)
+    };
+    let interval = |d: UasDecision| match d {
+        UasDecision::Accept { headers, timer } => {
+            assert_eq!(timer.map(|t| t.refresher), timer.map(|_| Party::Local));
+            timer.map(|t| (t.interval_s, headers.session_expires.unwrap().refresher))
+        }
+        other => panic!("{other:?}"),
+    };
+    let honour = Some(ProxyInsertedSe::Honour);
+    // Honoured, too small: raised to 120 (erratum 1687, the default), used
+    // as is (RFC), or refused with 422 Min-SE 120 (RADVISION, PJSIP).
+    for (small, want) in [(SmallSe::Raise, 120), (SmallSe::Accept, 100)] {
+        let d = uas_decide(&uas(Mode::Accept, honour, small), &inserted(100));
+        assert_eq!(interval(d), Some((want, UAS)), "{small:?}");
+    }
+    assert_eq!(
+        uas_decide(&uas(Mode::Accept, honour, SmallSe::Reject), &inserted(100)),
+        UasDecision::Reject422 { min_se: 120 }
+    );
+    // Honoured at 600: min(600, 1800) = 600, refreshed by the UAS (row 1).
+    let d = uas_decide(&uas(Mode::Accept, honour, SmallSe::Raise), &inserted(600));
+    assert_eq!(interval(d), Some((600, UAS)));
+    // Ignored (chan_sip, the accept default): no timer; replaced
+    // (reSIProcate): its own 1800.
+    for policy in [Some(ProxyInsertedSe::Ignore), None] {
+        let d = uas_decide(&uas(Mode::Accept, policy, SmallSe::Raise), &inserted(600));
+        assert_eq!(interval(d), None, "{policy:?}");
+    }
+    let d = uas_decide(
+        &uas(Mode::Accept, Some(ProxyInsertedSe::Replace), SmallSe::Raise),
+        &inserted(600),
+    );
+    assert_eq!(interval(d), Some((1800, UAS)));
 }
 
 #[test]

@@ -3,7 +3,8 @@
 
 use crate::session_timer::presets::{self, PROFILES};
 use crate::session_timer::{
-    ExpiryGuard, Mode, RefreshMethod, RefresherEnd, RefresherPref, Rounding, SendMinSe, TimerLayer,
+    ExpiryGuard, Mode, ProxyInsertedSe, RefreshMethod, RefresherEnd, RefresherPref, Rounding,
+    SendMinSe, SmallSe, TimerLayer,
 };
 use crate::sim::{NodeKind, NodeSpec};
 use crate::sip::proxy::ProxyState;
@@ -30,6 +31,8 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "refresher_end",
     "uas_timer_without_se",
     "uac_timer_without_se",
+    "proxy_inserted_se",
+    "small_se_unsupported",
     "profile",
 ];
 
@@ -97,6 +100,12 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
     }
     if let Some((i, p)) = f.entry("uac_timer_without_se") {
         l.uac_timer_without_se = boolean(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("proxy_inserted_se") {
+        l.proxy_inserted_se = keyword::<ProxyInsertedSe>(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("small_se_unsupported") {
+        l.small_se_unsupported = keyword::<SmallSe>(i, &p, errs);
     }
     if let Some((i, p)) = f.entry("refresher_end") {
         l.refresher_end = keyword::<RefresherEnd>(i, &p, errs);

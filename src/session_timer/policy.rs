@@ -17,8 +17,23 @@ fn floor(d: SimDuration, rounding: Rounding) -> SimDuration {
     SimDuration::from_nanos(d.as_nanos() / unit * unit)
 }
 
-/// The refresher's refresh point: `refresh_at × SI` after t2xx (ST-UAC-12,
-/// ST-UAS-8: SI/2 recommended), floored to the rounding's unit.
+/// The refresher's refresh point after t2xx: a fixed alert time when it
+/// lies strictly inside the interval (RADVISION `alertTime`), else
+/// `refresh_at × SI` (ST-UAC-12, ST-UAS-8: SI/2 recommended), floored to
+/// the rounding's unit.
+pub fn refresh_point(
+    interval_s: u32,
+    alert_s: Option<u32>,
+    refresh_at: f64,
+    rounding: Rounding,
+) -> SimDuration {
+    match alert_s {
+        Some(a) if a > 0 && a < interval_s => SimDuration::from_secs(a),
+        _ => refresh_delay(interval_s, refresh_at, rounding),
+    }
+}
+
+/// `refresh_at × SI` after t2xx, floored to the rounding's unit.
 pub fn refresh_delay(interval_s: u32, refresh_at: f64, rounding: Rounding) -> SimDuration {
     let si = SimDuration::from_secs(interval_s);
     let exact = if refresh_at == 0.5 {

@@ -193,6 +193,8 @@ pub struct TimerLayer {
     pub proxy_inserted_se: Option<ProxyInsertedSe>,
     /// `small_se_unsupported`.
     pub small_se_unsupported: Option<SmallSe>,
+    /// `refresh_alert_s`.
+    pub refresh_alert_s: Option<u32>,
 }
 
 /// Fully resolved settings for one node (or one node–peer pair).
@@ -234,6 +236,9 @@ pub struct TimerSettings {
     pub proxy_inserted_se: Option<ProxyInsertedSe>,
     /// As UAS, a too-small Session-Expires from a caller without `timer`.
     pub small_se_unsupported: SmallSe,
+    /// A fixed refresh point in seconds after t2xx, used when it falls
+    /// inside the interval (RADVISION `alertTime`); else `refresh_at`.
+    pub refresh_alert_s: Option<u32>,
     /// The Min-SE a request without one implies, and the floor under every
     /// interval: 90 s ([`RFC_MIN_SE`](super::negotiation::RFC_MIN_SE)). With
     /// `[sip] strict_rfc = false` it is 1 s, so that values below 90 (SE 60,
@@ -262,6 +267,7 @@ impl Default for TimerSettings {
             uac_timer_without_se: None,
             proxy_inserted_se: None,
             small_se_unsupported: SmallSe::Raise,
+            refresh_alert_s: None,
             floor_s: super::negotiation::RFC_MIN_SE,
         }
     }
@@ -287,6 +293,7 @@ impl TimerLayer {
             uac_timer_without_se: self.uac_timer_without_se.or(lower.uac_timer_without_se),
             proxy_inserted_se: self.proxy_inserted_se.or(lower.proxy_inserted_se),
             small_se_unsupported: self.small_se_unsupported.or(lower.small_se_unsupported),
+            refresh_alert_s: self.refresh_alert_s.or(lower.refresh_alert_s),
         }
     }
 
@@ -310,6 +317,7 @@ impl TimerLayer {
             uac_timer_without_se: self.uac_timer_without_se,
             proxy_inserted_se: self.proxy_inserted_se,
             small_se_unsupported: self.small_se_unsupported.unwrap_or(d.small_se_unsupported),
+            refresh_alert_s: self.refresh_alert_s,
             floor_s: d.floor_s,
         }
     }

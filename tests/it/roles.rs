@@ -411,6 +411,33 @@ fn a_refresher_with_an_end_timer_ends_the_call_at_its_guard() {
 }
 
 #[test]
+fn a_fixed_alert_time_sets_the_refresh_point_when_it_lies_inside_the_interval() {
+    // RADVISION alertTime 30 s with SE 200: alice refreshes 30 s after each
+    // 2xx reaches her: 0.02 + 30 = 30.02, then 30.04 + 30 = 60.04, 90.06.
+    // An alert of 250 s is past SE, so SE/2 applies: 0.02 + 100 = 100.02.
+    let run = |alert| {
+        let alice = TimerSettings {
+            session_expires: 200,
+            refresh_alert_s: Some(alert),
+            ..settings(Mode::Originate)
+        };
+        let bob = TimerSettings {
+            refresher: RefresherPref::Uac,
+            ..settings(Mode::Accept)
+        };
+        let (mut h, a, _) = pair(alice, bob, 250, Harness::new(10));
+        h.run_until(at(101.0));
+        h.sends(a, "INVITE")
+    };
+    assert!(
+        all_close(&run(30), &[0.0, 30.02, 60.04, 90.06]),
+        "{:?}",
+        run(30)
+    );
+    assert!(all_close(&run(250), &[0.0, 100.02]), "{:?}", run(250));
+}
+
+#[test]
 fn st_uac_13_a_reinvite_for_another_purpose_is_a_refresh() {
     // At 50 s alice re-INVITEs (a hold, say). It carries the timer in force
     // (SE 200;refresher=uac, ST-UAC-18, ST-UAC-19), and its 2xx restarts the timers on

@@ -33,6 +33,7 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "uac_timer_without_se",
     "proxy_inserted_se",
     "small_se_unsupported",
+    "refresh_alert_s",
     "profile",
 ];
 
@@ -106,6 +107,9 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
     }
     if let Some((i, p)) = f.entry("small_se_unsupported") {
         l.small_se_unsupported = keyword::<SmallSe>(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("refresh_alert_s") {
+        l.refresh_alert_s = seconds(i, &p, errs);
     }
     if let Some((i, p)) = f.entry("refresher_end") {
         l.refresher_end = keyword::<RefresherEnd>(i, &p, errs);

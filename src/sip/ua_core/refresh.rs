@@ -5,7 +5,7 @@
 use crate::engine::SimDuration;
 use crate::net::NodeId;
 use crate::session_timer::negotiation::{uac_on_2xx, uac_request, uas_decide};
-use crate::session_timer::policy::{expiry_delay, refresh_delay};
+use crate::session_timer::policy::{expiry_delay, refresh_point};
 use crate::session_timer::{ExpiryGuard, RefresherEnd};
 use crate::session_timer::{Negotiated, Party, RefreshMethod, UacMemory, UasDecision};
 
@@ -166,7 +166,8 @@ impl<L: Copy + Default> UaCore<L> {
         ctx.cancel_timer(d.timer(DialogTimer::SessionExpiry));
         let event = match timer {
             Some(n) if n.refresher == Party::Local => {
-                let refresh = refresh_delay(n.interval_s, s.refresh_at, s.rounding);
+                let refresh =
+                    refresh_point(n.interval_s, s.refresh_alert_s, s.refresh_at, s.rounding);
                 ctx.set_timer(d.timer(DialogTimer::SessionRefresh), refresh);
                 // A refresher that ends the call itself arms its end point
                 // too, unless it falls before the refresh (RADVISION skips it).

@@ -12,6 +12,6 @@ pub use negotiation::{
     Negotiated, Party, ProxyDecision, ProxyMemo, ProxyTimerConfig, UacMemory, UasDecision,
 };
 pub use settings::{
-    ExpiryGuard, Mode, ProxyInsertedSe, RefreshMethod, RefresherEnd, RefresherPref, Rounding,
-    SendMinSe, SmallSe, TimerLayer, TimerSettings,
+    ExpiryGuard, Mode, ProxyInsertedSe, RefreshMethod, RefresherEnd, RefresherParamPref,
+    RefresherPref, Rounding, SendMinSe, SmallSe, TimerLayer, TimerSettings,
 };

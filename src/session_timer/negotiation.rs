@@ -7,7 +7,9 @@
 
 use super::headers::{RefresherParam, SessionExpires, TimerHeaders};
 
-use super::settings::{Mode, ProxyInsertedSe, RefresherPref, SendMinSe, SmallSe, TimerSettings};
+use super::settings::{
+    Mode, ProxyInsertedSe, RefresherParamPref, RefresherPref, SendMinSe, SmallSe, TimerSettings,
+};
 
 /// The RFC 4028 floor for Session-Expires and Min-SE, and Min-SE when absent.
 pub const RFC_MIN_SE: u32 = 90;
@@ -64,7 +66,8 @@ fn request_min_se(s: &TimerSettings, mem: &UacMemory) -> Option<u32> {
 /// - ST-UAC-1: `Supported: timer` unless refusing.
 /// - ST-UAC-2: `Require: timer` only when configured (`require_timer`),
 ///   and no more after a 420 (ST-UAC-6).
-/// - ST-UAC-4, ST-UAC-5: initial SE only in `originate` mode, without `refresher`.
+/// - ST-UAC-4, ST-UAC-5: initial SE only in `originate` mode, without
+///   `refresher` unless `refresher_param` asks for one.
 /// - ST-UAC-15: after a 422, SE ≥ the learned Min-SE.
 /// - ST-UAC-16, ST-UAC-18, ST-UAC-19: refreshes keep the tags, carry
 ///   SE = max(MSE, SI), and `refresher` naming the current refresher.
@@ -94,7 +97,11 @@ pub fn uac_request(s: &TimerSettings, mem: &UacMemory) -> TimerHeaders {
             };
             wanted.map(|v| SessionExpires {
                 delta_s: v.max(mse),
-                refresher: None,
+                refresher: match s.refresher_param {
+                    RefresherParamPref::None => None,
+                    RefresherParamPref::Uac => Some(RefresherParam::Uac),
+                    RefresherParamPref::Uas => Some(RefresherParam::Uas),
+                },
             })
         }
     };

@@ -89,6 +89,25 @@ keywords!(RefresherEnd {
     "at_expiry" => RefresherEnd::AtExpiry,
 });
 
+/// `refresher_param`: the `refresher` parameter a UAC puts on the
+/// Session-Expires of its initial request (RADVISION's per-call-leg
+/// preference LOCAL / REMOTE / DONT_CARE; the RFC recommends none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefresherParamPref {
+    /// No parameter: the UAS chooses (ST-UAC-5 [R]; DONT_CARE).
+    None,
+    /// `refresher=uac`: this UA refreshes (LOCAL).
+    Uac,
+    /// `refresher=uas`: the peer refreshes (REMOTE).
+    Uas,
+}
+
+keywords!(RefresherParamPref {
+    "none" => RefresherParamPref::None,
+    "uac" => RefresherParamPref::Uac,
+    "uas" => RefresherParamPref::Uas,
+});
+
 /// `proxy_inserted_se`: a UAS's answer to a request that carries
 /// Session-Expires but does not list `timer` (a proxy inserted it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +212,8 @@ pub struct TimerLayer {
     pub proxy_inserted_se: Option<ProxyInsertedSe>,
     /// `small_se_unsupported`.
     pub small_se_unsupported: Option<SmallSe>,
+    /// `refresher_param`.
+    pub refresher_param: Option<RefresherParamPref>,
     /// `refresh_alert_s`.
     pub refresh_alert_s: Option<u32>,
 }
@@ -236,6 +257,8 @@ pub struct TimerSettings {
     pub proxy_inserted_se: Option<ProxyInsertedSe>,
     /// As UAS, a too-small Session-Expires from a caller without `timer`.
     pub small_se_unsupported: SmallSe,
+    /// The `refresher` parameter of the UAC's initial request.
+    pub refresher_param: RefresherParamPref,
     /// A fixed refresh point in seconds after t2xx, used when it falls
     /// inside the interval (RADVISION `alertTime`); else `refresh_at`.
     pub refresh_alert_s: Option<u32>,
@@ -267,6 +290,7 @@ impl Default for TimerSettings {
             uac_timer_without_se: None,
             proxy_inserted_se: None,
             small_se_unsupported: SmallSe::Raise,
+            refresher_param: RefresherParamPref::None,
             refresh_alert_s: None,
             floor_s: super::negotiation::RFC_MIN_SE,
         }
@@ -293,6 +317,7 @@ impl TimerLayer {
             uac_timer_without_se: self.uac_timer_without_se.or(lower.uac_timer_without_se),
             proxy_inserted_se: self.proxy_inserted_se.or(lower.proxy_inserted_se),
             small_se_unsupported: self.small_se_unsupported.or(lower.small_se_unsupported),
+            refresher_param: self.refresher_param.or(lower.refresher_param),
             refresh_alert_s: self.refresh_alert_s.or(lower.refresh_alert_s),
         }
     }
@@ -317,6 +342,7 @@ impl TimerLayer {
             uac_timer_without_se: self.uac_timer_without_se,
             proxy_inserted_se: self.proxy_inserted_se,
             small_se_unsupported: self.small_se_unsupported.unwrap_or(d.small_se_unsupported),
+            refresher_param: self.refresher_param.unwrap_or(d.refresher_param),
             refresh_alert_s: self.refresh_alert_s,
             floor_s: d.floor_s,
         }

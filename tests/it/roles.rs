@@ -7,8 +7,8 @@ use sstsim::engine::{SimDuration, SimTime};
 use sstsim::net::NodeId;
 use sstsim::session_timer::negotiation::RFC_MIN_SE;
 use sstsim::session_timer::{
-    ExpiryGuard, Mode, ProxyTimerConfig, RefreshMethod, RefresherEnd, RefresherPref, Rounding,
-    TimerSettings,
+    ExpiryGuard, Mode, ProxyTimerConfig, RefreshMethod, RefresherEnd, RefresherParamPref,
+    RefresherPref, Rounding, TimerSettings,
 };
 use sstsim::sip::message::RefresherParam;
 use sstsim::sip::proxy::{AtExpiry, ProxyConfig, ProxyState, RecordTimers};
@@ -435,6 +435,48 @@ fn a_fixed_alert_time_sets_the_refresh_point_when_it_lies_inside_the_interval() 
         run(30)
     );
     assert!(all_close(&run(250), &[0.0, 100.02]), "{:?}", run(250));
+}
+
+#[test]
+fn a_uac_refresher_param_decides_who_refreshes() {
+    // SE 200; bob (the UAS) prefers to refresh himself. Without a
+    // parameter he does: re-INVITE at his 2xx (0.01) + 100 = 100.01. With
+    // RADVISION's LOCAL preference (refresher=uac in the INVITE, copied by
+    // bob, Table 2 row 5) alice refreshes: 0.02 + 100 = 100.02.
+    let run = |param| {
+        let alice = TimerSettings {
+            session_expires: 200,
+            refresher_param: param,
+            ..settings(Mode::Originate)
+        };
+        let bob = TimerSettings {
+            refresher: RefresherPref::Uas,
+            ..settings(Mode::Accept)
+        };
+        let (mut h, a, b) = pair(alice, bob, 150, Harness::new(10));
+        h.run_until(at(140.0));
+        let first = h.sent_by(a, "INVITE")[0].msg.timer.session_expires;
+        (
+            first.and_then(|s| s.refresher),
+            h.sends(a, "INVITE"),
+            h.sends(b, "INVITE"),
+        )
+    };
+    let (param, alice, bob) = run(RefresherParamPref::Uac);
+    assert_eq!(param, Some(RefresherParam::Uac));
+    assert!(
+        all_close(&alice, &[0.0, 100.02]) && bob.is_empty(),
+        "{alice:?} {bob:?}"
+    );
+    let (param, alice, bob) = run(RefresherParamPref::None);
+    assert_eq!(param, None);
+    assert!(
+        all_close(&alice, &[0.0]) && all_close(&bob, &[100.01]),
+        "{alice:?} {bob:?}"
+    );
+    let (param, _, bob) = run(RefresherParamPref::Uas);
+    assert_eq!(param, Some(RefresherParam::Uas));
+    assert!(all_close(&bob, &[100.01]), "{bob:?}");
 }
 
 #[test]

@@ -3,8 +3,8 @@
 
 use crate::session_timer::presets::{self, PROFILES};
 use crate::session_timer::{
-    ExpiryGuard, Mode, ProxyInsertedSe, RefreshMethod, RefresherEnd, RefresherPref, Rounding,
-    SendMinSe, SmallSe, TimerLayer,
+    ExpiryGuard, Mode, ProxyInsertedSe, RefreshMethod, RefresherEnd, RefresherParamPref,
+    RefresherPref, Rounding, SendMinSe, SmallSe, TimerLayer,
 };
 use crate::sim::{NodeKind, NodeSpec};
 use crate::sip::proxy::ProxyState;
@@ -34,6 +34,7 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "proxy_inserted_se",
     "small_se_unsupported",
     "refresh_alert_s",
+    "refresher_param",
     "profile",
 ];
 
@@ -107,6 +108,9 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
     }
     if let Some((i, p)) = f.entry("small_se_unsupported") {
         l.small_se_unsupported = keyword::<SmallSe>(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("refresher_param") {
+        l.refresher_param = keyword::<RefresherParamPref>(i, &p, errs);
     }
     if let Some((i, p)) = f.entry("refresh_alert_s") {
         l.refresh_alert_s = seconds(i, &p, errs);

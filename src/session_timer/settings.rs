@@ -212,6 +212,8 @@ pub struct TimerLayer {
     pub proxy_inserted_se: Option<ProxyInsertedSe>,
     /// `small_se_unsupported`.
     pub small_se_unsupported: Option<SmallSe>,
+    /// `update_supported`.
+    pub update_supported: Option<bool>,
     /// `refresher_param`.
     pub refresher_param: Option<RefresherParamPref>,
     /// `refresh_alert_s`.
@@ -257,6 +259,9 @@ pub struct TimerSettings {
     pub proxy_inserted_se: Option<ProxyInsertedSe>,
     /// As UAS, a too-small Session-Expires from a caller without `timer`.
     pub small_se_unsupported: SmallSe,
+    /// Whether it implements UPDATE: chan_sip answers it with 501, and the
+    /// refresh it carried does not count.
+    pub update_supported: bool,
     /// The `refresher` parameter of the UAC's initial request.
     pub refresher_param: RefresherParamPref,
     /// A fixed refresh point in seconds after t2xx, used when it falls
@@ -290,6 +295,7 @@ impl Default for TimerSettings {
             uac_timer_without_se: None,
             proxy_inserted_se: None,
             small_se_unsupported: SmallSe::Raise,
+            update_supported: true,
             refresher_param: RefresherParamPref::None,
             refresh_alert_s: None,
             floor_s: super::negotiation::RFC_MIN_SE,
@@ -317,6 +323,7 @@ impl TimerLayer {
             uac_timer_without_se: self.uac_timer_without_se.or(lower.uac_timer_without_se),
             proxy_inserted_se: self.proxy_inserted_se.or(lower.proxy_inserted_se),
             small_se_unsupported: self.small_se_unsupported.or(lower.small_se_unsupported),
+            update_supported: self.update_supported.or(lower.update_supported),
             refresher_param: self.refresher_param.or(lower.refresher_param),
             refresh_alert_s: self.refresh_alert_s.or(lower.refresh_alert_s),
         }
@@ -342,6 +349,7 @@ impl TimerLayer {
             uac_timer_without_se: self.uac_timer_without_se,
             proxy_inserted_se: self.proxy_inserted_se,
             small_se_unsupported: self.small_se_unsupported.unwrap_or(d.small_se_unsupported),
+            update_supported: self.update_supported.unwrap_or(d.update_supported),
             refresher_param: self.refresher_param.unwrap_or(d.refresher_param),
             refresh_alert_s: self.refresh_alert_s,
             floor_s: d.floor_s,

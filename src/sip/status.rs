@@ -45,6 +45,7 @@ status_table! {
     CALL_DOES_NOT_EXIST = 481, "Call/Transaction Does Not Exist", "RFC 3261 §21.4.19";
     REQUEST_PENDING = 491, "Request Pending", "RFC 3261 §21.4.27";
     SERVER_INTERNAL_ERROR = 500, "Server Internal Error", "RFC 3261 §21.5.1";
+    NOT_IMPLEMENTED = 501, "Not Implemented", "RFC 3261 §21.5.2";
     SERVICE_UNAVAILABLE = 503, "Service Unavailable", "RFC 3261 §21.5.4";
 }
 

@@ -480,6 +480,35 @@ fn a_uac_refresher_param_decides_who_refreshes() {
 }
 
 #[test]
+fn a_ua_without_update_answers_501_and_the_refresh_does_not_count() {
+    // alice refreshes SE 200 by UPDATE at 0.02 + 100 = 100.02. bob, like
+    // chan_sip, answers 501 (100.03), so his BYE point stays where his 2xx
+    // at 0.01 put it: 0.01 + 200 − 32 = 168.01 (expiry). With UPDATE
+    // supported the 2xx re-arms it and the call ends by alice's BYE at 250.
+    let run = |update_supported| {
+        let alice = TimerSettings {
+            session_expires: 200,
+            refresh_method: RefreshMethod::Update,
+            ..settings(Mode::Originate)
+        };
+        let bob = TimerSettings {
+            refresher: RefresherPref::Uac,
+            update_supported,
+            ..settings(Mode::Accept)
+        };
+        let (mut h, _, b) = pair(alice, bob, 250, Harness::new(10));
+        h.run_until(at(300.0));
+        (h.sends(b, "501 Not Implemented"), freed(&h, b))
+    };
+    let (rejects, freed_b) = run(false);
+    assert!(all_close(&rejects, &[100.03]), "{rejects:?}");
+    assert_eq!(freed_b, vec![(168.01, FreeCause::Expiry)]);
+    let (rejects, freed_b) = run(true);
+    assert!(rejects.is_empty());
+    assert_eq!(freed_b, vec![(250.03, FreeCause::Bye)]);
+}
+
+#[test]
 fn st_uac_13_a_reinvite_for_another_purpose_is_a_refresh() {
     // At 50 s alice re-INVITEs (a hold, say). It carries the timer in force
     // (SE 200;refresher=uac, ST-UAC-18, ST-UAC-19), and its 2xx restarts the timers on

@@ -35,6 +35,7 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "small_se_unsupported",
     "refresh_alert_s",
     "refresher_param",
+    "update_supported",
     "profile",
 ];
 
@@ -108,6 +109,9 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
     }
     if let Some((i, p)) = f.entry("small_se_unsupported") {
         l.small_se_unsupported = keyword::<SmallSe>(i, &p, errs);
+    }
+    if let Some((i, p)) = f.entry("update_supported") {
+        l.update_supported = boolean(i, &p, errs);
     }
     if let Some((i, p)) = f.entry("refresher_param") {
         l.refresher_param = keyword::<RefresherParamPref>(i, &p, errs);

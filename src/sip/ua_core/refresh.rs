@@ -293,6 +293,13 @@ impl<L: Copy + Default> UaCore<L> {
         }
         let call = leg.dialog.call;
         let s = *self.cfg.for_peer(leg.dialog.peer);
+        // A UA without UPDATE answers 501; the refresh it carried is lost
+        // on it, so its timers run on as they were (chan_sip).
+        if req.method() == Some(Method::Update) && !s.update_supported {
+            self.txns
+                .respond(ctx, h, req.response(StatusCode::NOT_IMPLEMENTED));
+            return;
+        }
         match uas_decide(&s, &req.timer) {
             UasDecision::Reject422 { min_se } => {
                 let mut r = req.response(StatusCode::SESSION_INTERVAL_TOO_SMALL);

@@ -159,3 +159,32 @@ fn invalid_toml_is_located() {
     assert!(e.starts_with("error: bad.toml:1:"), "{e}");
     assert!(e.contains("invalid TOML"), "{e}");
 }
+
+#[test]
+fn max_422_retries_may_be_unbounded_up_to_a_safety_cap() {
+    // chan_sip and reSIProcate retry after 422 without limit; the model
+    // says "unbounded" and gets the documented cap of 1,000 retries.
+    let with = |v: &str| {
+        BASE.replace(
+            "[[node]]\nid = \"alice\"\nkind = \"ua\"",
+            &format!("[[node]]\nid = \"alice\"\nkind = \"ua\"\nmax_422_retries = {v}"),
+        )
+    };
+    let s = model_from_str("ok.toml", &with("\"unbounded\"")).unwrap_or_else(|e| panic!("{e}"));
+    let retries = match &s.world.nodes[0].kind {
+        sstsim::sim::NodeKind::Ua(c) => c.base.max_422_retries,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(retries, 1000);
+    let e = errors(&with("\"forever\""));
+    assert!(
+        e.contains(
+            "node.alice.max_422_retries: expected a number of retries in [0, 100] or \"unbounded\""
+        ),
+        "{e}"
+    );
+    assert!(
+        errors(&with("101")).contains("101 is out of range"),
+        "range kept"
+    );
+}

@@ -10,7 +10,7 @@ use crate::sim::{NodeKind, NodeSpec};
 use crate::sip::proxy::ProxyState;
 use crate::sip::ua_core::UaConfig;
 
-use super::super::doc::{Errors, Fields, Item, boolean, choice, integer, keyword, number};
+use super::super::doc::{Errors, Fields, Item, Value, boolean, choice, integer, keyword, number};
 use super::super::error::InputError;
 use super::{MAX_INTERVAL_S, NodeTimers};
 
@@ -41,6 +41,8 @@ pub(super) const TIMER_KEYS: &[&str] = &[
 
 /// Most 422s a UA may be configured to answer with a retry.
 const MAX_422_RETRIES: i64 = 100;
+/// `max_422_retries = "unbounded"`: the safety cap that stands for "no limit".
+pub(super) const UNBOUNDED_422_RETRIES: u32 = 1000;
 
 /// Reads the session-timer keys of a table (other keys are left unread).
 pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer {
@@ -95,8 +97,22 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
         l.require_timer = boolean(i, &p, errs);
     }
     if let Some((i, p)) = f.entry("max_422_retries") {
-        l.max_422_retries =
-            integer(i, &p, 0, MAX_422_RETRIES, "a number of retries", errs).map(|v| v as u32);
+        l.max_422_retries = match &i.value {
+            // chan_sip and reSIProcate retry without limit; a broken peer
+            // would loop forever, so "unbounded" stops at a safety cap.
+            Value::Str(s) if s == "unbounded" => Some(UNBOUNDED_422_RETRIES),
+            Value::Str(_) => {
+                errs.push(InputError::at(
+                    &i.loc,
+                    &p,
+                    format!(
+                        "expected a number of retries in [0, {MAX_422_RETRIES}] or \"unbounded\""
+                    ),
+                ));
+                None
+            }
+            _ => integer(i, &p, 0, MAX_422_RETRIES, "a number of retries", errs).map(|v| v as u32),
+        };
     }
     if let Some((i, p)) = f.entry("uas_timer_without_se") {
         l.uas_timer_without_se = boolean(i, &p, errs);

@@ -145,12 +145,7 @@ fn path_nodes(cfg: &WorldConfig) -> f64 {
             }
         }
     };
-    let weights: Vec<_> = cfg
-        .links
-        .iter()
-        .map(|l| (l.a, l.b, l.mean_delay_ns()))
-        .collect();
-    Topology::new(cfg.nodes.len(), &weights)
+    Topology::of_links(cfg.nodes.len(), &cfg.links)
         .path(a, b)
         .map_or(2.0, |p| p.len() as f64)
 }

@@ -121,6 +121,15 @@ impl Topology {
         }
     }
 
+    /// Routing over model links, weighted by their mean delay.
+    pub fn of_links(nodes: usize, links: &[super::LinkConfig]) -> Self {
+        let weights: Vec<_> = links
+            .iter()
+            .map(|l| (l.a, l.b, l.mean_delay_ns()))
+            .collect();
+        Topology::new(nodes, &weights)
+    }
+
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
         self.adj.len()

@@ -42,11 +42,7 @@ pub(super) struct Network {
 impl Network {
     /// The network of `nodes` (their model names name the link streams).
     pub(super) fn new(links: Vec<LinkConfig>, nodes: &[String], seeds: &SeedSpace) -> Self {
-        let weights: Vec<_> = links
-            .iter()
-            .map(|l| (l.a, l.b, l.mean_delay_ns()))
-            .collect();
-        let topo = Topology::new(nodes.len(), &weights);
+        let topo = Topology::of_links(nodes.len(), &links);
         let dirs = links
             .iter()
             .map(|l| {

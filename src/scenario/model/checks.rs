@@ -149,11 +149,7 @@ pub(super) fn check_routes(
     names: &Names,
     errs: &mut Errors,
 ) {
-    let weights: Vec<_> = links
-        .iter()
-        .map(|l| (l.a, l.b, l.mean_delay_ns()))
-        .collect();
-    let topo = Topology::new(nodes.len(), &weights);
+    let topo = Topology::of_links(nodes.len(), links);
     let (spec, loc) = w;
     let (callers, callees): (Vec<NodeId>, Vec<NodeId>) = match &spec.pairs {
         Pairs::List(l) => l.iter().copied().unzip(),

@@ -17,6 +17,7 @@ mod it {
     mod model_files;
     mod negotiation_props;
     mod node_load;
+    mod products;
     mod rng_streams;
     mod roles;
     mod routing;

@@ -42,4 +42,7 @@ pub struct TimerHeaders {
     pub require_timer: bool,
     /// `timer` in `Unsupported` (in a 420).
     pub unsupported_timer: bool,
+    /// `UPDATE` in `Allow`: RFC 4028 §7.4 refreshes with UPDATE when the
+    /// peer allows it.
+    pub allow_update: bool,
 }

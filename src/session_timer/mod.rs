@@ -12,6 +12,7 @@ pub use negotiation::{
     Negotiated, Party, ProxyDecision, ProxyMemo, ProxyTimerConfig, UacMemory, UasDecision,
 };
 pub use settings::{
-    ExpiryGuard, Mode, ProxyInsertedSe, RefreshMethod, RefresherEnd, RefresherParamPref,
-    RefresherPref, Rounding, SendMinSe, SmallSe, TimerLayer, TimerSettings,
+    ExpiryGuard, ExpiryRestart, MinSeFrom422, Mode, No422MinSe, ProxyInsertedSe, RefreshHeaders,
+    RefreshMethod, RefreshRetry, RefreshTimeout, RefresherEnd, RefresherParamPref, RefresherPref,
+    Rounding, SendMinSe, Small2xx, SmallSe, TimerLayer, TimerSettings,
 };

@@ -8,7 +8,8 @@
 use super::headers::{RefresherParam, SessionExpires, TimerHeaders};
 
 use super::settings::{
-    Mode, ProxyInsertedSe, RefresherParamPref, RefresherPref, SendMinSe, SmallSe, TimerSettings,
+    Mode, ProxyInsertedSe, RefresherParamPref, RefresherPref, SendMinSe, Small2xx, SmallSe,
+    TimerSettings,
 };
 
 /// The RFC 4028 floor for Session-Expires and Min-SE, and Min-SE when absent.
@@ -45,14 +46,19 @@ pub struct UacMemory {
     pub requested_se: Option<u32>,
     /// Drop `Require: timer` (after a 420 with `Unsupported: timer`, ST-UAC-6).
     pub drop_require: bool,
+    /// The next request answers a 422 (for `send_min_se = after_422`).
+    pub after_422: bool,
 }
 
 /// The Min-SE a request carries, if any: always with `send_min_se = always`;
 /// with `when_set` only when the own minimum differs from the implicit 90 or
-/// a value was learned (ST-UAC-3, ST-UAC-17), never below what was learned.
+/// a value was learned (ST-UAC-3, ST-UAC-17); with `after_422` only in the
+/// request that answers a 422 (RADVISION). Never below what was learned.
 fn request_min_se(s: &TimerSettings, mem: &UacMemory) -> Option<u32> {
     let own = s.min_se.max(s.floor_s);
     match (s.send_min_se, mem.learned_min_se) {
+        (SendMinSe::After422, Some(learned)) if mem.after_422 => Some(learned.max(own)),
+        (SendMinSe::After422, _) => None,
         (_, Some(learned)) => Some(learned.max(own)),
         (SendMinSe::Always, None) => Some(own),
         (SendMinSe::WhenSet, None) => (s.min_se != RFC_MIN_SE).then_some(own),
@@ -76,7 +82,9 @@ pub fn uac_request(s: &TimerSettings, mem: &UacMemory) -> TimerHeaders {
         return TimerHeaders::default();
     }
     let min_se = request_min_se(s, mem);
-    let mse = min_se.unwrap_or(s.floor_s);
+    // SE obeys what was learned even when Min-SE is not sent (`after_422`).
+    let learned = mem.learned_min_se.map(|l| l.max(s.min_se.max(s.floor_s)));
+    let mse = min_se.or(learned).unwrap_or(s.floor_s);
     let session_expires = match mem.active {
         Some(n) => Some(SessionExpires {
             delta_s: n.interval_s.max(mse),
@@ -86,7 +94,9 @@ pub fn uac_request(s: &TimerSettings, mem: &UacMemory) -> TimerHeaders {
             }),
         }),
         None => {
+            // `session_expires = 0` asks for none (RADVISION).
             let wanted = match s.mode {
+                Mode::Originate if s.session_expires == 0 => None,
                 Mode::Originate => Some(s.session_expires),
                 _ => mem.requested_se,
             };
@@ -111,6 +121,7 @@ pub fn uac_request(s: &TimerSettings, mem: &UacMemory) -> TimerHeaders {
         supported_timer: true,
         require_timer: s.require_timer && !mem.drop_require,
         unsupported_timer: false,
+        allow_update: false,
     }
 }
 
@@ -124,6 +135,9 @@ pub enum UasDecision {
     },
     /// 420 with `Unsupported: timer` (refuse mode, `Require: timer`).
     Reject420,
+    /// 421 with `Require: timer`: the UAS requires timers and the caller
+    /// does not list `timer` (`timer_required`; PJSIP `pjsip_inv_verify_request`).
+    Reject421,
     /// 2xx with these headers; the timer that results.
     Accept {
         /// Headers for the 2xx.
@@ -156,8 +170,14 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
         };
     }
     let uac_supports = req.supported_timer || req.require_timer;
+    if s.timer_required && !uac_supports {
+        return UasDecision::Reject421;
+    }
     let mse = req.min_se.unwrap_or(s.floor_s).max(s.floor_s);
     let own_min = s.min_se.max(s.floor_s);
+    // The own interval, at least MSE; `session_expires = 0` has none and
+    // grants the request's as it is.
+    let own_se = (s.session_expires > 0).then(|| s.session_expires.max(mse));
     let no_timer = UasDecision::Accept {
         headers: TimerHeaders {
             supported_timer: true,
@@ -176,9 +196,11 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
         if req.session_expires.is_none() && s.mode == Mode::Accept && !s.uas_timer_without_se {
             return no_timer;
         }
-        let interval_s = match req.session_expires {
-            Some(se) => se.delta_s.min(s.session_expires.max(mse)),
-            None => s.session_expires.max(mse),
+        let interval_s = match (req.session_expires, own_se) {
+            (Some(se), Some(own)) => se.delta_s.min(own),
+            (Some(se), None) => se.delta_s,
+            (None, Some(own)) => own,
+            (None, None) => return no_timer,
         };
         let param = req
             .session_expires
@@ -201,6 +223,7 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
                 supported_timer: true,
                 require_timer: true,
                 unsupported_timer: false,
+                allow_update: false,
             },
             timer: Some(Negotiated {
                 interval_s,
@@ -222,16 +245,17 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
                 SmallSe::Raise => own_min,
             }
         }
-        (Some(se), ProxyInsertedSe::Honour) => {
-            se.delta_s.min(s.session_expires.max(mse)).max(own_min)
-        }
-        (Some(_), ProxyInsertedSe::Replace) => s.session_expires.max(mse),
-        (Some(_), ProxyInsertedSe::Ignore) | (None, _) => {
-            if s.mode != Mode::Originate {
-                return no_timer;
-            }
-            s.session_expires.max(mse)
-        }
+        (Some(se), ProxyInsertedSe::Honour) => own_se
+            .map_or(se.delta_s, |o| se.delta_s.min(o))
+            .max(own_min),
+        (Some(_), ProxyInsertedSe::Replace) => match own_se {
+            Some(own) => own,
+            None => return no_timer,
+        },
+        (Some(_), ProxyInsertedSe::Ignore) | (None, _) => match own_se {
+            Some(own) if s.mode == Mode::Originate => own,
+            _ => return no_timer,
+        },
     };
     UasDecision::Accept {
         headers: TimerHeaders {
@@ -243,6 +267,7 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
             supported_timer: true,
             require_timer: false,
             unsupported_timer: false,
+            allow_update: false,
         },
         timer: Some(Negotiated {
             interval_s,
@@ -253,7 +278,9 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
 
 /// The timer a UAC runs after a 2xx to its refresh request (§7.2):
 /// - a 2xx with SE sets SI and the refresher, `uac` meaning this UA
-///   (ST-UAC-9); a 2xx without `refresher` is non-compliant and this UA refreshes;
+///   (ST-UAC-9); a 2xx without `refresher` is non-compliant and this UA
+///   refreshes; an SE below the own minimum is adopted, or with
+///   `small_se_in_2xx = keep` the requested SE stays (RADVISION);
 /// - no SE, no `Require: timer`, but we asked: refresh alone with the
 ///   requested SE (ST-UAC-10) if `uac_timer_without_se` (by default in
 ///   `originate` mode); otherwise no timer (ST-UAC-11).
@@ -266,8 +293,13 @@ pub fn uac_on_2xx(
         return None;
     }
     if let Some(se) = resp.session_expires {
+        let small = se.delta_s < s.min_se.max(s.floor_s);
+        let interval_s = match sent.session_expires {
+            Some(asked) if small && s.small_se_in_2xx == Small2xx::Keep => asked.delta_s,
+            _ => se.delta_s,
+        };
         return Some(Negotiated {
-            interval_s: se.delta_s,
+            interval_s,
             refresher: match se.refresher {
                 Some(RefresherParam::Uas) => Party::Peer,
                 Some(RefresherParam::Uac) | None => Party::Local,
@@ -281,6 +313,20 @@ pub fn uac_on_2xx(
             refresher: Party::Local,
         }),
         _ => None,
+    }
+}
+
+/// Whether a UAC ends the call right after ACKing this 2xx to its initial
+/// INVITE: it requires timers and the 2xx has no Session-Expires (PJSIP
+/// `required`, BYE with cause 421), or the 2xx's SE is below its minimum
+/// and it says so with BYE (chan_sip `handle_response_invite`).
+pub fn uac_rejects_2xx(s: &TimerSettings, resp: &TimerHeaders) -> bool {
+    if s.mode == Mode::Refuse {
+        return false;
+    }
+    match resp.session_expires {
+        None => s.timer_required,
+        Some(se) => se.delta_s < s.min_se.max(s.floor_s) && s.small_se_in_2xx == Small2xx::Bye,
     }
 }
 

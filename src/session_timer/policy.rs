@@ -33,6 +33,15 @@ pub fn refresh_point(
     }
 }
 
+/// `base` moved by `k − steps` units: a point drawn uniformly (k uniform in
+/// 0..=2·steps) within ± steps units of it (sofia-sip's refresh range),
+/// never earlier than one unit.
+pub fn jittered(base: SimDuration, k: u32, steps: u32, unit: SimDuration) -> SimDuration {
+    let offset = (k as i64 - steps as i64) * unit.as_nanos() as i64;
+    let t = (base.as_nanos() as i64 + offset).max(unit.as_nanos() as i64);
+    SimDuration::from_nanos(t as u64)
+}
+
 /// `refresh_at × SI` after t2xx, floored to the rounding's unit.
 pub fn refresh_delay(interval_s: u32, refresh_at: f64, rounding: Rounding) -> SimDuration {
     let si = SimDuration::from_secs(interval_s);

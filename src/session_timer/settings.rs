@@ -44,13 +44,18 @@ keywords!(RefresherPref {
 pub enum RefreshMethod {
     /// re-INVITE (Asterisk always).
     Reinvite,
-    /// UPDATE (RFC 4028 recommends it when the peer allows it).
+    /// UPDATE, whether or not the peer's Allow lists it (sofia-sip's
+    /// `update_refresh`).
     Update,
+    /// UPDATE if the peer's Allow lists it, else re-INVITE (RFC 4028 §7.4
+    /// [R]; PJSIP, reSIProcate).
+    UpdateIfAllowed,
 }
 
 keywords!(RefreshMethod {
     "reinvite" => RefreshMethod::Reinvite,
     "update" => RefreshMethod::Update,
+    "update_if_allowed" => RefreshMethod::UpdateIfAllowed,
 });
 
 /// `expiry_guard`: when the non-refresher gives up.
@@ -168,193 +173,273 @@ keywords!(Rounding {
 pub enum SendMinSe {
     /// Always send Min-SE.
     Always,
-    /// Only once a 422 was seen (stacks that leave it unset).
+    /// When the own minimum is not the implicit 90, and in every request
+    /// after a 422 (chan_sip).
     WhenSet,
+    /// Only in the one request right after a 422 (RADVISION with `minSE`
+    /// unset).
+    After422,
 }
 
 keywords!(SendMinSe {
     "always" => SendMinSe::Always,
     "when_set" => SendMinSe::WhenSet,
+    "after_422" => SendMinSe::After422,
 });
 
-/// One level of settings: each field is set or inherited.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct TimerLayer {
-    /// `session_timers`.
-    pub mode: Option<Mode>,
-    /// `session_expires`, seconds.
-    pub session_expires: Option<u32>,
-    /// `min_se`, seconds.
-    pub min_se: Option<u32>,
-    /// `refresher`.
-    pub refresher: Option<RefresherPref>,
+/// `small_se_in_2xx`: a UAC's answer to a 2xx whose Session-Expires is
+/// below its own minimum (spec §5 item 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Small2xx {
+    /// Run the timer with it (RFC 4028; PJSIP).
+    Adopt,
+    /// ACK, then BYE at once (chan_sip).
+    Bye,
+    /// Ignore it and keep the interval it asked for (RADVISION).
+    Keep,
+}
+
+keywords!(Small2xx {
+    "adopt" => Small2xx::Adopt,
+    "bye" => Small2xx::Bye,
+    "keep" => Small2xx::Keep,
+});
+
+/// `refresh_timeout`: what a refresher does when its refresh gets no
+/// answer at all (spec §5 item 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshTimeout {
+    /// Ends the dialog with BYE (ST-REFRESH-4, DLG-1).
+    Bye,
+    /// Drops the dialog without a word (chan_sip `retrans_pkt`): the peer
+    /// and the proxies on the path learn nothing.
+    Local,
+}
+
+keywords!(RefreshTimeout {
+    "bye" => RefreshTimeout::Bye,
+    "local" => RefreshTimeout::Local,
+});
+
+/// `refresh_retry`: whether the refresher sends further refreshes before a
+/// 2xx restarts its timers (spec §5 item 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRetry {
+    /// One refresh per 2xx (RFC 4028).
+    None,
+    /// Again every refresh interval (chan_sip's scheduler re-fires).
+    Repeat,
+    /// Again after half the previous delay while that exceeds 32 s
+    /// (reSIProcate `InviteSession::dispatch`).
+    Halving,
+}
+
+keywords!(RefreshRetry {
+    "none" => RefreshRetry::None,
+    "repeat" => RefreshRetry::Repeat,
+    "halving" => RefreshRetry::Halving,
+});
+
+/// `expiry_restart`: what restarts the non-refresher's timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryRestart {
+    /// The 2xx of a refresh (ST-EXPIRE-4).
+    Response,
+    /// Also the arrival of any re-INVITE, answered or not (chan_sip
+    /// `handle_request_invite`).
+    Request,
+}
+
+keywords!(ExpiryRestart {
+    "response" => ExpiryRestart::Response,
+    "request" => ExpiryRestart::Request,
+});
+
+/// `refresh_headers`: whether refreshes carry Session-Expires and Min-SE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshHeaders {
+    /// Always (ST-UAC-16).
+    Always,
+    /// Only to a peer that has shown timer support; others get plain
+    /// re-INVITEs (chan_sip).
+    IfPeerSupports,
+}
+
+keywords!(RefreshHeaders {
+    "always" => RefreshHeaders::Always,
+    "if_peer_supports" => RefreshHeaders::IfPeerSupports,
+});
+
+/// `min_se_from_422`: which Min-SE a retry uses after several 422s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MinSeFrom422 {
+    /// The largest seen (ST-UAC-17).
+    Largest,
+    /// The last 422's (chan_sip `proc_422_rsp`).
+    Last,
+}
+
+keywords!(MinSeFrom422 {
+    "largest" => MinSeFrom422::Largest,
+    "last" => MinSeFrom422::Last,
+});
+
+/// `on_422_without_min_se`: a 422 that carries no Min-SE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum No422MinSe {
+    /// Retry with 90, the value an absent Min-SE stands for in a request
+    /// (RFC 4028 §5).
+    Retry,
+    /// Do not retry (the default: RFC 4028 §6 makes Min-SE mandatory in a
+    /// 422, so the UAC has nothing to retry with): an initial INVITE fails,
+    /// a refresh leaves the timers as they were (chan_sip only logs it).
+    GiveUp,
+    /// End the session: an initial INVITE fails, a dialog ends with BYE
+    /// (PJSIP `pjsip_timer_process_resp`).
+    End,
+}
+
+keywords!(No422MinSe {
+    "retry" => No422MinSe::Retry,
+    "give_up" => No422MinSe::GiveUp,
+    "end" => No422MinSe::End,
+});
+
+/// Declares the settings once: [`TimerSettings`] (resolved, with the
+/// built-in default of each field), [`TimerLayer`] (each field set or
+/// inherited), and the layering between them.
+macro_rules! timer_settings {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty = $default:expr,)+) => {
+        /// One level of settings (`[defaults]`, a node, a peer): each field
+        /// is set here or inherited from the level below.
+        #[derive(Debug, Clone, Copy, PartialEq, Default)]
+        pub struct TimerLayer {
+            $($(#[$doc])* pub $field: Option<$ty>,)+
+        }
+
+        /// Fully resolved settings for one node (or one node–peer pair).
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct TimerSettings {
+            $($(#[$doc])* pub $field: $ty,)+
+            /// The Min-SE a request without one implies, and the floor under
+            /// every interval: 90 s ([`RFC_MIN_SE`](super::negotiation::RFC_MIN_SE)).
+            /// With `[sip] strict_rfc = false` it is 1 s, so that values below
+            /// 90 (SE 60, Min-SE 30, as deployed) are used and sent as given.
+            pub floor_s: u32,
+        }
+
+        impl Default for TimerSettings {
+            /// Asterisk chan_sip defaults (accept, 1800 s, Min-SE 90,
+            /// refresher uas) and the RFC 4028 behaviour everywhere else.
+            fn default() -> Self {
+                TimerSettings {
+                    $($field: $default,)+
+                    floor_s: super::negotiation::RFC_MIN_SE,
+                }
+            }
+        }
+
+        impl TimerLayer {
+            /// `self` on top of `lower`: fields set here win.
+            pub fn over(&self, lower: &TimerLayer) -> TimerLayer {
+                TimerLayer {
+                    $($field: self.$field.or(lower.$field),)+
+                }
+            }
+
+            /// Fills unset fields with the built-in defaults.
+            pub fn resolve(&self) -> TimerSettings {
+                let d = TimerSettings::default();
+                TimerSettings {
+                    $($field: self.$field.unwrap_or(d.$field),)+
+                    floor_s: d.floor_s,
+                }
+            }
+        }
+    };
+}
+
+timer_settings! {
+    /// `session_timers`: how it takes part (accept, originate, refuse).
+    mode: Mode = Mode::Accept,
+    /// `session_expires`: the interval asked for or granted, seconds; 0
+    /// asks for none and grants the peer's as it is (RADVISION).
+    session_expires: u32 = 1800,
+    /// `min_se`: the own minimum, seconds.
+    min_se: u32 = 90,
+    /// `refresher`: the refresher a UAS picks when the request names none.
+    refresher: RefresherPref = RefresherPref::Uas,
     /// `refresh_method`.
-    pub refresh_method: Option<RefreshMethod>,
-    /// `refresh_at`, fraction of the interval.
-    pub refresh_at: Option<f64>,
-    /// `expiry_guard`.
-    pub expiry_guard: Option<ExpiryGuard>,
-    /// `send_min_se`.
-    pub send_min_se: Option<SendMinSe>,
-    /// `require_timer`: the UA puts `Require: timer` in its requests (ST-UAC-2).
-    pub require_timer: Option<bool>,
-    /// `max_422_retries`: how many 422s a UA answers with a retry.
-    pub max_422_retries: Option<u32>,
-    /// `timer_rounding`.
-    pub rounding: Option<Rounding>,
-    /// `refresher_end`.
-    pub refresher_end: Option<RefresherEnd>,
-    /// `uas_timer_without_se`.
-    pub uas_timer_without_se: Option<bool>,
-    /// `uac_timer_without_se`.
-    pub uac_timer_without_se: Option<bool>,
-    /// `proxy_inserted_se`.
-    pub proxy_inserted_se: Option<ProxyInsertedSe>,
-    /// `small_se_unsupported`.
-    pub small_se_unsupported: Option<SmallSe>,
-    /// `update_supported`.
-    pub update_supported: Option<bool>,
-    /// `refresher_param`.
-    pub refresher_param: Option<RefresherParamPref>,
-    /// `refresh_alert_s`.
-    pub refresh_alert_s: Option<u32>,
-}
-
-/// Fully resolved settings for one node (or one node–peer pair).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TimerSettings {
-    /// How it takes part: accept, originate or refuse.
-    pub mode: Mode,
-    /// Session-Expires asked for or granted, seconds.
-    pub session_expires: u32,
-    /// Own minimum, seconds.
-    pub min_se: u32,
-    /// Preferred refresher.
-    pub refresher: RefresherPref,
-    /// Refresh request method.
-    pub refresh_method: RefreshMethod,
-    /// Refresh point as a fraction of the interval.
-    pub refresh_at: f64,
-    /// Non-refresher's give-up point.
-    pub expiry_guard: ExpiryGuard,
-    /// When Min-SE is sent.
-    pub send_min_se: SendMinSe,
-    /// Send `Require: timer` (NOT RECOMMENDED by RFC 4028; off by default).
-    pub require_timer: bool,
-    /// Retries after 422 before giving up on the request.
-    pub max_422_retries: u32,
-    /// How the refresh point and the guard are rounded.
-    pub rounding: Rounding,
-    /// Whether the refresher ends the call itself when refreshes fail.
-    pub refresher_end: RefresherEnd,
-    /// As an accepting UAS: start a timer when the caller lists `timer` but
-    /// sends no Session-Expires (chan_sip: yes; PJSIP optional, sofia: no).
-    /// An originating UAS always does.
-    pub uas_timer_without_se: bool,
-    /// As UAC: run the timer alone when the 2xx to a request that asked for
-    /// one has no Session-Expires (ST-UAC-10). `None`: in `originate` mode.
-    pub uac_timer_without_se: Option<bool>,
-    /// As UAS, a proxy-inserted Session-Expires. `None`: honoured in
-    /// `originate` mode, ignored in `accept` (chan_sip).
-    pub proxy_inserted_se: Option<ProxyInsertedSe>,
-    /// As UAS, a too-small Session-Expires from a caller without `timer`.
-    pub small_se_unsupported: SmallSe,
-    /// Whether it implements UPDATE: chan_sip answers it with 501, and the
-    /// refresh it carried does not count.
-    pub update_supported: bool,
-    /// The `refresher` parameter of the UAC's initial request.
-    pub refresher_param: RefresherParamPref,
-    /// A fixed refresh point in seconds after t2xx, used when it falls
-    /// inside the interval (RADVISION `alertTime`); else `refresh_at`.
-    pub refresh_alert_s: Option<u32>,
-    /// The Min-SE a request without one implies, and the floor under every
-    /// interval: 90 s ([`RFC_MIN_SE`](super::negotiation::RFC_MIN_SE)). With
-    /// `[sip] strict_rfc = false` it is 1 s, so that values below 90 (SE 60,
-    /// Min-SE 30, as deployed) are used and sent as given.
-    pub floor_s: u32,
-}
-
-impl Default for TimerSettings {
-    /// Asterisk chan_sip defaults: accept, 1800 s, Min-SE 90, refresher uas;
-    /// RFC 4028 refresh at SE/2 and the RFC guard.
-    fn default() -> Self {
-        TimerSettings {
-            mode: Mode::Accept,
-            session_expires: 1800,
-            min_se: 90,
-            refresher: RefresherPref::Uas,
-            refresh_method: RefreshMethod::Reinvite,
-            refresh_at: 0.5,
-            expiry_guard: ExpiryGuard::Rfc,
-            send_min_se: SendMinSe::WhenSet,
-            require_timer: false,
-            max_422_retries: 2,
-            rounding: Rounding::Exact,
-            refresher_end: RefresherEnd::None,
-            uas_timer_without_se: true,
-            uac_timer_without_se: None,
-            proxy_inserted_se: None,
-            small_se_unsupported: SmallSe::Raise,
-            update_supported: true,
-            refresher_param: RefresherParamPref::None,
-            refresh_alert_s: None,
-            floor_s: super::negotiation::RFC_MIN_SE,
-        }
-    }
-}
-
-impl TimerLayer {
-    /// `self` on top of `lower`: fields set here win.
-    pub fn over(&self, lower: &TimerLayer) -> TimerLayer {
-        TimerLayer {
-            mode: self.mode.or(lower.mode),
-            session_expires: self.session_expires.or(lower.session_expires),
-            min_se: self.min_se.or(lower.min_se),
-            refresher: self.refresher.or(lower.refresher),
-            refresh_method: self.refresh_method.or(lower.refresh_method),
-            refresh_at: self.refresh_at.or(lower.refresh_at),
-            expiry_guard: self.expiry_guard.or(lower.expiry_guard),
-            send_min_se: self.send_min_se.or(lower.send_min_se),
-            require_timer: self.require_timer.or(lower.require_timer),
-            max_422_retries: self.max_422_retries.or(lower.max_422_retries),
-            rounding: self.rounding.or(lower.rounding),
-            refresher_end: self.refresher_end.or(lower.refresher_end),
-            uas_timer_without_se: self.uas_timer_without_se.or(lower.uas_timer_without_se),
-            uac_timer_without_se: self.uac_timer_without_se.or(lower.uac_timer_without_se),
-            proxy_inserted_se: self.proxy_inserted_se.or(lower.proxy_inserted_se),
-            small_se_unsupported: self.small_se_unsupported.or(lower.small_se_unsupported),
-            update_supported: self.update_supported.or(lower.update_supported),
-            refresher_param: self.refresher_param.or(lower.refresher_param),
-            refresh_alert_s: self.refresh_alert_s.or(lower.refresh_alert_s),
-        }
-    }
-
-    /// Fills unset fields with the built-in defaults.
-    pub fn resolve(&self) -> TimerSettings {
-        let d = TimerSettings::default();
-        TimerSettings {
-            mode: self.mode.unwrap_or(d.mode),
-            session_expires: self.session_expires.unwrap_or(d.session_expires),
-            min_se: self.min_se.unwrap_or(d.min_se),
-            refresher: self.refresher.unwrap_or(d.refresher),
-            refresh_method: self.refresh_method.unwrap_or(d.refresh_method),
-            refresh_at: self.refresh_at.unwrap_or(d.refresh_at),
-            expiry_guard: self.expiry_guard.unwrap_or(d.expiry_guard),
-            send_min_se: self.send_min_se.unwrap_or(d.send_min_se),
-            require_timer: self.require_timer.unwrap_or(d.require_timer),
-            max_422_retries: self.max_422_retries.unwrap_or(d.max_422_retries),
-            rounding: self.rounding.unwrap_or(d.rounding),
-            refresher_end: self.refresher_end.unwrap_or(d.refresher_end),
-            uas_timer_without_se: self.uas_timer_without_se.unwrap_or(d.uas_timer_without_se),
-            uac_timer_without_se: self.uac_timer_without_se,
-            proxy_inserted_se: self.proxy_inserted_se,
-            small_se_unsupported: self.small_se_unsupported.unwrap_or(d.small_se_unsupported),
-            update_supported: self.update_supported.unwrap_or(d.update_supported),
-            refresher_param: self.refresher_param.unwrap_or(d.refresher_param),
-            refresh_alert_s: self.refresh_alert_s,
-            floor_s: d.floor_s,
-        }
-    }
+    refresh_method: RefreshMethod = RefreshMethod::Reinvite,
+    /// `refresh_at`: the refresh point as a fraction of the interval.
+    refresh_at: f64 = 0.5,
+    /// `expiry_guard`: the non-refresher's give-up point.
+    expiry_guard: ExpiryGuard = ExpiryGuard::Rfc,
+    /// `send_min_se`: when Min-SE is sent.
+    send_min_se: SendMinSe = SendMinSe::WhenSet,
+    /// `require_timer`: put `Require: timer` in requests (ST-UAC-2; NOT
+    /// RECOMMENDED by RFC 4028, off by default).
+    require_timer: bool = false,
+    /// `max_422_retries`: 422s answered with a retry before giving up.
+    max_422_retries: u32 = 2,
+    /// `timer_rounding`: how the refresh point and the guard are rounded.
+    rounding: Rounding = Rounding::Exact,
+    /// `refresher_end`: whether the refresher ends the call itself when
+    /// refreshes fail.
+    refresher_end: RefresherEnd = RefresherEnd::None,
+    /// `uas_timer_without_se`: as an accepting UAS, start a timer when the
+    /// caller lists `timer` but sends no Session-Expires (chan_sip: yes;
+    /// PJSIP optional, sofia: no). An originating UAS always does.
+    uas_timer_without_se: bool = true,
+    /// `uac_timer_without_se`: as UAC, run the timer alone when the 2xx to
+    /// a request that asked for one has no Session-Expires (ST-UAC-10).
+    /// `None`: in `originate` mode.
+    uac_timer_without_se: Option<bool> = None,
+    /// `proxy_inserted_se`: as UAS, a Session-Expires from a caller without
+    /// `timer`. `None`: honoured in `originate` mode, ignored in `accept`
+    /// (chan_sip).
+    proxy_inserted_se: Option<ProxyInsertedSe> = None,
+    /// `small_se_unsupported`: as UAS, a too-small Session-Expires from a
+    /// caller without `timer`.
+    small_se_unsupported: SmallSe = SmallSe::Raise,
+    /// `update_supported`: whether it implements UPDATE; without it
+    /// (chan_sip) an UPDATE gets 501 and the refresh it carried is lost.
+    update_supported: bool = true,
+    /// `refresher_param`: the `refresher` parameter of the UAC's initial request.
+    refresher_param: RefresherParamPref = RefresherParamPref::None,
+    /// `refresh_alert_s`: a fixed refresh point in seconds after t2xx, used
+    /// when it falls inside the interval (RADVISION `alertTime`); else
+    /// `refresh_at`.
+    refresh_alert_s: Option<u32> = None,
+    /// `timer_required`: a UAS answers a caller without `timer` with 421
+    /// and `Require: timer`; a UAC ends a call whose 2xx has no
+    /// Session-Expires (PJSIP and res_pjsip `required`).
+    timer_required: bool = false,
+    /// `small_se_in_2xx`: a 2xx Session-Expires below the own minimum.
+    small_se_in_2xx: Small2xx = Small2xx::Adopt,
+    /// `refresh_timeout`: a refresh that gets no answer.
+    refresh_timeout: RefreshTimeout = RefreshTimeout::Bye,
+    /// `refresh_retry`: refreshes sent before a 2xx restarts the timers.
+    refresh_retry: RefreshRetry = RefreshRetry::None,
+    /// `retry_after_503_s`: a refresh answered 503 is sent again after the
+    /// response's Retry-After, or after this many seconds without one
+    /// (PJSIP: 10). `None`: not retried (RFC 4028: the timers run on).
+    retry_after_503_s: Option<u32> = None,
+    /// `expiry_restart`: what restarts the non-refresher's timer.
+    expiry_restart: ExpiryRestart = ExpiryRestart::Response,
+    /// `refresh_jitter_s`: the refresh point is drawn uniformly within ±
+    /// this many seconds of it when SE ≥ 90 (sofia-sip: 5), in the
+    /// rounding's unit (whole seconds or milliseconds).
+    refresh_jitter_s: u32 = 0,
+    /// `refresh_headers`: whether refreshes carry the timer headers.
+    refresh_headers: RefreshHeaders = RefreshHeaders::Always,
+    /// `min_se_from_422`: the Min-SE a retry after several 422s uses.
+    min_se_from_422: MinSeFrom422 = MinSeFrom422::Largest,
+    /// `on_422_without_min_se`.
+    on_422_without_min_se: No422MinSe = No422MinSe::GiveUp,
+    /// `timer_off_below_s`: a negotiated interval below this runs no timer
+    /// (reSIProcate: 90, reachable with `[sip] strict_rfc = false`).
+    timer_off_below_s: Option<u32> = None,
 }
 
 #[cfg(test)]

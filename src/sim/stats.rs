@@ -7,13 +7,14 @@ use crate::sip::{FreeCause, Method, Record};
 /// Methods in counter order.
 pub const METHODS: [Method; 4] = [Method::Invite, Method::Ack, Method::Bye, Method::Update];
 /// Free causes in counter order.
-pub const CAUSES: [FreeCause; 6] = [
+pub const CAUSES: [FreeCause; 7] = [
     FreeCause::Bye,
     FreeCause::Expiry,
     FreeCause::RefreshFailed,
     FreeCause::TransactionTimeout,
     FreeCause::FallbackLifetime,
     FreeCause::Crash,
+    FreeCause::NegotiationFailed,
 ];
 /// Loss causes in counter order.
 pub const LOSS_CAUSES: [LossCause; 6] = [
@@ -49,7 +50,7 @@ pub struct NodeStats {
     /// Dialog states created.
     pub states_created: u64,
     /// Dialog states freed, by cause ([`CAUSES`] order).
-    pub states_freed: [u64; 6],
+    pub states_freed: [u64; 7],
     /// Client transactions that got a final response, by method.
     pub txn_completed: [u64; 4],
     /// Client transactions that timed out, by method.

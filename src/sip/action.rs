@@ -34,6 +34,9 @@ pub enum FreeCause {
     FallbackLifetime,
     /// The node crashed.
     Crash,
+    /// A UA ended the call right after its answer, rejecting the 2xx's
+    /// timer (`small_se_in_2xx = bye`, `timer_required`).
+    NegotiationFailed,
 }
 
 impl FreeCause {
@@ -46,6 +49,7 @@ impl FreeCause {
             FreeCause::TransactionTimeout => "transaction_timeout",
             FreeCause::FallbackLifetime => "fallback_lifetime",
             FreeCause::Crash => "crash",
+            FreeCause::NegotiationFailed => "negotiation_failed",
         }
     }
 }
@@ -87,6 +91,18 @@ pub enum StEvent {
     },
     /// A 420 with `Unsupported: timer` arrived; retried without `Require`.
     Retry420,
+    /// This node rejected a caller without `timer` with 421 (`timer_required`).
+    Rejected421,
+    /// This UAC rejects the timer of the 2xx it got, and ends the call.
+    Rejected2xx,
+    /// A refresh got no answer; the dialog is dropped without BYE
+    /// (`refresh_timeout = local`).
+    DroppedSilently,
+    /// A refresh got 503; it is sent again after this delay.
+    Retry503 {
+        /// Seconds until the retry.
+        after_s: u32,
+    },
 }
 
 impl StEvent {
@@ -109,6 +125,10 @@ impl StEvent {
             StEvent::Rejected420 => "reject_420".into(),
             StEvent::Retry422 { min_se } => format!("retry_after_422 Min-SE={min_se}"),
             StEvent::Retry420 => "retry_after_420".into(),
+            StEvent::Rejected421 => "reject_421".into(),
+            StEvent::Rejected2xx => "reject_2xx_timer".into(),
+            StEvent::DroppedSilently => "dropped_without_bye".into(),
+            StEvent::Retry503 { after_s } => format!("retry_after_503 in {after_s} s"),
         }
     }
 }

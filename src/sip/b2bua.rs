@@ -59,8 +59,8 @@ impl B2bua {
                         None => self.core.reject(ctx, a, StatusCode::NOT_FOUND),
                     }
                 }
-                CoreEvent::Answered(b) => {
-                    if let Some(a) = self.core.link(b).flatten() {
+                CoreEvent::Answered { link } => {
+                    if let Some(a) = link {
                         self.core.answer(ctx, a);
                     }
                 }

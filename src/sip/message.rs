@@ -223,6 +223,8 @@ pub struct Message {
     pub contact: Option<NodeId>,
     /// Session-timer header fields.
     pub timer: TimerHeaders,
+    /// `Retry-After`, seconds (a 503 from a misbehaving peer).
+    pub retry_after_s: Option<u32>,
     /// The workload call this belongs to.
     pub call: CallRef,
     /// Simulator metadata: part of a session refresh (re-INVITE or UPDATE,
@@ -261,6 +263,7 @@ impl Message {
             call,
             refresh: false,
             retransmission: false,
+            retry_after_s: None,
         }
     }
 
@@ -340,6 +343,7 @@ impl Message {
             call: self.call,
             refresh: self.refresh,
             retransmission: false,
+            retry_after_s: None,
         }
     }
 

@@ -40,6 +40,7 @@ status_table! {
     NOT_FOUND = 404, "Not Found", "RFC 3261 §21.4.5";
     REQUEST_TIMEOUT = 408, "Request Timeout", "RFC 3261 §21.4.9";
     BAD_EXTENSION = 420, "Bad Extension", "RFC 3261 §21.4.15";
+    EXTENSION_REQUIRED = 421, "Extension Required", "RFC 3261 §21.4.16";
     SESSION_INTERVAL_TOO_SMALL = 422, "Session Interval Too Small", "RFC 4028 §6";
     TEMPORARILY_UNAVAILABLE = 480, "Temporarily Unavailable", "RFC 3261 §21.4.18";
     CALL_DOES_NOT_EXIST = 481, "Call/Transaction Does Not Exist", "RFC 3261 §21.4.19";

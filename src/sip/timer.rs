@@ -80,6 +80,8 @@ pub enum DialogTimer {
     Hangup,
     /// Retry a refresh after a 491 (GLARE-2 back-off).
     GlareRetry,
+    /// Retry a refresh after a 503 (`retry_after_503_s`).
+    RetryRefresh,
     /// Time to refresh the session (refresher side, ST-UAC-12, ST-UAS-8).
     SessionRefresh,
     /// No refresh arrived: send BYE (non-refresher side, ST-EXPIRE-1).
@@ -90,7 +92,8 @@ impl DialogTimer {
     fn slot(self) -> usize {
         match self {
             DialogTimer::Retransmit2xx | DialogTimer::GiveUp2xx => 0,
-            DialogTimer::GlareRetry => 1,
+            // One refresh retry waits at a time: a 491's or a 503's.
+            DialogTimer::GlareRetry | DialogTimer::RetryRefresh => 1,
             DialogTimer::Hangup => 2,
             DialogTimer::SessionRefresh => 3,
             DialogTimer::SessionExpiry => 4,
@@ -155,6 +158,7 @@ impl TimerKind {
                 D::GiveUp2xx => "give_up_2xx",
                 D::Hangup => "hangup",
                 D::GlareRetry => "glare_retry",
+                D::RetryRefresh => "retry_refresh",
                 D::SessionRefresh => "session_refresh",
                 D::SessionExpiry => "session_expiry",
             },
@@ -261,6 +265,7 @@ mod tests {
             DialogTimer::GiveUp2xx,
             DialogTimer::Hangup,
             DialogTimer::GlareRetry,
+            DialogTimer::RetryRefresh,
             DialogTimer::SessionRefresh,
             DialogTimer::SessionExpiry,
         ];

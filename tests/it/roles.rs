@@ -16,7 +16,7 @@ use sstsim::sip::{CallRef, Command, DialogTimer, FreeCause, Method, Record, StEv
 
 use super::harness::{Harness, at, close};
 
-fn settings(mode: Mode) -> TimerSettings {
+pub(super) fn settings(mode: Mode) -> TimerSettings {
     TimerSettings {
         mode,
         ..TimerSettings::default()
@@ -25,7 +25,7 @@ fn settings(mode: Mode) -> TimerSettings {
 
 /// alice and bob joined by one 10 ms link; alice calls bob at 0 and hangs
 /// up `holding_s` after the answer.
-fn pair(
+pub(super) fn pair(
     alice: TimerSettings,
     bob: TimerSettings,
     holding_s: u32,
@@ -39,7 +39,62 @@ fn pair(
     (h, a, b)
 }
 
-fn st_events(h: &Harness, node: NodeId) -> Vec<(f64, StEvent)> {
+/// alice (originate, SE 200, refreshes) — p (dialog-stateful, timer-aware,
+/// dropping its record at expiry) — bob (accept, prefers the UAC to
+/// refresh), 10 ms per hop; alice calls at 0 and hangs up 400 s after the
+/// answer. `alice` adds to her settings. Returns the harness, alice and p.
+pub(super) fn through_timer_proxy(alice: TimerSettings, h: Harness) -> (Harness, NodeId, NodeId) {
+    let mut h = h;
+    let a = h.ua(
+        "alice",
+        TimerSettings {
+            session_expires: 200,
+            mode: Mode::Originate,
+            ..alice
+        },
+    );
+    let p = h.proxy(
+        "p",
+        ProxyConfig {
+            state: ProxyState::Dialog {
+                timers: Some(RecordTimers {
+                    negotiation: ProxyTimerConfig {
+                        ceiling: None,
+                        min_se: RFC_MIN_SE,
+                        floor_s: 90,
+                    },
+                    at_expiry: AtExpiry::Drop,
+                }),
+                fallback_lifetime: None,
+            },
+            record_route: true,
+        },
+    );
+    let b = h.ua(
+        "bob",
+        TimerSettings {
+            refresher: RefresherPref::Uac,
+            ..settings(Mode::Accept)
+        },
+    );
+    h.link(a, p);
+    h.link(p, b);
+    h.call(SimTime::ZERO, a, b, SimDuration::from_secs(400));
+    (h, a, p)
+}
+
+/// The calls `node` saw fail, with time and status.
+pub(super) fn failed_calls(h: &Harness, node: NodeId) -> Vec<(f64, sstsim::sip::StatusCode)> {
+    h.records_of(node)
+        .into_iter()
+        .filter_map(|(t, r)| match r {
+            Record::CallFailed { status, .. } => Some((t, status)),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn st_events(h: &Harness, node: NodeId) -> Vec<(f64, StEvent)> {
     h.records_of(node)
         .into_iter()
         .filter_map(|(t, r)| match r {
@@ -57,7 +112,7 @@ fn negotiated_at(h: &Harness, node: NodeId) -> Vec<f64> {
         .collect()
 }
 
-fn freed(h: &Harness, node: NodeId) -> Vec<(f64, FreeCause)> {
+pub(super) fn freed(h: &Harness, node: NodeId) -> Vec<(f64, FreeCause)> {
     h.records_of(node)
         .into_iter()
         .filter_map(|(t, r)| match r {
@@ -87,7 +142,7 @@ fn reinvite(h: &mut Harness, t: SimTime, node: NodeId, hand_over: bool) {
     );
 }
 
-fn all_close(got: &[f64], want: &[f64]) -> bool {
+pub(super) fn all_close(got: &[f64], want: &[f64]) -> bool {
     got.len() == want.len() && got.iter().zip(want).all(|(a, b)| close(*a, *b))
 }
 
@@ -621,41 +676,8 @@ fn st_proxy_13_the_proxy_expiry_is_one_interval_after_the_latest_2xx_it_forwarde
     // From 150 s every message is lost, so no later 2xx passes p: it drops
     // its record at 100.07 + 200 = 300.07 (ST-PROXY-13, ST-PROXY-14) and
     // sends no BYE (ST-EXPIRE-3).
-    let mut h = Harness::new(10).losing(|t, _, _, _| t >= at(150.0));
-    let a = h.ua(
-        "alice",
-        TimerSettings {
-            session_expires: 200,
-            ..settings(Mode::Originate)
-        },
-    );
-    let p = h.proxy(
-        "p",
-        ProxyConfig {
-            state: ProxyState::Dialog {
-                timers: Some(RecordTimers {
-                    negotiation: ProxyTimerConfig {
-                        ceiling: None,
-                        min_se: RFC_MIN_SE,
-                        floor_s: 90,
-                    },
-                    at_expiry: AtExpiry::Drop,
-                }),
-                fallback_lifetime: None,
-            },
-            record_route: true,
-        },
-    );
-    let b = h.ua(
-        "bob",
-        TimerSettings {
-            refresher: RefresherPref::Uac,
-            ..settings(Mode::Accept)
-        },
-    );
-    h.link(a, p);
-    h.link(p, b);
-    h.call(SimTime::ZERO, a, b, SimDuration::from_secs(400));
+    let net = Harness::new(10).losing(|t, _, _, _| t >= at(150.0));
+    let (mut h, _, p) = through_timer_proxy(TimerSettings::default(), net);
     h.run_until(at(500.0));
     let set: Vec<f64> = st_events(&h, p)
         .into_iter()

@@ -1076,3 +1076,98 @@ fn requiring(s: &TimerSettings) -> TimerSettings {
         ..*s
     }
 }
+
+#[test]
+fn radvision_sends_min_se_once_after_a_422_and_no_se_when_its_interval_is_0() {
+    // RADVISION with minSE unset (spec §4.2): no Min-SE in the first
+    // INVITE; after a 422 with Min-SE 300 the retry carries Min-SE 300 and
+    // SE ≥ 300 (ST-UAC-15); the request after that carries no Min-SE but
+    // still honours 300 in its SE.
+    let s = TimerSettings {
+        send_min_se: SendMinSe::After422,
+        session_expires: 200,
+        ..settings(Mode::Originate)
+    };
+    assert_eq!(uac_request(&s, &UacMemory::default()).min_se, None);
+    let mut mem = UacMemory {
+        learned_min_se: Some(300),
+        after_422: true,
+        ..UacMemory::default()
+    };
+    let retry = uac_request(&s, &mem);
+    assert_eq!(
+        (retry.min_se, retry.session_expires),
+        (Some(300), se(300, NONE))
+    );
+    mem.after_422 = false;
+    let later = uac_request(&s, &mem);
+    assert_eq!((later.min_se, later.session_expires), (None, se(300, NONE)));
+    // sessionExpires = 0: no Session-Expires on the INVITE; as UAS, a
+    // request's SE is granted as it is (not lowered), and a request without
+    // one gets no timer.
+    let zero = TimerSettings {
+        session_expires: 0,
+        ..settings(Mode::Originate)
+    };
+    assert_eq!(
+        uac_request(&zero, &UacMemory::default()).session_expires,
+        None
+    );
+    let asked = TimerHeaders {
+        session_expires: se(5000, NONE),
+        ..supported()
+    };
+    assert_eq!(
+        accept(uas_decide(&zero, &asked)).1.map(|n| n.interval_s),
+        Some(5000)
+    );
+    assert_eq!(accept(uas_decide(&zero, &supported())).1, None);
+}
+
+#[test]
+fn a_uac_that_requires_timers_or_rejects_small_intervals_refuses_the_2xx() {
+    use sstsim::session_timer::Small2xx;
+    use sstsim::session_timer::negotiation::uac_rejects_2xx;
+    // Own Min-SE 120; a 2xx with SE 90 is below it, one with 120 is not.
+    let s = |small, required| TimerSettings {
+        min_se: 120,
+        small_se_in_2xx: small,
+        timer_required: required,
+        ..settings(Mode::Originate)
+    };
+    let resp = |delta| TimerHeaders {
+        session_expires: se(delta, UAC),
+        ..supported()
+    };
+    assert!(uac_rejects_2xx(&s(Small2xx::Bye, false), &resp(90)));
+    assert!(!uac_rejects_2xx(&s(Small2xx::Bye, false), &resp(120)));
+    assert!(!uac_rejects_2xx(&s(Small2xx::Adopt, false), &resp(90)));
+    assert!(!uac_rejects_2xx(&s(Small2xx::Keep, false), &resp(90)));
+    assert!(uac_rejects_2xx(&s(Small2xx::Adopt, true), &supported()));
+    assert!(!uac_rejects_2xx(&s(Small2xx::Adopt, false), &supported()));
+    // keep: the interval asked for stays, with the 2xx's refresher.
+    let sent = TimerHeaders {
+        session_expires: se(1800, NONE),
+        ..supported()
+    };
+    assert_eq!(
+        uac_on_2xx(&s(Small2xx::Keep, false), &sent, &resp(90)),
+        Some(Negotiated {
+            interval_s: 1800,
+            refresher: Party::Local
+        })
+    );
+    // A UAS that requires timers answers a caller without `timer` with 421.
+    let required = TimerSettings {
+        timer_required: true,
+        ..settings(Mode::Originate)
+    };
+    assert_eq!(
+        uas_decide(&required, &TimerHeaders::default()),
+        UasDecision::Reject421
+    );
+    assert!(matches!(
+        uas_decide(&required, &supported()),
+        UasDecision::Accept { .. }
+    ));
+}

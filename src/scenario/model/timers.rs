@@ -2,10 +2,7 @@
 //! its `peers.<id>` tables, layered `[defaults]` < node < peer.
 
 use crate::session_timer::presets::{self, PROFILES};
-use crate::session_timer::{
-    ExpiryGuard, Mode, ProxyInsertedSe, RefreshMethod, RefresherEnd, RefresherParamPref,
-    RefresherPref, Rounding, SendMinSe, SmallSe, TimerLayer,
-};
+use crate::session_timer::{ProxyInsertedSe, TimerLayer};
 use crate::sim::{NodeKind, NodeSpec};
 use crate::sip::proxy::ProxyState;
 use crate::sip::ua_core::UaConfig;
@@ -36,6 +33,17 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "refresh_alert_s",
     "refresher_param",
     "update_supported",
+    "timer_required",
+    "small_se_in_2xx",
+    "refresh_timeout",
+    "refresh_retry",
+    "retry_after_503_s",
+    "expiry_restart",
+    "refresh_jitter_s",
+    "refresh_headers",
+    "min_se_from_422",
+    "on_422_without_min_se",
+    "timer_off_below_s",
     "profile",
 ];
 
@@ -47,31 +55,80 @@ pub(super) const UNBOUNDED_422_RETRIES: u32 = 1000;
 /// Reads the session-timer keys of a table (other keys are left unread).
 pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer {
     let mut l = TimerLayer::default();
-    let seconds = |i: &Item, p: &str, errs: &mut Errors| {
+    let seconds = |i: &Item, p: &str, min: i64, errs: &mut Errors| {
         integer(
             i,
             p,
-            1,
+            min,
             MAX_INTERVAL_S,
             "an integer number of seconds",
             errs,
         )
         .map(|v| v as u32)
     };
-    if let Some((i, p)) = f.entry("session_timers") {
-        l.mode = keyword::<Mode>(i, &p, errs);
+    // Keys spelled by a keyword table.
+    macro_rules! keywords {
+        ($($key:literal => $field:ident),+ $(,)?) => {
+            $(if let Some((i, p)) = f.entry($key) {
+                l.$field = keyword(i, &p, errs);
+            })+
+        };
     }
+    keywords! {
+        "session_timers" => mode,
+        "refresher" => refresher,
+        "refresh_method" => refresh_method,
+        "expiry_guard" => expiry_guard,
+        "send_min_se" => send_min_se,
+        "small_se_unsupported" => small_se_unsupported,
+        "refresher_param" => refresher_param,
+        "refresher_end" => refresher_end,
+        "timer_rounding" => rounding,
+        "small_se_in_2xx" => small_se_in_2xx,
+        "refresh_timeout" => refresh_timeout,
+        "refresh_retry" => refresh_retry,
+        "expiry_restart" => expiry_restart,
+        "refresh_headers" => refresh_headers,
+        "min_se_from_422" => min_se_from_422,
+        "on_422_without_min_se" => on_422_without_min_se,
+    }
+    macro_rules! booleans {
+        ($($key:literal => $field:ident),+ $(,)?) => {
+            $(if let Some((i, p)) = f.entry($key) {
+                l.$field = boolean(i, &p, errs);
+            })+
+        };
+    }
+    booleans! {
+        "require_timer" => require_timer,
+        "uas_timer_without_se" => uas_timer_without_se,
+        "update_supported" => update_supported,
+        "timer_required" => timer_required,
+    }
+    if let Some((i, p)) = f.entry("uac_timer_without_se") {
+        l.uac_timer_without_se = boolean(i, &p, errs).map(Some);
+    }
+    if let Some((i, p)) = f.entry("proxy_inserted_se") {
+        l.proxy_inserted_se = keyword::<ProxyInsertedSe>(i, &p, errs).map(Some);
+    }
+    // 0 asks for no Session-Expires (RADVISION); a minimum of 0 means nothing.
     if let Some((i, p)) = f.entry("session_expires") {
-        l.session_expires = seconds(i, &p, errs);
+        l.session_expires = seconds(i, &p, 0, errs);
     }
     if let Some((i, p)) = f.entry("min_se") {
-        l.min_se = seconds(i, &p, errs);
+        l.min_se = seconds(i, &p, 1, errs);
     }
-    if let Some((i, p)) = f.entry("refresher") {
-        l.refresher = keyword::<RefresherPref>(i, &p, errs);
+    if let Some((i, p)) = f.entry("refresh_alert_s") {
+        l.refresh_alert_s = seconds(i, &p, 1, errs).map(Some);
     }
-    if let Some((i, p)) = f.entry("refresh_method") {
-        l.refresh_method = keyword::<RefreshMethod>(i, &p, errs);
+    if let Some((i, p)) = f.entry("retry_after_503_s") {
+        l.retry_after_503_s = seconds(i, &p, 1, errs).map(Some);
+    }
+    if let Some((i, p)) = f.entry("timer_off_below_s") {
+        l.timer_off_below_s = seconds(i, &p, 1, errs).map(Some);
+    }
+    if let Some((i, p)) = f.entry("refresh_jitter_s") {
+        l.refresh_jitter_s = seconds(i, &p, 0, errs);
     }
     if let Some((i, p)) = f.entry("refresh_at") {
         l.refresh_at = number(i, &p, 0.0, 1.0, "a fraction of the interval", errs).and_then(|x| {
@@ -86,15 +143,6 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
                 Some(x)
             }
         });
-    }
-    if let Some((i, p)) = f.entry("expiry_guard") {
-        l.expiry_guard = keyword::<ExpiryGuard>(i, &p, errs);
-    }
-    if let Some((i, p)) = f.entry("send_min_se") {
-        l.send_min_se = keyword::<SendMinSe>(i, &p, errs);
-    }
-    if let Some((i, p)) = f.entry("require_timer") {
-        l.require_timer = boolean(i, &p, errs);
     }
     if let Some((i, p)) = f.entry("max_422_retries") {
         l.max_422_retries = match &i.value {
@@ -113,33 +161,6 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
             }
             _ => integer(i, &p, 0, MAX_422_RETRIES, "a number of retries", errs).map(|v| v as u32),
         };
-    }
-    if let Some((i, p)) = f.entry("uas_timer_without_se") {
-        l.uas_timer_without_se = boolean(i, &p, errs);
-    }
-    if let Some((i, p)) = f.entry("uac_timer_without_se") {
-        l.uac_timer_without_se = boolean(i, &p, errs);
-    }
-    if let Some((i, p)) = f.entry("proxy_inserted_se") {
-        l.proxy_inserted_se = keyword::<ProxyInsertedSe>(i, &p, errs);
-    }
-    if let Some((i, p)) = f.entry("small_se_unsupported") {
-        l.small_se_unsupported = keyword::<SmallSe>(i, &p, errs);
-    }
-    if let Some((i, p)) = f.entry("update_supported") {
-        l.update_supported = boolean(i, &p, errs);
-    }
-    if let Some((i, p)) = f.entry("refresher_param") {
-        l.refresher_param = keyword::<RefresherParamPref>(i, &p, errs);
-    }
-    if let Some((i, p)) = f.entry("refresh_alert_s") {
-        l.refresh_alert_s = seconds(i, &p, errs);
-    }
-    if let Some((i, p)) = f.entry("refresher_end") {
-        l.refresher_end = keyword::<RefresherEnd>(i, &p, errs);
-    }
-    if let Some((i, p)) = f.entry("timer_rounding") {
-        l.rounding = keyword::<Rounding>(i, &p, errs);
     }
     // A profile fills whatever this table leaves unset (explicit keys win).
     if let Some((i, p)) = f.entry("profile")

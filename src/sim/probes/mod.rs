@@ -213,13 +213,17 @@ impl Probes {
         });
         let Some(c) = track else { return };
         // A false teardown: an endpoint ends an established call by a timer
-        // or transaction decision (expiry, failed refresh, 2xx never ACKed)
+        // or transaction decision (expiry, failed refresh, 2xx never ACKed,
+        // a 2xx whose timer it rejects)
         // before the caller's own hang-up instant. Once the hang-up has
         // begun, a refresh that meets the caller's gone dialog (481) or its
         // lost BYE is the hang-up finishing, not a healthy call killed.
         let timer_cause = matches!(
             cause,
-            FreeCause::Expiry | FreeCause::RefreshFailed | FreeCause::TransactionTimeout
+            FreeCause::Expiry
+                | FreeCause::RefreshFailed
+                | FreeCause::TransactionTimeout
+                | FreeCause::NegotiationFailed
         );
         if timer_cause
             && class.is_endpoint()

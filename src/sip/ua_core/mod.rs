@@ -80,8 +80,12 @@ impl UaConfig {
 pub enum CoreEvent<L> {
     /// An initial INVITE arrived; the dialog is `Early` until answered or rejected.
     Incoming(DialogId),
-    /// Our initial INVITE was answered; the dialog is confirmed.
-    Answered(DialogId),
+    /// Our initial INVITE was answered; the dialog is confirmed (and may
+    /// already be ending, when the UA rejected the 2xx's timer).
+    Answered {
+        /// The leg's link.
+        link: L,
+    },
     /// Our initial INVITE failed; the dialog is gone.
     Failed {
         /// The workload call.
@@ -387,9 +391,10 @@ impl<L: Copy + Default> UaCore<L> {
                 });
                 self.end(ctx, d, FreeCause::Bye);
             }
-            DialogTimer::GlareRetry | DialogTimer::SessionRefresh | DialogTimer::SessionExpiry => {
-                self.on_session_timer(ctx, d, t)
-            }
+            DialogTimer::GlareRetry
+            | DialogTimer::RetryRefresh
+            | DialogTimer::SessionRefresh
+            | DialogTimer::SessionExpiry => self.on_session_timer(ctx, d, t),
         }
     }
 

@@ -4,9 +4,12 @@
 
 use crate::engine::SimDuration;
 use crate::net::NodeId;
-use crate::session_timer::negotiation::{uac_on_2xx, uac_request, uas_decide};
-use crate::session_timer::policy::{expiry_delay, refresh_point};
-use crate::session_timer::{ExpiryGuard, RefresherEnd};
+use crate::session_timer::negotiation::{RFC_MIN_SE, uac_on_2xx, uac_request, uas_decide};
+use crate::session_timer::policy::{expiry_delay, jittered, refresh_point};
+use crate::session_timer::{
+    ExpiryGuard, ExpiryRestart, MinSeFrom422, No422MinSe, RefreshHeaders, RefreshRetry,
+    RefreshTimeout, RefresherEnd, Rounding,
+};
 use crate::session_timer::{Negotiated, Party, RefreshMethod, UacMemory, UasDecision};
 
 use super::super::action::{Ctx, FreeCause, Record, StEvent};
@@ -14,7 +17,7 @@ use super::super::message::{HopList, Message, Method, RefresherParam, TimerHeade
 use super::super::status::StatusCode;
 use super::super::timer::{DialogTimer, TimerKind};
 use super::super::transaction::{ClientKind, ClientTxnId, ServerTxnId};
-use super::{DialogId, UaCore};
+use super::{CoreEvent, DialogId, UaCore};
 
 /// A dialog's session-timer state.
 #[derive(Debug, Clone, Default)]
@@ -32,8 +35,12 @@ pub(super) struct SessionState {
     deferred: bool,
     /// The peer has sent `Supported: timer` (ST-UAC-19).
     pub(super) peer_supports: bool,
+    /// The peer has listed UPDATE in `Allow` (RFC 4028 §7.4).
+    pub(super) peer_allows_update: bool,
     /// The next refresh hands the refresher role to the peer.
     hand_over: bool,
+    /// The delay of the refresh timer last armed (`refresh_retry`).
+    refresh_delay: SimDuration,
 }
 
 impl SessionState {
@@ -46,6 +53,7 @@ impl SessionState {
                 ..UacMemory::default()
             },
             peer_supports: req.supported_timer,
+            peer_allows_update: req.allow_update,
             ..SessionState::default()
         }
     }
@@ -53,13 +61,20 @@ impl SessionState {
     /// We sent a request with these session-timer headers.
     pub(super) fn sent_request(&mut self, headers: TimerHeaders) {
         self.sent = headers;
+        self.mem.after_422 = false;
         self.mem.requested_se = headers.session_expires.map(|s| s.delta_s);
     }
 
-    /// A 422 with this Min-SE is answered by a retry (ST-UAC-14, ST-UAC-17).
-    pub(super) fn got_422(&mut self, min_se: u32) {
+    /// A 422 with this Min-SE is answered by a retry (ST-UAC-14,
+    /// ST-UAC-17): the Min-SE to honour is the largest seen, or the last
+    /// (chan_sip).
+    pub(super) fn got_422(&mut self, min_se: u32, from: MinSeFrom422) {
         self.retries_422 += 1;
-        self.learn_min_se(min_se);
+        self.mem.after_422 = true;
+        match from {
+            MinSeFrom422::Largest => self.learn_min_se(min_se),
+            MinSeFrom422::Last => self.mem.learned_min_se = Some(min_se),
+        }
     }
 
     /// A Min-SE that binds our later requests (ST-UAC-17).
@@ -86,6 +101,8 @@ impl<L: Copy + Default> UaCore<L> {
         Some(match Self::settings(&self.cfg, leg).refresh_method {
             RefreshMethod::Reinvite => Method::Invite,
             RefreshMethod::Update => Method::Update,
+            RefreshMethod::UpdateIfAllowed if leg.session.peer_allows_update => Method::Update,
+            RefreshMethod::UpdateIfAllowed => Method::Invite,
         })
     }
 
@@ -125,6 +142,13 @@ impl<L: Copy + Default> UaCore<L> {
         st.deferred = false;
         let s = *self.cfg.for_peer(leg.dialog.peer);
         let mut headers = uac_request(&s, &st.mem);
+        // chan_sip sends plain re-INVITEs to a peer that never showed support.
+        if s.refresh_headers == RefreshHeaders::IfPeerSupports && !st.peer_supports {
+            headers = TimerHeaders {
+                supported_timer: headers.supported_timer,
+                ..TimerHeaders::default()
+            };
+        }
         if st.hand_over
             && let Some(se) = headers.session_expires.as_mut()
         {
@@ -132,6 +156,7 @@ impl<L: Copy + Default> UaCore<L> {
         }
         let (mut msg, next) = leg.dialog.request(me, method);
         msg.timer = headers;
+        msg.timer.allow_update = s.update_supported;
         let txn = self
             .txns
             .start_client(ctx, msg, next, ClientKind::Uac, Some(d));
@@ -164,10 +189,24 @@ impl<L: Copy + Default> UaCore<L> {
         let s = *self.cfg.for_peer(leg.dialog.peer);
         ctx.cancel_timer(d.timer(DialogTimer::SessionRefresh));
         ctx.cancel_timer(d.timer(DialogTimer::SessionExpiry));
+        // reSIProcate runs no timer below 90 s (`timer_off_below_s`).
+        let timer = timer.filter(|n| s.timer_off_below_s.is_none_or(|m| n.interval_s >= m));
         let event = match timer {
             Some(n) if n.refresher == Party::Local => {
-                let refresh =
+                let mut refresh =
                     refresh_point(n.interval_s, s.refresh_alert_s, s.refresh_at, s.rounding);
+                if s.refresh_jitter_s > 0 && n.interval_s >= RFC_MIN_SE {
+                    // sofia-sip draws the point in [SE/2 − 5, SE/2 + 5] s.
+                    let unit = match s.rounding {
+                        Rounding::Seconds => SimDuration::from_secs(1),
+                        Rounding::Exact | Rounding::Millis => SimDuration::from_millis(1),
+                    };
+                    let steps = (SimDuration::from_secs(s.refresh_jitter_s).as_nanos()
+                        / unit.as_nanos()) as u32;
+                    let k = rand::RngExt::random_range(ctx.rng, 0..=2 * steps);
+                    refresh = jittered(refresh, k, steps, unit);
+                }
+                leg.session.refresh_delay = refresh;
                 ctx.set_timer(d.timer(DialogTimer::SessionRefresh), refresh);
                 // A refresher that ends the call itself arms its end point
                 // too, unless it falls before the refresh (RADVISION skips it).
@@ -239,18 +278,51 @@ impl<L: Copy + Default> UaCore<L> {
             (200..=299, Some(r)) => {
                 st.retries_422 = 0;
                 st.peer_supports |= r.timer.supported_timer;
+                st.peer_allows_update |= r.timer.allow_update;
                 let timer = uac_on_2xx(&s, &st.sent, &r.timer);
                 self.start_session_timer(ctx, d, timer);
+            }
+            // chan_sip drops a dialog whose refresh went unanswered
+            // without a word (`retrans_pkt`): no BYE to anyone on that leg.
+            (408, None) if s.refresh_timeout == RefreshTimeout::Local => {
+                Self::st_record(ctx, call, StEvent::DroppedSilently);
+                let link = leg.link;
+                self.free_dialog(ctx, d, FreeCause::RefreshFailed);
+                self.events.push(CoreEvent::Ended {
+                    call,
+                    link,
+                    cause: FreeCause::RefreshFailed,
+                });
+                return;
             }
             (408 | 481, _) => {
                 self.end(ctx, d, FreeCause::RefreshFailed);
                 return;
             }
+            // A 422 without Min-SE: PJSIP ends the session; chan_sip and
+            // the RFC give up on this refresh (the timers run on).
+            (422, Some(r))
+                if r.timer.min_se.is_none() && s.on_422_without_min_se == No422MinSe::End =>
+            {
+                self.end(ctx, d, FreeCause::NegotiationFailed);
+                return;
+            }
+            (422, Some(r))
+                if r.timer.min_se.is_none() && s.on_422_without_min_se == No422MinSe::GiveUp => {}
             (422, _) if st.retries_422 < s.max_422_retries => {
                 let min_se = resp.and_then(|r| r.timer.min_se).unwrap_or(s.floor_s);
-                st.got_422(min_se);
+                st.got_422(min_se, s.min_se_from_422);
                 Self::st_record(ctx, call, StEvent::Retry422 { min_se });
                 self.send_refresh(ctx, d, method);
+                return;
+            }
+            (503, Some(r)) if s.retry_after_503_s.is_some() => {
+                let after_s = r.retry_after_s.or(s.retry_after_503_s).unwrap_or(0);
+                ctx.set_timer(
+                    d.timer(DialogTimer::RetryRefresh),
+                    SimDuration::from_secs(after_s),
+                );
+                Self::st_record(ctx, call, StEvent::Retry503 { after_s });
                 return;
             }
             (491, _) => {
@@ -287,12 +359,22 @@ impl<L: Copy + Default> UaCore<L> {
             return;
         };
         leg.session.peer_supports |= req.timer.supported_timer;
+        leg.session.peer_allows_update |= req.timer.allow_update;
         if let Some(m) = req.timer.min_se {
             // ST-UAC-17: a received refresh's Min-SE binds our later requests.
             leg.session.learn_min_se(m);
         }
         let call = leg.dialog.call;
         let s = *self.cfg.for_peer(leg.dialog.peer);
+        // chan_sip re-arms its timers when a re-INVITE arrives, whatever
+        // the answer (`handle_request_invite`).
+        let active = leg.session.mem.active;
+        if s.expiry_restart == ExpiryRestart::Request
+            && req.method() == Some(Method::Invite)
+            && active.is_some()
+        {
+            self.start_session_timer(ctx, d, active);
+        }
         // A UA without UPDATE answers 501; the refresh it carried is lost
         // on it, so its timers run on as they were (chan_sip).
         if req.method() == Some(Method::Update) && !s.update_supported {
@@ -313,11 +395,18 @@ impl<L: Copy + Default> UaCore<L> {
                 self.txns.respond(ctx, h, r);
                 Self::st_record(ctx, call, StEvent::Rejected420);
             }
+            UasDecision::Reject421 => {
+                let mut r = req.response(StatusCode::EXTENSION_REQUIRED);
+                r.timer.require_timer = true;
+                self.txns.respond(ctx, h, r);
+                Self::st_record(ctx, call, StEvent::Rejected421);
+            }
             UasDecision::Accept { headers, timer } => {
                 let mut ok = req.response(StatusCode::OK);
                 *ok.record_route_mut() = HopList::default();
                 ok.contact = Some(me);
                 ok.timer = headers;
+                ok.timer.allow_update = s.update_supported;
                 self.txns.respond(ctx, h, ok.clone());
                 if req.method() == Some(Method::Invite) {
                     self.start_2xx_retransmission(ctx, d, ok, from);
@@ -327,13 +416,34 @@ impl<L: Copy + Default> UaCore<L> {
         }
     }
 
+    /// With `refresh_retry`, the refresh fires again until a 2xx restarts
+    /// the timers: after the same delay (chan_sip) or after half the last
+    /// one while that exceeds 32 s (reSIProcate).
+    fn rearm_refresh(&mut self, ctx: &mut Ctx, d: DialogId) {
+        let Some(leg) = self.legs.get_mut(d) else {
+            return;
+        };
+        let last = leg.session.refresh_delay;
+        let next = match self.cfg.for_peer(leg.dialog.peer).refresh_retry {
+            RefreshRetry::None => return,
+            RefreshRetry::Repeat => last,
+            RefreshRetry::Halving if last / 2 > SimDuration::from_secs(32) => last / 2,
+            RefreshRetry::Halving => return,
+        };
+        if next == SimDuration::ZERO {
+            return;
+        }
+        leg.session.refresh_delay = next;
+        ctx.set_timer(d.timer(DialogTimer::SessionRefresh), next);
+    }
+
     /// The refresher's and the non-refresher's timers, and the glare retry.
     pub(super) fn on_session_timer(&mut self, ctx: &mut Ctx, d: DialogId, t: DialogTimer) {
         let Some(call) = self.legs.get(d).map(|l| l.dialog.call) else {
             return;
         };
         match t {
-            DialogTimer::GlareRetry => {
+            DialogTimer::GlareRetry | DialogTimer::RetryRefresh => {
                 ctx.record(Record::TimerFired {
                     call,
                     kind: TimerKind::Dialog(t),
@@ -343,6 +453,7 @@ impl<L: Copy + Default> UaCore<L> {
             DialogTimer::SessionRefresh => {
                 Self::st_record(ctx, call, StEvent::RefreshDue);
                 self.refresh(ctx, d);
+                self.rearm_refresh(ctx, d);
             }
             DialogTimer::SessionExpiry => {
                 // ST-EXPIRE-1: no refresh arrived; BYE at SI − min(32, SI/3).
@@ -351,6 +462,27 @@ impl<L: Copy + Default> UaCore<L> {
                 self.end(ctx, d, FreeCause::Expiry);
             }
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retry_honours_the_largest_or_the_last_min_se_of_the_422s() {
+        // Two 422s, Min-SE 300 then 200 (a later element with a lower
+        // minimum): ST-UAC-17 keeps the largest, chan_sip the last.
+        for (from, want) in [(MinSeFrom422::Largest, 300), (MinSeFrom422::Last, 200)] {
+            let mut st = SessionState::default();
+            st.got_422(300, from);
+            st.got_422(200, from);
+            assert_eq!(st.mem.learned_min_se, Some(want));
+            assert_eq!(st.retries_422, 2);
+            assert!(st.mem.after_422);
+            st.sent_request(TimerHeaders::default());
+            assert!(!st.mem.after_422);
         }
     }
 }

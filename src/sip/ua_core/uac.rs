@@ -3,7 +3,8 @@
 
 use crate::engine::SimDuration;
 use crate::net::NodeId;
-use crate::session_timer::negotiation::{uac_on_2xx, uac_request};
+use crate::session_timer::No422MinSe;
+use crate::session_timer::negotiation::{uac_on_2xx, uac_rejects_2xx, uac_request};
 
 use super::super::action::{Ctx, FreeCause, Record, StEvent};
 use super::super::dialog::{Dialog, DialogState};
@@ -85,6 +86,7 @@ impl<L: Copy + Default> UaCore<L> {
             dl.call,
         );
         invite.timer = headers;
+        invite.timer.allow_update = s.update_supported;
         let txn = self
             .txns
             .start_client(ctx, invite, first_hop, ClientKind::Uac, Some(d));
@@ -112,6 +114,8 @@ impl<L: Copy + Default> UaCore<L> {
         };
         let s = Self::settings(&self.cfg, leg);
         leg.invite_client = None;
+        let link = leg.link;
+        leg.session.peer_allows_update |= resp.timer.allow_update;
         let dl = &mut leg.dialog;
         dl.state = DialogState::Confirmed;
         dl.remote_tag = resp.to_tag;
@@ -131,9 +135,16 @@ impl<L: Copy + Default> UaCore<L> {
         if let Some(h) = hangup_after {
             ctx.set_timer(d.timer(DialogTimer::Hangup), h);
         }
-        let timer = uac_on_2xx(&s, &sent, &resp.timer);
-        self.start_session_timer(ctx, d, timer);
-        self.events.push(CoreEvent::Answered(d));
+        // The policy hears of the answer first (events drain last first),
+        // so that a B2BUA answers its other leg before this one ends.
+        if uac_rejects_2xx(&s, &resp.timer) {
+            Self::st_record(ctx, call, StEvent::Rejected2xx);
+            self.end(ctx, d, FreeCause::NegotiationFailed);
+        } else {
+            let timer = uac_on_2xx(&s, &sent, &resp.timer);
+            self.start_session_timer(ctx, d, timer);
+        }
+        self.events.push(CoreEvent::Answered { link });
     }
 
     /// The initial INVITE got a non-2xx (or timed out, `resp = None`).
@@ -156,6 +167,11 @@ impl<L: Copy + Default> UaCore<L> {
             r.status().expect("response")
         });
         let retry = match (status.0, resp) {
+            (422, Some(r))
+                if r.timer.min_se.is_none() && s.on_422_without_min_se != No422MinSe::Retry =>
+            {
+                None
+            }
             (422, Some(r)) if leg.session.retries_422 < s.max_422_retries => {
                 Some(StEvent::Retry422 {
                     min_se: r.timer.min_se.unwrap_or(s.floor_s),
@@ -171,7 +187,7 @@ impl<L: Copy + Default> UaCore<L> {
         }
         if let Some(event) = retry {
             match event {
-                StEvent::Retry422 { min_se } => leg.session.got_422(min_se),
+                StEvent::Retry422 { min_se } => leg.session.got_422(min_se, s.min_se_from_422),
                 _ => leg.session.mem.drop_require = true,
             }
             let dl = &mut leg.dialog;

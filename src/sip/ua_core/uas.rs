@@ -54,6 +54,7 @@ impl<L: Copy + Default> UaCore<L> {
         ok.to_tag = Some(leg.dialog.local_tag);
         ok.contact = Some(me);
         ok.timer = headers;
+        ok.timer.allow_update = self.cfg.for_peer(leg.dialog.peer).update_supported;
         let peer = txn.peer;
         self.txns.respond(ctx, h, ok.clone());
         callee.invite = None;
@@ -158,6 +159,14 @@ impl<L: Copy + Default> UaCore<L> {
                 r.to_tag = Some(Self::dialogless_tag(self.me));
                 self.txns.answer(ctx, req, from, r);
                 Self::st_record(ctx, call, StEvent::Rejected420);
+                return;
+            }
+            UasDecision::Reject421 => {
+                let mut r = req.response(StatusCode::EXTENSION_REQUIRED);
+                r.timer.require_timer = true;
+                r.to_tag = Some(Self::dialogless_tag(self.me));
+                self.txns.answer(ctx, req, from, r);
+                Self::st_record(ctx, call, StEvent::Rejected421);
                 return;
             }
             UasDecision::Accept { headers, timer } => (headers, timer),

@@ -10,6 +10,9 @@
 //!   every message of that call arriving at the dead endpoint is lost.
 //! - `drop_bye` swallows the BYE of selected calls, and every
 //!   retransmission of it, on one link.
+//! - `answer` makes a node answer chosen requests with a chosen status, in
+//!   a window, each with a probability (a misbehaving peer); the node's
+//!   role builds the response, so its transactions stay correct.
 //!
 //! A call's marks (dead endpoint, `drop_bye` selection) live while the call
 //! is in progress, and for 64·T1 + T4 after it is over, the longest any of
@@ -20,9 +23,9 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::net::{LinkId, NodeId, Probability};
-use crate::sip::CallRef;
+use crate::sip::{CallRef, ForcedAnswer, Message, Method};
 
 use super::workload::CallPlan;
 
@@ -33,6 +36,46 @@ pub enum ByeSelection {
     Calls(Vec<u32>),
     /// Each call independently with this probability.
     Probability(Probability),
+}
+
+/// Which requests an `answer` fault answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RequestKinds {
+    /// Initial INVITEs (no To tag).
+    pub initial_invite: bool,
+    /// re-INVITEs (in a dialog).
+    pub reinvite: bool,
+    /// UPDATEs.
+    pub update: bool,
+}
+
+impl RequestKinds {
+    /// Whether `msg` is one of these requests.
+    pub fn matches(&self, msg: &Message) -> bool {
+        match msg.method() {
+            Some(Method::Invite) if msg.to_tag.is_none() => self.initial_invite,
+            Some(Method::Invite) => self.reinvite,
+            Some(Method::Update) => self.update,
+            _ => false,
+        }
+    }
+}
+
+/// A node answers chosen requests with a chosen status.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnswerFault {
+    /// The node that misbehaves.
+    pub node: NodeId,
+    /// The requests it answers so.
+    pub requests: RequestKinds,
+    /// The answer.
+    pub answer: ForcedAnswer,
+    /// When the window opens (inclusive).
+    pub from: SimTime,
+    /// When it closes (exclusive).
+    pub to: SimTime,
+    /// Each matching request is answered so with this probability.
+    pub probability: Probability,
 }
 
 /// A scheduled fault.
@@ -74,6 +117,8 @@ pub enum FaultSpec {
         /// Which calls.
         calls: ByeSelection,
     },
+    /// A node answers chosen requests with a chosen status.
+    Answer(AnswerFault),
 }
 
 /// Most `drop_bye` faults a model may have: their selections are bits of a `u8`.
@@ -107,8 +152,12 @@ pub(super) struct DueCrash {
 }
 
 /// The world's fault layer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Faults {
+    /// `answer` faults, in model order (the first that applies wins).
+    answers: Vec<AnswerFault>,
+    /// The stream `answer` faults draw their probability from.
+    answer_rng: SimRng,
     /// How long a call's marks outlive it (64·T1 + T4).
     linger: SimDuration,
     /// Per link: bitmask of the `drop_bye` faults acting on it.
@@ -130,12 +179,44 @@ pub(super) struct Faults {
 
 impl Faults {
     /// The fault layer for `links` links; marks outlive their call by `linger`.
-    pub(super) fn new(links: usize, linger: SimDuration) -> Self {
+    pub(super) fn new(links: usize, linger: SimDuration, answer_rng: SimRng) -> Self {
         Faults {
+            answers: Vec::new(),
+            answer_rng,
             linger,
             drop_bye_links: vec![0; links],
-            ..Faults::default()
+            drop_bye_rules: Vec::new(),
+            marks: FxHashMap::default(),
+            plans: FxHashMap::default(),
+            ended: Vec::new(),
+            lingering: FxHashMap::default(),
+            expiries: VecDeque::new(),
         }
+    }
+
+    /// Registers an `answer` fault.
+    pub(super) fn add_answer(&mut self, a: AnswerFault) {
+        self.answers.push(a);
+    }
+
+    /// The answer a fault forces on `msg` arriving at `node` now, if any.
+    /// A probability below 1 draws once per matching request copy.
+    pub(super) fn forced_answer(
+        &mut self,
+        now: SimTime,
+        node: NodeId,
+        msg: &Message,
+    ) -> Option<ForcedAnswer> {
+        if self.answers.is_empty() {
+            return None;
+        }
+        let a = self
+            .answers
+            .iter()
+            .find(|a| a.node == node && a.from <= now && now < a.to && a.requests.matches(msg))?;
+        let p = a.probability.get();
+        let hit = p >= 1.0 || rand::RngExt::random::<f64>(&mut self.answer_rng) < p;
+        hit.then_some(a.answer)
     }
 
     /// Registers a `drop_bye` fault on `link`.

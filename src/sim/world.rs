@@ -21,7 +21,9 @@ use crate::sip::b2bua::B2bua;
 use crate::sip::proxy::Proxy;
 use crate::sip::slab::{CapacityExceeded, Slab, slab_key};
 use crate::sip::ua::Ua;
-use crate::sip::{CallRef, Command, FreeCause, Message, Method, Record, Role, SipTimers};
+use crate::sip::{
+    CallRef, Command, ForcedAnswer, FreeCause, Message, Method, Record, Role, SipTimers,
+};
 
 use super::calls::LiveCalls;
 use super::config::{NodeKind, NodeSpec, WorldConfig, classes};
@@ -134,7 +136,11 @@ impl World {
         let n = cfg.nodes.len();
         let mut links = cfg.links;
         let mut sim = Simulation::new();
-        let mut faults = Faults::new(links.len(), cfg.sip.t1x64() + cfg.sip.t4);
+        let mut faults = Faults::new(
+            links.len(),
+            cfg.sip.t1x64() + cfg.sip.t4,
+            seeds.stream(StreamId::for_component("fault", "answer")),
+        );
         let mut link_windows = Vec::new();
         for f in &cfg.faults {
             match f {
@@ -162,6 +168,7 @@ impl World {
                     });
                 }
                 FaultSpec::DropBye { link, calls } => faults.add_drop_bye(*link, calls.clone()),
+                FaultSpec::Answer(a) => faults.add_answer(*a),
                 FaultSpec::Crash {
                     node,
                     at,
@@ -426,12 +433,15 @@ impl State {
                 }
                 self.stats.messages_delivered += 1;
                 self.stats.nodes[f.to.index()].count_received(f.msg.method());
-                self.with_ctx(sched, f.to, |role, ctx| role.on_message(ctx, f.from, f.msg));
+                let forced = self.faults.forced_answer(sched.now(), f.to, &f.msg);
+                self.with_ctx(sched, f.to, forced, |role, ctx| {
+                    role.on_message(ctx, f.from, f.msg)
+                });
                 f.to
             }
             Event::Timer { node, id } => {
                 self.nodes[node.index()].timers.fired(id);
-                self.with_ctx(sched, node, |role, ctx| role.on_timer(ctx, id));
+                self.with_ctx(sched, node, None, |role, ctx| role.on_timer(ctx, id));
                 node
             }
             Event::Command(c) => {
@@ -439,7 +449,7 @@ impl State {
                 if !self.nodes[node.index()].up {
                     return;
                 }
-                self.with_ctx(sched, node, |role, ctx| role.on_command(ctx, cmd));
+                self.with_ctx(sched, node, None, |role, ctx| role.on_command(ctx, cmd));
                 node
             }
             Event::StartCall(plan) => match self.start_call(sched, &plan) {
@@ -489,7 +499,9 @@ impl State {
             callee: plan.callee,
             holding: plan.holding,
         };
-        self.with_ctx(sched, plan.caller, |role, ctx| role.on_command(ctx, cmd));
+        self.with_ctx(sched, plan.caller, None, |role, ctx| {
+            role.on_command(ctx, cmd)
+        });
         Some(plan.caller)
     }
 
@@ -532,7 +544,7 @@ impl State {
         self.faults.endpoint_died(call, node);
         for state in self.live.states_at(call, node) {
             self.state_freed(now, call, node, state, FreeCause::Crash);
-            self.with_ctx(sched, node, |role, ctx| role.forget(ctx, state));
+            self.with_ctx(sched, node, None, |role, ctx| role.forget(ctx, state));
         }
     }
 
@@ -576,6 +588,7 @@ impl State {
         &mut self,
         sched: &Scheduler<Event>,
         node: NodeId,
+        forced: Option<ForcedAnswer>,
         f: impl FnOnce(&mut Role, &mut Ctx),
     ) {
         let rt = &mut self.nodes[node.index()];
@@ -586,6 +599,7 @@ impl State {
             topo: self.net.topology(),
             rng: &mut rt.rng,
             out: &mut self.out,
+            forced,
         };
         f(&mut rt.role, &mut ctx);
     }

@@ -103,6 +103,8 @@ pub enum StEvent {
         /// Seconds until the retry.
         after_s: u32,
     },
+    /// A fault made this node answer a request with this status.
+    FaultAnswer(StatusCode),
 }
 
 impl StEvent {
@@ -129,6 +131,7 @@ impl StEvent {
             StEvent::Rejected2xx => "reject_2xx_timer".into(),
             StEvent::DroppedSilently => "dropped_without_bye".into(),
             StEvent::Retry503 { after_s } => format!("retry_after_503 in {after_s} s"),
+            StEvent::FaultAnswer(s) => format!("fault_answer {}", s.0),
         }
     }
 }
@@ -269,6 +272,20 @@ pub struct Ctx<'a> {
     pub rng: &'a mut SimRng,
     /// Where actions go.
     pub out: &'a mut Vec<Action>,
+    /// What a fault makes this node answer to the request being delivered,
+    /// instead of its own answer (a misbehaving peer).
+    pub forced: Option<ForcedAnswer>,
+}
+
+/// A final status a fault makes a node answer a request with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForcedAnswer {
+    /// The status (4xx–6xx).
+    pub status: StatusCode,
+    /// The Min-SE of a 422; none makes a broken 422.
+    pub min_se: Option<u32>,
+    /// `Retry-After`, seconds.
+    pub retry_after_s: Option<u32>,
 }
 
 impl Ctx<'_> {

@@ -28,7 +28,7 @@ pub mod transaction;
 pub mod ua;
 pub mod ua_core;
 
-pub use action::{Action, Ctx, FreeCause, Record, StEvent, StateId};
+pub use action::{Action, Ctx, ForcedAnswer, FreeCause, Record, StEvent, StateId};
 pub use message::{CallRef, Message, Method};
 pub use proxy::ProxyConfig;
 pub use status::StatusCode;

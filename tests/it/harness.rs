@@ -18,7 +18,9 @@ use sstsim::sip::b2bua::B2bua;
 use sstsim::sip::proxy::{Proxy, ProxyConfig};
 use sstsim::sip::ua::Ua;
 use sstsim::sip::ua_core::UaConfig;
-use sstsim::sip::{Action, CallRef, Command, Ctx, Message, Record, Role, SipTimers, TimerId};
+use sstsim::sip::{
+    Action, CallRef, Command, Ctx, ForcedAnswer, Message, Record, Role, SipTimers, TimerId,
+};
 
 /// Most inputs one `run_until` may handle: a livelock fails instead of hanging.
 const MAX_STEPS: usize = 100_000;
@@ -56,6 +58,7 @@ pub struct Sent {
 }
 
 type Loss = Box<dyn FnMut(SimTime, NodeId, NodeId, &Message) -> bool>;
+type Answer = Box<dyn FnMut(SimTime, NodeId, &Message) -> Option<ForcedAnswer>>;
 
 /// Roles on a network of equal-delay links.
 pub struct Harness {
@@ -71,6 +74,7 @@ pub struct Harness {
     armed: BTreeMap<(NodeId, TimerId), (SimTime, u64)>,
     seq: u64,
     lose: Loss,
+    answer: Answer,
     /// Every message sent, in order.
     pub sent: Vec<Sent>,
     /// Every record, with its time and node.
@@ -93,6 +97,7 @@ impl Harness {
             armed: BTreeMap::new(),
             seq: 0,
             lose: Box::new(|_, _, _, _| false),
+            answer: Box::new(|_, _, _| None),
             sent: Vec::new(),
             records: Vec::new(),
         }
@@ -116,6 +121,16 @@ impl Harness {
         lose: impl FnMut(SimTime, NodeId, NodeId, &Message) -> bool + 'static,
     ) -> Self {
         self.lose = Box::new(lose);
+        self
+    }
+
+    /// A request delivered to `node` for which `answer(t, node, msg)` gives
+    /// a status is answered with it, as a misbehaving-peer fault does.
+    pub fn answering(
+        mut self,
+        answer: impl FnMut(SimTime, NodeId, &Message) -> Option<ForcedAnswer> + 'static,
+    ) -> Self {
+        self.answer = Box::new(answer);
         self
     }
 
@@ -204,7 +219,14 @@ impl Harness {
         let mut out = Vec::new();
         let node = match input {
             Input::Deliver { from, to, msg } => {
-                self.with_ctx(to, &mut out, |role, ctx| role.on_message(ctx, from, msg));
+                let forced = if msg.is_request() {
+                    (self.answer)(self.now, to, &msg)
+                } else {
+                    None
+                };
+                self.with_ctx(to, &mut out, forced, |role, ctx| {
+                    role.on_message(ctx, from, msg)
+                });
                 to
             }
             Input::Timer { node, id } => {
@@ -213,11 +235,11 @@ impl Harness {
                     return;
                 }
                 self.armed.remove(&(node, id));
-                self.with_ctx(node, &mut out, |role, ctx| role.on_timer(ctx, id));
+                self.with_ctx(node, &mut out, None, |role, ctx| role.on_timer(ctx, id));
                 node
             }
             Input::Command { node, cmd } => {
-                self.with_ctx(node, &mut out, |role, ctx| role.on_command(ctx, cmd));
+                self.with_ctx(node, &mut out, None, |role, ctx| role.on_command(ctx, cmd));
                 node
             }
         };
@@ -230,6 +252,7 @@ impl Harness {
         &mut self,
         node: NodeId,
         out: &mut Vec<Action>,
+        forced: Option<ForcedAnswer>,
         f: impl FnOnce(&mut Role, &mut Ctx),
     ) {
         let mut ctx = Ctx {
@@ -239,6 +262,7 @@ impl Harness {
             topo: &self.topo,
             rng: &mut self.rngs[node.index()],
             out,
+            forced,
         };
         f(&mut self.roles[node.index()], &mut ctx);
     }

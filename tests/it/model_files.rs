@@ -188,3 +188,42 @@ fn max_422_retries_may_be_unbounded_up_to_a_safety_cap() {
         "range kept"
     );
 }
+
+#[test]
+fn an_answer_fault_is_read_and_its_mistakes_are_located() {
+    // bob answers re-INVITEs and UPDATEs with 503 Retry-After 30 between
+    // 100 and 200 s, each with probability 0.5.
+    let fault = |body: &str| format!("{BASE}\n[[fault]]\nkind = \"answer\"\n{body}\n");
+    let ok = fault(
+        "node = \"bob\"\nrequests = [\"reinvite\", \"update\"]\nstatus = 503\nretry_after_s = 30\nfrom_s = 100\nto_s = 200\nprobability = 0.5",
+    );
+    let s = model_from_str("ok.toml", &ok).unwrap_or_else(|e| panic!("{e}"));
+    let a = match &s.world.faults[0] {
+        sstsim::sim::faults::FaultSpec::Answer(a) => *a,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(a.answer.status.0, 503);
+    assert_eq!(a.answer.retry_after_s, Some(30));
+    assert!(a.requests.reinvite && a.requests.update && !a.requests.initial_invite);
+    assert_eq!(a.probability.get(), 0.5);
+    let e = errors(&fault(
+        "node = \"p1\"\nrequests = [\"reinvite\"]\nstatus = 500",
+    ));
+    assert!(
+        e.contains("fault[0].node: an answer fault acts on a node of kind \"ua\" or \"b2bua\""),
+        "{e}"
+    );
+    let e = errors(&fault(
+        "node = \"bob\"\nrequests = [\"reinvite\"]\nstatus = 500\nmin_se = 300",
+    ));
+    assert!(e.contains("min_se goes with status = 422 only"), "{e}");
+    let e = errors(&fault("node = \"bob\"\nrequests = [\"bye\"]\nstatus = 500"));
+    assert!(
+        e.contains("unknown value \"bye\"; allowed: \"initial_invite\", \"reinvite\", \"update\""),
+        "{e}"
+    );
+    let e = errors(&fault(
+        "node = \"bob\"\nrequests = [\"reinvite\"]\nstatus = 200",
+    ));
+    assert!(e.contains("200 is out of range"), "{e}");
+}

@@ -4,20 +4,22 @@
 //! starts.
 
 use sstsim::engine::{SimDuration, SimTime};
+use sstsim::net::NodeId;
 use sstsim::session_timer::{
-    Mode, ProxyTimerConfig, RefreshMethod, RefreshRetry, RefreshTimeout, RefresherPref, SendMinSe,
-    Small2xx, TimerSettings,
+    ExpiryRestart, Mode, No422MinSe, ProxyTimerConfig, RefreshMethod, RefreshRetry, RefreshTimeout,
+    RefresherPref, SendMinSe, Small2xx, TimerSettings,
 };
 use sstsim::sip::proxy::{ProxyConfig, ProxyState};
-use sstsim::sip::{FreeCause, StEvent, StatusCode};
+use sstsim::sip::{ForcedAnswer, FreeCause, Method, StEvent, StatusCode};
 
 use super::harness::{Harness, at, close};
 use super::roles::{
     all_close, failed_calls, freed, pair, settings, st_events, through_timer_proxy,
 };
+use super::support;
 
 /// The intervals of the timers `node` put in force, in order.
-fn intervals(h: &Harness, node: sstsim::net::NodeId) -> Vec<u32> {
+fn intervals(h: &Harness, node: NodeId) -> Vec<u32> {
     st_events(h, node)
         .into_iter()
         .filter_map(|(_, e)| match e {
@@ -331,4 +333,172 @@ fn a_ua_may_run_no_timer_below_90_s() {
         "{invites:?}"
     );
     assert_eq!(bob, vec![(100.03, FreeCause::Bye)]);
+}
+
+/// A harness where bob answers re-INVITEs that arrive in [from, to) with
+/// `answer`.
+fn bob_answers(from: f64, to: f64, answer: ForcedAnswer) -> Harness {
+    Harness::new(10).answering(move |t, node, msg| {
+        let reinvite = msg.method() == Some(Method::Invite) && msg.to_tag.is_some();
+        (node.0 == 1 && reinvite && t >= at(from) && t < at(to)).then_some(answer)
+    })
+}
+
+fn status(code: u16) -> ForcedAnswer {
+    ForcedAnswer {
+        status: StatusCode(code),
+        min_se: None,
+        retry_after_s: None,
+    }
+}
+
+/// alice refreshes SE 200 (her 2xx at 0.02, refresh at 100.02); bob (node
+/// 1) is the non-refresher whose BYE point is 0.01 + 168 = 168.01.
+fn alice_refreshes_bob(
+    alice: TimerSettings,
+    bob: TimerSettings,
+    h: Harness,
+) -> (Harness, NodeId, NodeId) {
+    let alice = TimerSettings {
+        session_expires: 200,
+        mode: Mode::Originate,
+        ..alice
+    };
+    let bob = TimerSettings {
+        refresher: RefresherPref::Uac,
+        ..bob
+    };
+    let (mut h, a, b) = pair(alice, bob, 400, h);
+    h.run_until(at(401.0));
+    (h, a, b)
+}
+
+#[test]
+fn a_refresh_answered_503_is_retried_after_10_s_or_its_retry_after() {
+    // bob answers re-INVITEs with 503 in [90, 110): alice's refresh at
+    // 100.02 gets it at 100.04. PJSIP retries 10 s later, at 110.04, which
+    // bob (out of the window) accepts; with `Retry-After: 30` the retry
+    // goes at 130.04. The RFC refresher does not retry (ST-REFRESH-2), so
+    // bob's BYE point stays at 168.01.
+    let pjsip = TimerSettings {
+        retry_after_503_s: Some(10),
+        ..TimerSettings::default()
+    };
+    let rfc = TimerSettings::default();
+    let (h, a, _) = alice_refreshes_bob(pjsip, rfc, bob_answers(90.0, 110.0, status(503)));
+    assert!(all_close(
+        &h.sends(a, "INVITE")[..3],
+        &[0.0, 100.02, 110.04]
+    ));
+    assert!(st_events(&h, a).contains(&(100.04, StEvent::Retry503 { after_s: 10 })));
+    let with_retry_after = ForcedAnswer {
+        retry_after_s: Some(30),
+        ..status(503)
+    };
+    let (h, a, _) = alice_refreshes_bob(pjsip, rfc, bob_answers(90.0, 110.0, with_retry_after));
+    assert!(all_close(
+        &h.sends(a, "INVITE")[..3],
+        &[0.0, 100.02, 130.04]
+    ));
+    let (h, a, b) = alice_refreshes_bob(rfc, rfc, bob_answers(90.0, 110.0, status(503)));
+    assert!(all_close(&h.sends(a, "INVITE"), &[0.0, 100.02]));
+    assert_eq!(freed(&h, b), vec![(168.01, FreeCause::Expiry)]);
+}
+
+#[test]
+fn chan_sip_rearms_its_timer_when_a_reinvite_arrives_even_one_it_rejects() {
+    // bob answers re-INVITEs with 500 in [90, 110). alice's refresh reaches
+    // him at 100.03. By default (ST-EXPIRE-4) only a 2xx restarts his
+    // timer, so he sends BYE at 168.01; chan_sip re-arms it on arrival
+    // (`handle_request_invite`), so his BYE goes at 100.03 + 168 = 268.03.
+    let rfc = TimerSettings::default();
+    let chan_sip = TimerSettings {
+        expiry_restart: ExpiryRestart::Request,
+        ..TimerSettings::default()
+    };
+    let (h, _, b) = alice_refreshes_bob(rfc, rfc, bob_answers(90.0, 110.0, status(500)));
+    assert_eq!(freed(&h, b), vec![(168.01, FreeCause::Expiry)]);
+    let (h, _, b) = alice_refreshes_bob(rfc, chan_sip, bob_answers(90.0, 110.0, status(500)));
+    assert_eq!(freed(&h, b), vec![(268.03, FreeCause::Expiry)]);
+    assert!(all_close(
+        &h.sends(b, "500 Server Internal Error"),
+        &[100.03]
+    ));
+}
+
+#[test]
+fn a_422_without_min_se_ends_the_session_or_is_ignored() {
+    // bob answers alice's refresh (100.02) with a 422 that has no Min-SE;
+    // alice has it at 100.04. PJSIP ends the session: BYE at 100.04. The
+    // RFC and chan_sip have nothing to retry with and leave the timers as
+    // they were, so bob's BYE point, 168.01, ends the call.
+    let end = TimerSettings {
+        on_422_without_min_se: No422MinSe::End,
+        ..TimerSettings::default()
+    };
+    let rfc = TimerSettings::default();
+    let (h, a, _) = alice_refreshes_bob(end, rfc, bob_answers(90.0, 110.0, status(422)));
+    assert!(all_close(&h.sends(a, "BYE"), &[100.04]));
+    assert_eq!(freed(&h, a), vec![(100.04, FreeCause::NegotiationFailed)]);
+    let (h, a, b) = alice_refreshes_bob(rfc, rfc, bob_answers(90.0, 110.0, status(422)));
+    assert!(all_close(&h.sends(a, "INVITE"), &[0.0, 100.02]));
+    assert_eq!(freed(&h, b), vec![(168.01, FreeCause::Expiry)]);
+}
+
+#[test]
+fn an_unbounded_422_loop_against_a_broken_peer_stops_at_the_safety_cap() {
+    // bob answers every initial INVITE with 422 Min-SE 90, which alice's SE
+    // 1800 already satisfies (a broken element). chan_sip retries without
+    // limit; the simulator stops at 1,000 retries: 1,001 INVITEs, one per
+    // round trip of 20 ms, the last at 20.00 s; its 422 fails the call at
+    // 20.02. With 2 retries: 3 INVITEs, failure at 0.06.
+    let broken = ForcedAnswer {
+        min_se: Some(90),
+        ..status(422)
+    };
+    let run = |retries| {
+        let h = Harness::new(10).answering(move |_, node, msg| {
+            (node.0 == 1 && msg.method() == Some(Method::Invite) && msg.to_tag.is_none())
+                .then_some(broken)
+        });
+        let alice = TimerSettings {
+            max_422_retries: retries,
+            ..settings(Mode::Originate)
+        };
+        let (mut h, a, _) = pair(alice, settings(Mode::Accept), 100, h);
+        h.run_until(at(30.0));
+        (h.sends(a, "INVITE"), failed_calls(&h, a))
+    };
+    let (invites, failed) = run(1000);
+    assert_eq!(invites.len(), 1001);
+    assert!(close(invites[1000], 20.0), "{}", invites[1000]);
+    assert_eq!(
+        failed,
+        vec![(20.02, StatusCode::SESSION_INTERVAL_TOO_SMALL)]
+    );
+    let (invites, failed) = run(2);
+    assert_eq!(invites.len(), 3);
+    assert_eq!(failed, vec![(0.06, StatusCode::SESSION_INTERVAL_TOO_SMALL)]);
+}
+
+#[test]
+fn an_answer_fault_with_a_probability_hits_about_that_share_of_requests() {
+    // bob answers initial INVITEs with 503 with probability 0.3; 400 calls
+    // 1 s apart, each held 0.5 s. The number of 503s is Binomial(400, 0.3):
+    // mean 120, σ = √(400·0.3·0.7) ≈ 9.2; the test allows ±4σ (83–157),
+    // and every other call is answered 200.
+    let model = super::transactions::pair(
+        10,
+        "",
+        "horizon_s = 500\ncalls = 400\ninterval_s = 1\nholding_s = 0.5\n\n[[fault]]\nkind = \"answer\"\nnode = \"bob\"\nrequests = [\"initial_invite\"]\nstatus = 503\nprobability = 0.3",
+    );
+    let mut w = support::world(&model, 7, sstsim::sim::TraceFilter::All);
+    w.run();
+    let rejected = support::sends(&w, "bob", "503 Service Unavailable").len();
+    let answered = support::sends(&w, "bob", "200 OK")
+        .iter()
+        .filter(|(_, _, m)| m.cseq_method == Method::Invite)
+        .count();
+    assert!((83..=157).contains(&rejected), "{rejected}");
+    assert_eq!(rejected + answered, 400);
 }

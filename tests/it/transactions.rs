@@ -5,7 +5,7 @@ use sstsim::sim::TraceFilter;
 use sstsim::sip::Method;
 
 /// Two UAs on one link of `delay_ms`, with extra link keys (loss, outages).
-fn pair(delay_ms: u32, link_extra: &str, workload: &str) -> String {
+pub(super) fn pair(delay_ms: u32, link_extra: &str, workload: &str) -> String {
     format!(
         r#"
 [[node]]

@@ -45,14 +45,16 @@ pub(super) fn check_settings(
                 below_floor("min_se", s.min_se),
             ));
         }
-        if strict && s.session_expires < RFC_MIN_SE {
+        // session_expires = 0 asks for no timer (RADVISION): no floor applies.
+        let asks = s.session_expires > 0;
+        if strict && asks && s.session_expires < RFC_MIN_SE {
             errs.push(InputError::at(
                 &at(&path, "session_expires", "min_se"),
                 format!("{path}.session_expires"),
                 below_floor("session_expires", s.session_expires),
             ));
         }
-        if s.session_expires < s.min_se {
+        if asks && s.session_expires < s.min_se {
             errs.push(InputError::at(
                 &at(&path, "session_expires", "min_se"),
                 format!("{path}.session_expires"),

@@ -26,7 +26,7 @@ use crate::engine::SimDuration;
 use crate::net::NodeId;
 use crate::session_timer::TimerSettings;
 
-use super::action::{Ctx, FreeCause, Record, StEvent, StateId};
+use super::action::{Ctx, ForcedAnswer, FreeCause, Record, StEvent, StateId};
 use super::dialog::Dialog;
 use super::message::{CallRef, Message, Tag};
 use super::slab::{Key, Slab, slab_key};
@@ -207,6 +207,15 @@ impl<L: Copy + Default> UaCore<L> {
 
     fn settings(cfg: &UaConfig, leg: &Leg<L>) -> TimerSettings {
         *cfg.for_peer(leg.dialog.peer)
+    }
+
+    /// The response a fault forces on `req`: its status, and the Min-SE and
+    /// Retry-After the fault gives.
+    fn forced_response(req: &Message, f: ForcedAnswer) -> Message {
+        let mut r = req.response(f.status);
+        r.timer.min_se = f.min_se;
+        r.retry_after_s = f.retry_after_s;
+        r
     }
 
     fn st_record(ctx: &mut Ctx, call: CallRef, event: StEvent) {

@@ -375,6 +375,11 @@ impl<L: Copy + Default> UaCore<L> {
         {
             self.start_session_timer(ctx, d, active);
         }
+        if let Some(f) = ctx.forced {
+            self.txns.respond(ctx, h, Self::forced_response(req, f));
+            Self::st_record(ctx, call, StEvent::FaultAnswer(f.status));
+            return;
+        }
         // A UA without UPDATE answers 501; the refresh it carried is lost
         // on it, so its timers run on as they were (chan_sip).
         if req.method() == Some(Method::Update) && !s.update_supported {

@@ -144,6 +144,13 @@ impl<L: Copy + Default> UaCore<L> {
         let peer = req.contact.unwrap_or(from);
         let s = *self.cfg.for_peer(peer);
         let call = req.call;
+        if let Some(f) = ctx.forced {
+            let mut r = Self::forced_response(req, f);
+            r.to_tag = Some(Self::dialogless_tag(self.me));
+            self.txns.answer(ctx, req, from, r);
+            Self::st_record(ctx, call, StEvent::FaultAnswer(f.status));
+            return;
+        }
         let answer = match uas_decide(&s, &req.timer) {
             UasDecision::Reject422 { min_se } => {
                 let mut r = req.response(StatusCode::SESSION_INTERVAL_TOO_SMALL);

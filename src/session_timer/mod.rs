@@ -14,5 +14,5 @@ pub use negotiation::{
 pub use settings::{
     ExpiryGuard, ExpiryRestart, MinSeFrom422, Mode, No422MinSe, ProxyInsertedSe, RefreshHeaders,
     RefreshMethod, RefreshRetry, RefreshTimeout, RefresherEnd, RefresherParamPref, RefresherPref,
-    Rounding, SendMinSe, Small2xx, SmallSe, TimerLayer, TimerSettings,
+    Rounding, SendMinSe, Small2xx, SmallSe, TimerLayer, TimerSettings, UnnamedRefresher,
 };

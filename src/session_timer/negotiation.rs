@@ -316,6 +316,26 @@ pub fn uac_on_2xx(
     }
 }
 
+/// A UAS that keeps the roles (`refresher_without_param = keep`, PJSIP)
+/// answers a refresh in a dialog whose Session-Expires names no refresher
+/// with the current refresher, whatever its own preference.
+pub fn keep_roles(
+    headers: &mut TimerHeaders,
+    timer: &mut Option<Negotiated>,
+    active: Option<Negotiated>,
+) {
+    let (Some(t), Some(current), Some(se)) =
+        (timer.as_mut(), active, headers.session_expires.as_mut())
+    else {
+        return;
+    };
+    t.refresher = current.refresher;
+    se.refresher = Some(match current.refresher {
+        Party::Local => RefresherParam::Uas,
+        Party::Peer => RefresherParam::Uac,
+    });
+}
+
 /// Whether a UAC ends the call right after ACKing this 2xx to its initial
 /// INVITE: it requires timers and the 2xx has no Session-Expires (PJSIP
 /// `required`, BYE with cause 421), or the 2xx's SE is below its minimum

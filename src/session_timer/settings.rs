@@ -187,6 +187,22 @@ keywords!(SendMinSe {
     "after_422" => SendMinSe::After422,
 });
 
+/// `refresher_without_param`: a UAS's choice of refresher for a refresh in
+/// a dialog whose Session-Expires names none (a re-INVITE for hold, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnnamedRefresher {
+    /// Its own `refresher` preference decides (RFC 4028 Table 2; chan_sip
+    /// applies `session-refresher`).
+    Choose,
+    /// The current roles stay (PJSIP `pjsip_timer_process_req`).
+    Keep,
+}
+
+keywords!(UnnamedRefresher {
+    "choose" => UnnamedRefresher::Choose,
+    "keep" => UnnamedRefresher::Keep,
+});
+
 /// `small_se_in_2xx`: a UAC's answer to a 2xx whose Session-Expires is
 /// below its own minimum (spec §5 item 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -440,6 +456,9 @@ timer_settings! {
     /// `timer_off_below_s`: a negotiated interval below this runs no timer
     /// (reSIProcate: 90, reachable with `[sip] strict_rfc = false`).
     timer_off_below_s: Option<u32> = None,
+    /// `refresher_without_param`: the refresher of a refresh in a dialog
+    /// whose request names none.
+    refresher_without_param: UnnamedRefresher = UnnamedRefresher::Choose,
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use rand::RngExt;
 
 use crate::engine::{SeedSpace, SimDuration, SimRng, SimTime, StreamId};
 use crate::net::{NodeId, Probability};
+use crate::sip::ua::ReinviteParam;
 
 /// How calls arrive.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +106,58 @@ pub struct CallCrash {
     pub side: CrashSide,
 }
 
+/// Who sends a call's mid-call re-INVITEs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReinviteBy {
+    /// The caller's UA.
+    Caller,
+    /// The callee's UA.
+    Callee,
+    /// Either, with equal probability, per re-INVITE.
+    Either,
+}
+
+crate::keyword::keywords!(ReinviteBy {
+    "caller" => ReinviteBy::Caller,
+    "callee" => ReinviteBy::Callee,
+    "either" => ReinviteBy::Either,
+});
+
+/// When a call's mid-call re-INVITEs go, after its answer at the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReinviteTiming {
+    /// At these times after the answer (those before the hang-up).
+    At(Vec<SimDuration>),
+    /// A Poisson process with this rate per second over the holding time.
+    Rate(f64),
+}
+
+/// Mid-call re-INVITEs (hold/resume, codec change): each is also a
+/// session refresh (ST-UAC-13), and may move the refresher role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reinvites {
+    /// When.
+    pub timing: ReinviteTiming,
+    /// Who sends them.
+    pub by: ReinviteBy,
+    /// Their `refresher` parameter.
+    pub param: ReinviteParam,
+}
+
+/// One planned mid-call re-INVITE.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlannedReinvite {
+    /// After the caller's answer.
+    pub after: SimDuration,
+    /// The UA that sends it.
+    pub node: NodeId,
+    /// Its `refresher` parameter.
+    pub param: ReinviteParam,
+}
+
+/// Most re-INVITEs one call may plan (a guard against a rate typo).
+pub const MAX_REINVITES_PER_CALL: usize = 1000;
+
 /// A workload: what calls a run places, and until when it runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkloadSpec {
@@ -116,6 +169,8 @@ pub struct WorkloadSpec {
     pub pairs: Pairs,
     /// Optional per-call endpoint crashes.
     pub call_crash: Option<CallCrash>,
+    /// Optional mid-call re-INVITEs.
+    pub reinvites: Option<Reinvites>,
     /// The drain phase: no call starts at or after this time, and the run
     /// ends as soon as no call is in progress (or at the horizon). `None`:
     /// calls start until the horizon and the run ends there.
@@ -143,6 +198,7 @@ impl WorkloadSpec {
             holding: Holding::Fixed(holding),
             pairs: Pairs::List(vec![(caller, callee)]),
             call_crash: None,
+            reinvites: None,
             arrivals_until: None,
             horizon,
         }
@@ -160,7 +216,7 @@ impl WorkloadSpec {
 }
 
 /// One call to place.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CallPlan {
     /// Its number (0-based, in start order).
     pub index: u32,
@@ -176,6 +232,8 @@ pub struct CallPlan {
     pub crash: Option<(NodeId, f64)>,
     /// A uniform draw per call for faults that select calls by probability.
     pub fault_draw: f64,
+    /// Its mid-call re-INVITEs, in time order.
+    pub reinvites: Vec<PlannedReinvite>,
 }
 
 /// Produces the workload's calls in start order.
@@ -186,6 +244,7 @@ pub struct Generator {
     pairs: SimRng,
     crash: SimRng,
     faults: SimRng,
+    reinvites: SimRng,
     next: u32,
     /// Arrivals so far as a time (Poisson) or order statistic in [0, 1) (spread).
     position: f64,
@@ -201,6 +260,7 @@ impl Generator {
             pairs: seeds.stream(StreamId::named("workload.pairs")),
             crash: seeds.stream(StreamId::named("workload.crash")),
             faults: seeds.stream(StreamId::named("fault.drop_bye")),
+            reinvites: seeds.stream(StreamId::named("workload.reinvite")),
             next: 0,
             position: 0.0,
         }
@@ -289,7 +349,56 @@ impl Generator {
             holding,
             crash,
             fault_draw: self.faults.random(),
+            reinvites: self.plan_reinvites(caller, callee, holding),
         })
+    }
+
+    /// A call's re-INVITEs, drawn from its own generator seeded by one draw
+    /// per call (common random numbers whatever the timing).
+    fn plan_reinvites(
+        &mut self,
+        caller: NodeId,
+        callee: NodeId,
+        holding: SimDuration,
+    ) -> Vec<PlannedReinvite> {
+        let seed: u64 = self.reinvites.random();
+        let Some(r) = &self.spec.reinvites else {
+            return Vec::new();
+        };
+        let mut rng = <SimRng as rand::SeedableRng>::seed_from_u64(seed);
+        let mut times = Vec::new();
+        match &r.timing {
+            ReinviteTiming::At(list) => times.extend(list.iter().filter(|&&t| t < holding)),
+            ReinviteTiming::Rate(per_s) => {
+                let mut t = 0.0;
+                loop {
+                    let u: f64 = rng.random();
+                    t += -(1.0 - u).ln() / per_s;
+                    match SimDuration::from_secs_f64(t) {
+                        Ok(d) if d < holding && times.len() < MAX_REINVITES_PER_CALL => {
+                            times.push(d)
+                        }
+                        _ => break,
+                    }
+                }
+            }
+        }
+        times
+            .into_iter()
+            .map(|after| {
+                let node = match r.by {
+                    ReinviteBy::Caller => caller,
+                    ReinviteBy::Callee => callee,
+                    ReinviteBy::Either if rng.random::<f64>() < 0.5 => caller,
+                    ReinviteBy::Either => callee,
+                };
+                PlannedReinvite {
+                    after,
+                    node,
+                    param: r.param,
+                }
+            })
+            .collect()
     }
 
     fn draw_holding(&mut self) -> SimDuration {
@@ -338,6 +447,7 @@ mod tests {
             holding,
             pairs: Pairs::List(vec![(NodeId(0), NodeId(1))]),
             call_crash: None,
+            reinvites: None,
             arrivals_until: None,
             horizon: SimTime::from_secs(1_000_000),
         }

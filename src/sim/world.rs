@@ -35,7 +35,7 @@ use super::timer_table::TimerTable;
 use super::trace::{
     DeathCause, FaultEvent, LinkWindow, TraceEvent, TraceFate, TraceFilter, with_link_windows,
 };
-use super::workload::{CallPlan, Generator};
+use super::workload::{CallPlan, Generator, PlannedReinvite};
 
 /// Engine payloads, kept small (16 bytes): they sit in every pending timer's slot.
 #[derive(Debug, Clone)]
@@ -122,6 +122,9 @@ struct State {
     link_windows: Vec<LinkWindow>,
     /// Traced calls already shown dead (the first death counts).
     traced_dead: std::collections::BTreeSet<CallRef>,
+    /// Mid-call re-INVITEs of calls not yet answered at the caller; only
+    /// looked up, never iterated.
+    reinvites: rustc_hash::FxHashMap<CallRef, Vec<PlannedReinvite>>,
 }
 
 /// A simulated network of SIP elements.
@@ -233,6 +236,7 @@ impl World {
                 trace: Vec::new(),
                 link_windows,
                 traced_dead: Default::default(),
+                reinvites: Default::default(),
             },
         }
     }
@@ -487,6 +491,9 @@ impl State {
         self.live.start(call, plan.caller);
         self.probes.call_started(call, plan.caller, plan.holding);
         self.faults.call_started(plan);
+        if !plan.reinvites.is_empty() {
+            self.reinvites.insert(call, plan.reinvites.clone());
+        }
         self.stats.calls_started += 1;
         if !self.nodes[plan.caller.index()].up {
             if self.live.caller_done(call) {
@@ -509,6 +516,9 @@ impl State {
     fn call_over(&mut self, call: CallRef) {
         self.probes.call_over(call);
         self.faults.call_over(call);
+        if !self.reinvites.is_empty() {
+            self.reinvites.remove(&call);
+        }
     }
 
     /// `node` no longer holds `state` of `call` (freed at `now` for `cause`).
@@ -640,6 +650,20 @@ impl State {
                             },
                         )
                         .expect("crash time is within the horizon range");
+                }
+                // The call's mid-call re-INVITEs count from the caller's answer.
+                if self.live.is_caller(call, node)
+                    && let Some(list) = self.reinvites.remove(&call)
+                {
+                    for r in list {
+                        let cmd = Command::Reinvite {
+                            call,
+                            param: r.param,
+                        };
+                        sched
+                            .schedule_in(r.after, Event::Command(Box::new((r.node, cmd))))
+                            .expect("re-INVITE times lie within the holding time");
+                    }
                 }
             }
             Record::StateFreed { call, state, cause } => {

@@ -26,11 +26,12 @@ pub enum Command {
     Reinvite {
         /// The workload call whose dialog to use.
         call: CallRef,
-        /// Hand the refresher role to the peer (`refresher=uas`, ST-UAC-19
-        /// \[MAY\]); honoured only if the peer has shown timer support.
-        hand_over: bool,
+        /// The `refresher` parameter it carries.
+        param: ReinviteParam,
     },
 }
+
+pub use super::ua_core::ReinviteParam;
 
 /// A UA endpoint. Its legs need no link: it bridges nothing.
 #[derive(Debug, Clone)]
@@ -61,9 +62,9 @@ impl Ua {
             } => {
                 self.core.invite(ctx, call, callee, Some(holding), ());
             }
-            Command::Reinvite { call, hand_over } => {
+            Command::Reinvite { call, param } => {
                 if let Some(d) = self.core.dialog_of_call(call) {
-                    self.core.reinvite(ctx, d, hand_over);
+                    self.core.reinvite(ctx, d, param);
                 }
             }
         }

@@ -7,14 +7,15 @@ use sstsim::engine::{SimDuration, SimTime};
 use sstsim::net::NodeId;
 use sstsim::session_timer::{
     ExpiryRestart, Mode, No422MinSe, ProxyTimerConfig, RefreshMethod, RefreshRetry, RefreshTimeout,
-    RefresherPref, SendMinSe, Small2xx, TimerSettings,
+    RefresherParamPref, RefresherPref, SendMinSe, Small2xx, TimerSettings, UnnamedRefresher,
 };
 use sstsim::sip::proxy::{ProxyConfig, ProxyState};
+use sstsim::sip::ua::ReinviteParam;
 use sstsim::sip::{ForcedAnswer, FreeCause, Method, StEvent, StatusCode};
 
 use super::harness::{Harness, at, close};
 use super::roles::{
-    all_close, failed_calls, freed, pair, settings, st_events, through_timer_proxy,
+    all_close, failed_calls, freed, pair, reinvite, settings, st_events, through_timer_proxy,
 };
 use super::support;
 
@@ -501,4 +502,73 @@ fn an_answer_fault_with_a_probability_hits_about_that_share_of_requests() {
         .count();
     assert!((83..=157).contains(&rejected), "{rejected}");
     assert_eq!(rejected + answered, 400);
+}
+
+#[test]
+fn a_reinvite_without_refresher_lets_the_uas_choose_or_keeps_the_roles() {
+    // alice asks bob to refresh (refresher=uas, SE 200); bob himself would
+    // prefer the UAC to. At 50 s alice puts the call on hold with a
+    // re-INVITE that names no refresher (bob has it at 50.01, alice his 2xx
+    // at 50.02). RFC 4028 Table 2 and chan_sip: bob chooses by his
+    // preference, so alice refreshes, at 50.02 + 100 = 150.02. PJSIP keeps
+    // the roles: bob refreshes at 50.01 + 100 = 150.01.
+    let run = |unnamed| {
+        let alice = TimerSettings {
+            session_expires: 200,
+            refresher_param: RefresherParamPref::Uas,
+            ..settings(Mode::Originate)
+        };
+        let bob = TimerSettings {
+            refresher: RefresherPref::Uac,
+            refresher_without_param: unnamed,
+            ..settings(Mode::Accept)
+        };
+        let (mut h, a, b) = pair(alice, bob, 300, Harness::new(10));
+        reinvite(&mut h, at(50.0), a, ReinviteParam::None);
+        h.run_until(at(160.0));
+        let hold = h.sent_by(a, "INVITE")[1].msg.timer.session_expires;
+        assert_eq!(hold.map(|s| (s.delta_s, s.refresher)), Some((200, None)));
+        (h.sends(a, "INVITE"), h.sends(b, "INVITE"))
+    };
+    let (alice, bob) = run(UnnamedRefresher::Choose);
+    assert!(
+        all_close(&alice, &[0.0, 50.0, 150.02]) && bob.is_empty(),
+        "{alice:?} {bob:?}"
+    );
+    let (alice, bob) = run(UnnamedRefresher::Keep);
+    assert!(
+        all_close(&alice, &[0.0, 50.0]) && all_close(&bob, &[150.01]),
+        "{alice:?} {bob:?}"
+    );
+}
+
+#[test]
+fn workload_reinvites_go_at_their_times_or_rate_from_the_chosen_side() {
+    // One call alice → bob over one 10 ms link: bob answers at 0.01 and
+    // alice has the 2xx at 0.02, the instant re-INVITE times count from.
+    // `at_s = [30, 200]` with holding 150: only the first, sent by the
+    // callee at 30.02, naming no refresher.
+    let model = |reinvites: &str| {
+        super::transactions::pair(
+            10,
+            "",
+            &format!("horizon_s = 400\nholding_s = 150\nreinvites = {reinvites}"),
+        )
+    };
+    let m = model(r#"{ at_s = [30, 200], by = "callee", refresher = "none" }"#);
+    let mut w = support::world(&m, 1, sstsim::sim::TraceFilter::All);
+    w.run();
+    let bob: Vec<_> = support::sends(&w, "bob", "INVITE");
+    assert_eq!(bob.len(), 1);
+    assert!(close(support::secs(bob[0].0), 30.02), "{:?}", bob[0].0);
+    assert_eq!(
+        bob[0].2.timer.session_expires.and_then(|s| s.refresher),
+        None
+    );
+    // 3,600 per hour over 150 s: Poisson with mean 150 (σ ≈ 12.2); ±4σ.
+    let m = model(r#"{ rate_per_h = 3600 }"#);
+    let mut w = support::world(&m, 1, sstsim::sim::TraceFilter::All);
+    w.run();
+    let n = support::sends(&w, "alice", "INVITE").len() - 1;
+    assert!((101..=199).contains(&n), "{n}");
 }

@@ -12,6 +12,7 @@ use sstsim::session_timer::{
 };
 use sstsim::sip::message::RefresherParam;
 use sstsim::sip::proxy::{AtExpiry, ProxyConfig, ProxyState, RecordTimers};
+use sstsim::sip::ua::ReinviteParam;
 use sstsim::sip::{CallRef, Command, DialogTimer, FreeCause, Method, Record, StEvent, TimerKind};
 
 use super::harness::{Harness, at, close};
@@ -131,13 +132,13 @@ fn timed_out(h: &Harness, node: NodeId, method: Method) -> Vec<f64> {
         .collect()
 }
 
-fn reinvite(h: &mut Harness, t: SimTime, node: NodeId, hand_over: bool) {
+pub(super) fn reinvite(h: &mut Harness, t: SimTime, node: NodeId, param: ReinviteParam) {
     h.command(
         t,
         node,
         Command::Reinvite {
             call: CallRef(0),
-            hand_over,
+            param,
         },
     );
 }
@@ -224,8 +225,8 @@ fn glare_1_and_glare_2_both_reinvites_get_491_then_succeed_after_the_back_off() 
     for seed in 1..=20 {
         let d = settings(Mode::Accept);
         let (mut h, a, b) = pair(d, d, 60, Harness::new(10).seed(seed));
-        reinvite(&mut h, at(5.0), a, false);
-        reinvite(&mut h, at(5.0), b, false);
+        reinvite(&mut h, at(5.0), a, ReinviteParam::Current);
+        reinvite(&mut h, at(5.0), b, ReinviteParam::Current);
         h.run_until(at(100.0));
         let outcomes = |n: NodeId| -> Vec<(f64, u16)> {
             h.records_of(n)
@@ -296,8 +297,8 @@ fn glare_1_and_glare_2_both_reinvites_get_491_then_succeed_after_the_back_off() 
 fn st_refresh_6_no_reinvite_while_another_invite_is_in_progress() {
     let d = settings(Mode::Accept);
     let (mut h, a, _) = pair(d, d, 60, Harness::new(10));
-    reinvite(&mut h, at(5.0), a, false);
-    reinvite(&mut h, at(5.0), a, false);
+    reinvite(&mut h, at(5.0), a, ReinviteParam::Current);
+    reinvite(&mut h, at(5.0), a, ReinviteParam::Current);
     h.run_until(at(100.0));
     // The second waits for the first's 2xx (5.02), then goes at once (GLARE-3).
     assert!(
@@ -569,7 +570,7 @@ fn st_uac_13_a_reinvite_for_another_purpose_is_a_refresh() {
     // (SE 200;refresher=uac, ST-UAC-18, ST-UAC-19), and its 2xx restarts the timers on
     // both sides: alice's next refresh is due at 50.02 + 100, not 100.02.
     let (mut h, a, b) = alice_refreshes(Harness::new(10));
-    reinvite(&mut h, at(50.0), a, false);
+    reinvite(&mut h, at(50.0), a, ReinviteParam::Current);
     h.run_until(at(170.0));
     let invites = h.sent_by(a, "INVITE");
     let se = invites[1]
@@ -634,7 +635,7 @@ fn st_uas_7_the_uas_timer_is_the_one_of_its_latest_2xx() {
         ..settings(Mode::Accept)
     };
     let (mut h, a, b) = pair(alice, bob, 700, Harness::new(10));
-    reinvite(&mut h, at(100.0), a, true);
+    reinvite(&mut h, at(100.0), a, ReinviteParam::HandOver);
     h.run_until(at(650.0));
     let ev = st_events(&h, b);
     let timer = |local_refresher| StEvent::Negotiated {

@@ -44,6 +44,7 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "min_se_from_422",
     "on_422_without_min_se",
     "timer_off_below_s",
+    "refresher_without_param",
     "profile",
 ];
 
@@ -91,6 +92,7 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
         "refresh_headers" => refresh_headers,
         "min_se_from_422" => min_se_from_422,
         "on_422_without_min_se" => on_422_without_min_se,
+        "refresher_without_param" => refresher_without_param,
     }
     macro_rules! booleans {
         ($($key:literal => $field:ident),+ $(,)?) => {

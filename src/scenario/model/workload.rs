@@ -4,7 +4,9 @@
 use crate::engine::{SimDuration, SimTime};
 use crate::keyword::keywords;
 use crate::net::NodeId;
+use crate::sim::workload::{ReinviteBy, ReinviteTiming, Reinvites};
 use crate::sim::{Arrivals, CallCrash, CrashSide, Holding, Pairs, WorkloadSpec};
+use crate::sip::ua::ReinviteParam;
 
 use super::super::doc::{Errors, Fields, Item, Value, array, integer, keyword, number, string};
 use super::super::error::{InputError, Loc, did_you_mean};
@@ -26,6 +28,7 @@ const WORKLOAD_KEYS: &[&str] = &[
     "callee_group",
     "call_crash",
     "arrivals_until_s",
+    "reinvites",
 ];
 
 /// The workload and where its pairs were written (for route errors).
@@ -82,6 +85,47 @@ fn read_holding(item: &Item, path: &str, errs: &mut Errors) -> Option<Holding> {
         }
     };
     Some(h)
+}
+
+/// `reinvites = { at_s = [..] | rate_per_h, by, refresher }`: mid-call
+/// re-INVITEs of every call.
+fn read_reinvites(item: &Item, path: &str, errs: &mut Errors) -> Option<Reinvites> {
+    let mut f = Fields::of(item, path, errs)?;
+    let at = f.entry("at_s");
+    let rate = f.entry("rate_per_h");
+    let timing = match (at, rate) {
+        (Some((i, p)), None) => {
+            let list = match &i.value {
+                Value::Array(_) => array(i, &p, errs, seconds)?,
+                _ => vec![seconds(i, &p, errs)?],
+            };
+            Some(ReinviteTiming::At(list))
+        }
+        (None, Some((i, p))) => number(i, &p, 1e-6, 3600.0, "re-INVITEs per hour of call", errs)
+            .map(|r| ReinviteTiming::Rate(r / 3600.0)),
+        _ => {
+            errs.push(InputError::at(
+                &item.loc,
+                path,
+                "give exactly one of at_s (seconds after the answer, or a list) and rate_per_h",
+            ));
+            None
+        }
+    };
+    let by = f.entry("by").map_or(Some(ReinviteBy::Caller), |(i, p)| {
+        keyword::<ReinviteBy>(i, &p, errs)
+    });
+    let param = f
+        .entry("refresher")
+        .map_or(Some(ReinviteParam::Current), |(i, p)| {
+            keyword::<ReinviteParam>(i, &p, errs)
+        });
+    f.finish(&["at_s", "rate_per_h", "by", "refresher"], errs);
+    Some(Reinvites {
+        timing: timing?,
+        by: by?,
+        param: param?,
+    })
 }
 
 pub(super) fn read_workload(item: &Item, names: &Names, errs: &mut Errors) -> Option<ReadWorkload> {
@@ -158,6 +202,9 @@ pub(super) fn read_workload(item: &Item, names: &Names, errs: &mut Errors) -> Op
             side: side?,
         })
     });
+    let reinvites = f
+        .entry("reinvites")
+        .map(|(i, p)| read_reinvites(i, &p, errs));
     f.finish(WORKLOAD_KEYS, errs);
     let (pairs, loc) = pairs?;
     Some((
@@ -166,6 +213,10 @@ pub(super) fn read_workload(item: &Item, names: &Names, errs: &mut Errors) -> Op
             holding: holding?,
             pairs,
             call_crash,
+            reinvites: match reinvites {
+                Some(r) => Some(r?),
+                None => None,
+            },
             arrivals_until: match arrivals_until {
                 Some(u) => Some(u?),
                 None => None,

@@ -18,6 +18,7 @@
 //! - a Call-ID is `node << 32 | counter`.
 
 mod refresh;
+pub use refresh::ReinviteParam;
 mod retransmit;
 mod uac;
 mod uas;

@@ -4,11 +4,13 @@
 
 use crate::engine::SimDuration;
 use crate::net::NodeId;
-use crate::session_timer::negotiation::{RFC_MIN_SE, uac_on_2xx, uac_request, uas_decide};
+use crate::session_timer::negotiation::{
+    RFC_MIN_SE, keep_roles, uac_on_2xx, uac_request, uas_decide,
+};
 use crate::session_timer::policy::{expiry_delay, jittered, refresh_point};
 use crate::session_timer::{
     ExpiryGuard, ExpiryRestart, MinSeFrom422, No422MinSe, RefreshHeaders, RefreshRetry,
-    RefreshTimeout, RefresherEnd, Rounding,
+    RefreshTimeout, RefresherEnd, Rounding, UnnamedRefresher,
 };
 use crate::session_timer::{Negotiated, Party, RefreshMethod, UacMemory, UasDecision};
 
@@ -18,6 +20,27 @@ use super::super::status::StatusCode;
 use super::super::timer::{DialogTimer, TimerKind};
 use super::super::transaction::{ClientKind, ClientTxnId, ServerTxnId};
 use super::{CoreEvent, DialogId, UaCore};
+
+/// The `refresher` parameter of a re-INVITE sent for another purpose
+/// (hold, codec change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReinviteParam {
+    /// Names the current refresher (ST-UAC-18, ST-UAC-19).
+    #[default]
+    Current,
+    /// None: the UAS chooses (RFC 4028 Table 2) or keeps the roles (PJSIP),
+    /// per its `refresher_without_param`.
+    None,
+    /// `refresher=uas`: hand the role to the peer (ST-UAC-19 \[MAY\]),
+    /// if it has shown timer support.
+    HandOver,
+}
+
+crate::keyword::keywords!(ReinviteParam {
+    "current" => ReinviteParam::Current,
+    "none" => ReinviteParam::None,
+    "hand_over" => ReinviteParam::HandOver,
+});
 
 /// A dialog's session-timer state.
 #[derive(Debug, Clone, Default)]
@@ -37,8 +60,9 @@ pub(super) struct SessionState {
     pub(super) peer_supports: bool,
     /// The peer has listed UPDATE in `Allow` (RFC 4028 §7.4).
     pub(super) peer_allows_update: bool,
-    /// The next refresh hands the refresher role to the peer.
-    hand_over: bool,
+    /// The `refresher` parameter of the next request (a re-INVITE for
+    /// another purpose may omit it or hand the role over).
+    param: ReinviteParam,
     /// The delay of the refresh timer last armed (`refresh_retry`).
     refresh_delay: SimDuration,
 }
@@ -85,12 +109,15 @@ impl SessionState {
 
 impl<L: Copy + Default> UaCore<L> {
     /// Sends a re-INVITE in dialog `d` (a refresh, whatever its purpose:
-    /// ST-UAC-13); `hand_over` asks the peer to become the refresher
-    /// (ST-UAC-19), if it has shown timer support. Returns whether it went
-    /// out now.
-    pub fn reinvite(&mut self, ctx: &mut Ctx, d: DialogId, hand_over: bool) -> bool {
+    /// ST-UAC-13) with this `refresher` parameter; a hand-over (ST-UAC-19)
+    /// only toward a peer that has shown timer support. Returns whether it
+    /// went out now.
+    pub fn reinvite(&mut self, ctx: &mut Ctx, d: DialogId, param: ReinviteParam) -> bool {
         if let Some(leg) = self.legs.get_mut(d) {
-            leg.session.hand_over = hand_over && leg.session.peer_supports;
+            leg.session.param = match param {
+                ReinviteParam::HandOver if !leg.session.peer_supports => ReinviteParam::Current,
+                p => p,
+            };
         }
         self.send_refresh(ctx, d, Method::Invite)
     }
@@ -149,10 +176,12 @@ impl<L: Copy + Default> UaCore<L> {
                 ..TimerHeaders::default()
             };
         }
-        if st.hand_over
-            && let Some(se) = headers.session_expires.as_mut()
-        {
-            se.refresher = Some(RefresherParam::Uas);
+        if let Some(se) = headers.session_expires.as_mut() {
+            match st.param {
+                ReinviteParam::Current => {}
+                ReinviteParam::None => se.refresher = None,
+                ReinviteParam::HandOver => se.refresher = Some(RefresherParam::Uas),
+            }
         }
         let (mut msg, next) = leg.dialog.request(me, method);
         msg.timer = headers;
@@ -162,7 +191,7 @@ impl<L: Copy + Default> UaCore<L> {
             .start_client(ctx, msg, next, ClientKind::Uac, Some(d));
         st.sent_request(headers);
         st.refresh_client = Some(txn);
-        st.hand_over = false;
+        st.param = ReinviteParam::Current;
         ctx.record(Record::RefreshSent {
             call: leg.dialog.call,
             method,
@@ -406,7 +435,17 @@ impl<L: Copy + Default> UaCore<L> {
                 self.txns.respond(ctx, h, r);
                 Self::st_record(ctx, call, StEvent::Rejected421);
             }
-            UasDecision::Accept { headers, timer } => {
+            UasDecision::Accept {
+                mut headers,
+                mut timer,
+            } => {
+                let unnamed = req
+                    .timer
+                    .session_expires
+                    .is_some_and(|se| se.refresher.is_none());
+                if unnamed && s.refresher_without_param == UnnamedRefresher::Keep {
+                    keep_roles(&mut headers, &mut timer, active);
+                }
                 let mut ok = req.response(StatusCode::OK);
                 *ok.record_route_mut() = HopList::default();
                 ok.contact = Some(me);

@@ -12,7 +12,8 @@ pub use negotiation::{
     Negotiated, Party, ProxyDecision, ProxyMemo, ProxyTimerConfig, UacMemory, UasDecision,
 };
 pub use settings::{
-    ExpiryGuard, ExpiryRestart, MinSeFrom422, Mode, No422MinSe, ProxyInsertedSe, RefreshHeaders,
-    RefreshMethod, RefreshRetry, RefreshTimeout, RefresherEnd, RefresherParamPref, RefresherPref,
-    Rounding, SendMinSe, Small2xx, SmallSe, TimerLayer, TimerSettings, UnnamedRefresher,
+    ExpiryGuard, ExpiryRestart, LowerSe, MinSeFrom422, Mode, No422MinSe, ProxyInsertedSe,
+    RefreshHeaders, RefreshMethod, RefreshRetry, RefreshTimeout, RefresherEnd, RefresherParamPref,
+    RefresherPref, Rounding, SendMinSe, Small2xx, SmallSe, SmallSeSupported, TimerLayer,
+    TimerSettings, UnnamedRefresher,
 };

@@ -8,8 +8,8 @@
 use super::headers::{RefresherParam, SessionExpires, TimerHeaders};
 
 use super::settings::{
-    Mode, ProxyInsertedSe, RefresherParamPref, RefresherPref, SendMinSe, Small2xx, SmallSe,
-    TimerSettings,
+    LowerSe, Mode, ProxyInsertedSe, RefresherParamPref, RefresherPref, SendMinSe, Small2xx,
+    SmallSe, SmallSeSupported, TimerSettings,
 };
 
 /// The RFC 4028 floor for Session-Expires and Min-SE, and Min-SE when absent.
@@ -147,6 +147,19 @@ pub enum UasDecision {
     },
 }
 
+/// The interval a UAS grants for a request's SE, given its own interval
+/// `own` (already at least MSE): lowered to `own` (RFC 4028 §9), never
+/// lowered (PJSIP, reSIProcate), or lowered unless the own interval is
+/// below the request's Min-SE (chan_sip).
+fn granted(s: &TimerSettings, se: u32, own: u32, req_min_se: Option<u32>) -> u32 {
+    match s.lower_se {
+        LowerSe::ToOwn => se.min(own),
+        LowerSe::Never => se,
+        LowerSe::ToOwnIfAboveMinSe if s.session_expires < req_min_se.unwrap_or(0) => se,
+        LowerSe::ToOwnIfAboveMinSe => se.min(own),
+    }
+}
+
 /// A UAS's decision on a refresh request (§9, Table 2 of the spec's §3,
 /// Asterisk §4.1):
 /// - refuse: 420 to `Require: timer` (ST-UAS via RFC 3261 §8.2.2.3), otherwise no timer;
@@ -188,16 +201,17 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
     if uac_supports {
         if let Some(se) = req.session_expires
             && se.delta_s < own_min
+            && s.small_se_supported == SmallSeSupported::Reject
         {
             return UasDecision::Reject422 { min_se: own_min };
         }
         // A caller that lists `timer` without asking for one gets none from
-        // an accepting UAS that waits to be asked (PJSIP, sofia-sip).
-        if req.session_expires.is_none() && s.mode == Mode::Accept && !s.uas_timer_without_se {
+        // a UAS that waits to be asked (PJSIP optional, sofia-sip).
+        if req.session_expires.is_none() && !s.uas_timer_without_se {
             return no_timer;
         }
         let interval_s = match (req.session_expires, own_se) {
-            (Some(se), Some(own)) => se.delta_s.min(own),
+            (Some(se), Some(own)) => granted(s, se.delta_s, own, req.min_se),
             (Some(se), None) => se.delta_s,
             (None, Some(own)) => own,
             (None, None) => return no_timer,
@@ -208,6 +222,8 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
             .unwrap_or(match s.refresher {
                 RefresherPref::Uac => RefresherParam::Uac,
                 RefresherPref::Uas => RefresherParam::Uas,
+                RefresherPref::UacWhenAsked if req.session_expires.is_some() => RefresherParam::Uac,
+                RefresherPref::UacWhenAsked => RefresherParam::Uas,
             });
         let refresher = match param {
             RefresherParam::Uac => Party::Peer,
@@ -246,14 +262,14 @@ pub fn uas_decide(s: &TimerSettings, req: &TimerHeaders) -> UasDecision {
             }
         }
         (Some(se), ProxyInsertedSe::Honour) => own_se
-            .map_or(se.delta_s, |o| se.delta_s.min(o))
+            .map_or(se.delta_s, |o| granted(s, se.delta_s, o, req.min_se))
             .max(own_min),
         (Some(_), ProxyInsertedSe::Replace) => match own_se {
             Some(own) => own,
             None => return no_timer,
         },
         (Some(_), ProxyInsertedSe::Ignore) | (None, _) => match own_se {
-            Some(own) if s.mode == Mode::Originate => own,
+            Some(own) if s.mode == Mode::Originate && s.uas_timer_without_se => own,
             _ => return no_timer,
         },
     };

@@ -32,11 +32,50 @@ pub enum RefresherPref {
     Uac,
     /// The UAS refreshes (Asterisk's default).
     Uas,
+    /// The UAC if it asked for a timer with Session-Expires, else the UAS
+    /// (PJSIP `pjsip_timer_process_req`, citing RFC 4028 §9).
+    UacWhenAsked,
 }
 
 keywords!(RefresherPref {
     "uac" => RefresherPref::Uac,
     "uas" => RefresherPref::Uas,
+    "uac_when_asked" => RefresherPref::UacWhenAsked,
+});
+
+/// `lower_se`: whether a UAS grants less than the request's
+/// Session-Expires (spec §5; ST-UAS-2 allows either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LowerSe {
+    /// To its own `session_expires`, never below the request's Min-SE
+    /// (RFC 4028 §9).
+    ToOwn,
+    /// Never: the request's SE is granted as it is (PJSIP, reSIProcate).
+    Never,
+    /// To its own, unless its own is below the request's Min-SE; then the
+    /// request's SE as it is (chan_sip `handle_request_invite_st`).
+    ToOwnIfAboveMinSe,
+}
+
+keywords!(LowerSe {
+    "to_own" => LowerSe::ToOwn,
+    "never" => LowerSe::Never,
+    "to_own_if_above_min_se" => LowerSe::ToOwnIfAboveMinSe,
+});
+
+/// `small_se_supported`: a UAS's answer to a Session-Expires below its
+/// minimum from a caller that lists `timer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmallSeSupported {
+    /// 422 with Min-SE (ST-UAS-1).
+    Reject,
+    /// Grant it as it is (reSIProcate never sends 422).
+    Accept,
+}
+
+keywords!(SmallSeSupported {
+    "reject" => SmallSeSupported::Reject,
+    "accept" => SmallSeSupported::Accept,
 });
 
 /// `refresh_method`.
@@ -403,9 +442,10 @@ timer_settings! {
     /// `refresher_end`: whether the refresher ends the call itself when
     /// refreshes fail.
     refresher_end: RefresherEnd = RefresherEnd::None,
-    /// `uas_timer_without_se`: as an accepting UAS, start a timer when the
-    /// caller lists `timer` but sends no Session-Expires (chan_sip: yes;
-    /// PJSIP optional, sofia: no). An originating UAS always does.
+    /// `uas_timer_without_se`: as UAS, start a timer for a request without
+    /// Session-Expires where the mode would (accept: the caller lists
+    /// `timer`; originate: always). chan_sip: yes; PJSIP optional and
+    /// sofia-sip: no.
     uas_timer_without_se: bool = true,
     /// `uac_timer_without_se`: as UAC, run the timer alone when the 2xx to
     /// a request that asked for one has no Session-Expires (ST-UAC-10).
@@ -459,6 +499,15 @@ timer_settings! {
     /// `refresher_without_param`: the refresher of a refresh in a dialog
     /// whose request names none.
     refresher_without_param: UnnamedRefresher = UnnamedRefresher::Choose,
+    /// `lower_se`: whether a UAS grants less than the request asked.
+    lower_se: LowerSe = LowerSe::ToOwn,
+    /// `small_se_supported`: a too-small Session-Expires from a caller
+    /// that lists `timer`.
+    small_se_supported: SmallSeSupported = SmallSeSupported::Reject,
+    /// `keep_timer_on_plain_2xx`: a refresher whose refresh 2xx carries no
+    /// Session-Expires keeps its timer as it was (chan_sip, as measured);
+    /// otherwise ST-UAC-10 and ST-UAC-11 decide again.
+    keep_timer_on_plain_2xx: bool = false,
 }
 
 #[cfg(test)]

@@ -572,3 +572,38 @@ fn workload_reinvites_go_at_their_times_or_rate_from_the_chosen_side() {
     let n = support::sends(&w, "alice", "INVITE").len() - 1;
     assert!((101..=199).contains(&n), "{n}");
 }
+
+#[test]
+fn chan_sip_keeps_refreshing_after_a_refresh_2xx_without_session_expires() {
+    // alice refreshes SE 200 (2xx at 0.02, refresh at 100.02). bob's answer
+    // to it is a plain 200 OK without timer headers, as a UA without timer
+    // support behind the proxy that negotiated the first interval would
+    // send; alice has it at 100.04. PJSIP optional (no timer alone,
+    // ST-UAC-11) stops its timer there; chan_sip keeps it (stack-profiles
+    // §6) and would refresh again at 100.04 + 100 = 200.04.
+    let run = |keep| {
+        let alice = TimerSettings {
+            uac_timer_without_se: Some(false),
+            keep_timer_on_plain_2xx: keep,
+            ..TimerSettings::default()
+        };
+        let (h, a, _) = alice_refreshes_bob(
+            alice,
+            TimerSettings::default(),
+            bob_answers(90.0, 110.0, status(200)),
+        );
+        st_events(&h, a)
+            .into_iter()
+            .filter(|(t, _)| close(*t, 100.04))
+            .map(|(_, e)| e)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(false), vec![StEvent::NoTimer]);
+    assert_eq!(
+        run(true),
+        vec![StEvent::Negotiated {
+            interval_s: 200,
+            local_refresher: true
+        }]
+    );
+}

@@ -798,13 +798,93 @@ fn an_accepting_uas_can_wait_to_be_asked() {
     ));
     assert_eq!(h.session_expires.map(|s| s.delta_s), Some(600));
     assert!(t.is_some());
-    // An originating UAS starts one anyway.
-    let originate = TimerSettings {
+    // PJSIP optional offers a timer as UAC (originate) yet starts none as
+    // UAS for a request without SE (`pjsip_timer_process_req`: off unless
+    // REQUIRE or ALWAYS), for callers with or without `timer`. With the
+    // default (chan_sip originate) it starts SE 600 in both cases.
+    let pjsip = TimerSettings {
         mode: Mode::Originate,
         ..wait
     };
-    let (h, _) = accept(uas_decide(&originate, &supported()));
+    assert_eq!(accept(uas_decide(&pjsip, &supported())).1, None);
+    assert_eq!(accept(uas_decide(&pjsip, &TimerHeaders::default())).1, None);
+    let chan_sip = TimerSettings {
+        uas_timer_without_se: true,
+        ..pjsip
+    };
+    let (h, _) = accept(uas_decide(&chan_sip, &supported()));
     assert_eq!(h.session_expires.map(|s| s.delta_s), Some(600));
+    let (h, _) = accept(uas_decide(&chan_sip, &TimerHeaders::default()));
+    assert_eq!(h.session_expires.map(|s| s.delta_s), Some(600));
+}
+
+#[test]
+fn how_far_a_uas_lowers_the_requests_se() {
+    // Own SE 600. A request with SE 900 and Min-SE 90: the RFC and chan_sip
+    // grant min(900, 600) = 600; PJSIP and reSIProcate never lower: 900.
+    // With Min-SE 700 (above the own 600): the RFC grants
+    // min(900, max(600, 700)) = 700; chan_sip keeps the request's 900
+    // (`handle_request_invite_st`).
+    use sstsim::session_timer::LowerSe;
+    let run = |lower, min_se| {
+        let s = TimerSettings {
+            session_expires: 600,
+            lower_se: lower,
+            ..settings(Mode::Accept)
+        };
+        let req = TimerHeaders {
+            session_expires: se(900, None),
+            min_se: Some(min_se),
+            ..supported()
+        };
+        accept(uas_decide(&s, &req)).1.map(|n| n.interval_s)
+    };
+    assert_eq!(run(LowerSe::ToOwn, 90), Some(600));
+    assert_eq!(run(LowerSe::ToOwnIfAboveMinSe, 90), Some(600));
+    assert_eq!(run(LowerSe::Never, 90), Some(900));
+    assert_eq!(run(LowerSe::ToOwn, 700), Some(700));
+    assert_eq!(run(LowerSe::ToOwnIfAboveMinSe, 700), Some(900));
+    assert_eq!(run(LowerSe::Never, 700), Some(900));
+}
+
+#[test]
+fn a_uas_may_accept_a_small_se_and_pick_the_uac_only_when_it_asked() {
+    use sstsim::session_timer::SmallSeSupported;
+    // Own Min-SE 300; a caller with `timer` asks SE 120: 422 Min-SE 300
+    // (ST-UAS-1), or reSIProcate grants 120 as it is.
+    let small = |policy| TimerSettings {
+        min_se: 300,
+        small_se_supported: policy,
+        ..settings(Mode::Accept)
+    };
+    let req = TimerHeaders {
+        session_expires: se(120, None),
+        ..supported()
+    };
+    assert_eq!(
+        uas_decide(&small(SmallSeSupported::Reject), &req),
+        UasDecision::Reject422 { min_se: 300 }
+    );
+    let (_, t) = accept(uas_decide(&small(SmallSeSupported::Accept), &req));
+    assert_eq!(t.map(|n| n.interval_s), Some(120));
+    // PJSIP picks the UAC when it sent SE, else itself (ALWAYS mode runs a
+    // timer without SE): refresher=uac, then refresher=uas.
+    let pjsip = TimerSettings {
+        refresher: RefresherPref::UacWhenAsked,
+        ..settings(Mode::Originate)
+    };
+    let asked = TimerHeaders {
+        session_expires: se(1800, None),
+        ..supported()
+    };
+    let param = |r: &TimerHeaders| {
+        accept(uas_decide(&pjsip, r))
+            .0
+            .session_expires
+            .and_then(|s| s.refresher)
+    };
+    assert_eq!(param(&asked), UAC);
+    assert_eq!(param(&supported()), UAS);
 }
 
 #[test]

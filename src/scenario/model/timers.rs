@@ -45,6 +45,9 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "on_422_without_min_se",
     "timer_off_below_s",
     "refresher_without_param",
+    "lower_se",
+    "small_se_supported",
+    "keep_timer_on_plain_2xx",
     "profile",
 ];
 
@@ -93,6 +96,8 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
         "min_se_from_422" => min_se_from_422,
         "on_422_without_min_se" => on_422_without_min_se,
         "refresher_without_param" => refresher_without_param,
+        "lower_se" => lower_se,
+        "small_se_supported" => small_se_supported,
     }
     macro_rules! booleans {
         ($($key:literal => $field:ident),+ $(,)?) => {
@@ -106,6 +111,7 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
         "uas_timer_without_se" => uas_timer_without_se,
         "update_supported" => update_supported,
         "timer_required" => timer_required,
+        "keep_timer_on_plain_2xx" => keep_timer_on_plain_2xx,
     }
     if let Some((i, p)) = f.entry("uac_timer_without_se") {
         l.uac_timer_without_se = boolean(i, &p, errs).map(Some);

@@ -308,7 +308,12 @@ impl<L: Copy + Default> UaCore<L> {
                 st.retries_422 = 0;
                 st.peer_supports |= r.timer.supported_timer;
                 st.peer_allows_update |= r.timer.allow_update;
-                let timer = uac_on_2xx(&s, &st.sent, &r.timer);
+                // chan_sip keeps refreshing when a refresh 2xx has no SE.
+                let keep = s.keep_timer_on_plain_2xx && r.timer.session_expires.is_none();
+                let timer = match st.mem.active {
+                    Some(active) if keep => Some(active),
+                    _ => uac_on_2xx(&s, &st.sent, &r.timer),
+                };
                 self.start_session_timer(ctx, d, timer);
             }
             // chan_sip drops a dialog whose refresh went unanswered

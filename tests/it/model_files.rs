@@ -227,3 +227,64 @@ fn an_answer_fault_is_read_and_its_mistakes_are_located() {
     ));
     assert!(e.contains("200 is out of range"), "{e}");
 }
+
+#[test]
+fn product_configuration_words_set_the_keys_they_stand_for() {
+    // res_pjsip `timers`, PJSUA `use_timer` (pjsua_call.c maps them to the
+    // SUPPORT / REQUIRE / ALWAYS flags) and RADVISION's refresher
+    // preference, on alice; explicit keys still win over them.
+    let alice = |keys: &str| {
+        let m = BASE.replace(
+            "[[node]]\nid = \"alice\"\nkind = \"ua\"",
+            &format!("[[node]]\nid = \"alice\"\nkind = \"ua\"\n{keys}"),
+        );
+        let s = model_from_str("ok.toml", &m).unwrap_or_else(|e| panic!("{e}"));
+        match &s.world.nodes[0].kind {
+            sstsim::sim::NodeKind::Ua(c) => c.base,
+            other => panic!("{other:?}"),
+        }
+    };
+    use sstsim::session_timer::{Mode, RefresherParamPref, RefresherPref};
+    let s = alice("use_timer = \"required\"");
+    assert!(s.mode == Mode::Originate && s.timer_required && s.require_timer);
+    let s = alice("timers = \"yes\"");
+    assert!(s.mode == Mode::Originate && !s.uas_timer_without_se);
+    assert_eq!(s.uac_timer_without_se, Some(false));
+    let s = alice("use_timer = \"always\"");
+    assert_eq!(
+        (s.uas_timer_without_se, s.uac_timer_without_se),
+        (true, Some(true))
+    );
+    assert_eq!(alice("timers = \"no\"").mode, Mode::Refuse);
+    assert_eq!(alice("use_timer = \"inactive\"").mode, Mode::Refuse);
+    let s = alice("refresher_preference = \"remote\"");
+    assert_eq!(
+        (s.refresher_param, s.refresher),
+        (RefresherParamPref::Uas, RefresherPref::Uac)
+    );
+    let s = alice("refresher_preference = \"local\"");
+    assert_eq!(
+        (s.refresher_param, s.refresher),
+        (RefresherParamPref::Uac, RefresherPref::Uas)
+    );
+    // Words beat the profile, explicit keys beat the words.
+    let s = alice("profile = \"asterisk\"\nuse_timer = \"always\"\nuac_timer_without_se = false");
+    assert_eq!(
+        (s.mode, s.uac_timer_without_se),
+        (Mode::Originate, Some(false))
+    );
+    assert!(!s.update_supported, "the rest comes from the profile");
+    let e = errors(&BASE.replace(
+        "[[node]]\nid = \"alice\"\nkind = \"ua\"",
+        "[[node]]\nid = \"alice\"\nkind = \"ua\"\nsession_timers = \"accept\"\ntimers = \"yes\"",
+    ));
+    assert!(
+        e.contains("node.alice.timers: give one of session_timers (chan_sip), timers (res_pjsip) and use_timer (PJSUA)"),
+        "{e}"
+    );
+    let e = errors(&BASE.replace(
+        "[[node]]\nid = \"alice\"\nkind = \"ua\"",
+        "[[node]]\nid = \"alice\"\nkind = \"ua\"\nuse_timer = \"sometimes\"",
+    ));
+    assert!(e.contains("unknown value \"sometimes\""), "{e}");
+}

@@ -1,7 +1,9 @@
 //! Session-timer keys: `[defaults]`, a UA's or B2BUA's `[[node]]` table and
 //! its `peers.<id>` tables, layered `[defaults]` < node < peer.
 
-use crate::session_timer::presets::{self, PROFILES};
+use crate::session_timer::presets::{
+    self, PROFILES, PjsipTimers, RefresherPreference, UNBOUNDED_422_RETRIES,
+};
 use crate::session_timer::{ProxyInsertedSe, TimerLayer};
 use crate::sim::{NodeKind, NodeSpec};
 use crate::sip::proxy::ProxyState;
@@ -48,13 +50,14 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "lower_se",
     "small_se_supported",
     "keep_timer_on_plain_2xx",
+    "timers",
+    "use_timer",
+    "refresher_preference",
     "profile",
 ];
 
 /// Most 422s a UA may be configured to answer with a retry.
 const MAX_422_RETRIES: i64 = 100;
-/// `max_422_retries = "unbounded"`: the safety cap that stands for "no limit".
-pub(super) const UNBOUNDED_422_RETRIES: u32 = 1000;
 
 /// Reads the session-timer keys of a table (other keys are left unread).
 pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer {
@@ -170,7 +173,33 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
             _ => integer(i, &p, 0, MAX_422_RETRIES, "a number of retries", errs).map(|v| v as u32),
         };
     }
-    // A profile fills whatever this table leaves unset (explicit keys win).
+    // A product's own words fill what the explicit keys leave unset.
+    let mut words = TimerLayer::default();
+    let mode_keys: Vec<(&Item, String)> = ["session_timers", "timers", "use_timer"]
+        .into_iter()
+        .filter_map(|k| f.entry(k))
+        .collect();
+    if let [_, (second, p), ..] = mode_keys.as_slice() {
+        errs.push(InputError::at(
+            &second.loc,
+            p,
+            "give one of session_timers (chan_sip), timers (res_pjsip) and use_timer (PJSUA): they set the same thing",
+        ));
+    }
+    for key in ["timers", "use_timer"] {
+        if let Some((i, p)) = f.entry(key)
+            && let Some(m) = keyword::<PjsipTimers>(i, &p, errs)
+        {
+            words = presets::use_timer(m);
+        }
+    }
+    if let Some((i, p)) = f.entry("refresher_preference")
+        && let Some(r) = keyword::<RefresherPreference>(i, &p, errs)
+    {
+        words = words.over(&presets::refresher_preference(r));
+    }
+    l = l.over(&words);
+    // A profile fills whatever is still unset (explicit keys and words win).
     if let Some((i, p)) = f.entry("profile")
         && let Some(c) = choice(i, &p, PROFILES, errs)
     {

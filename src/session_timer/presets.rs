@@ -5,6 +5,7 @@
 //! `shared/spec/stack-profiles.md` and `shared/spec/session-timers.md` §4.
 
 use crate::keyword::keywords;
+use crate::sip::status::ReasonPhrases;
 
 use super::settings::{
     ExpiryGuard, ExpiryRestart, LowerSe, MinSeFrom422, Mode, No422MinSe, ProxyInsertedSe,
@@ -104,6 +105,8 @@ fn chan_sip() -> TimerLayer {
         min_se_from_422: Some(MinSeFrom422::Last),
         max_422_retries: Some(UNBOUNDED_422_RETRIES),
         on_422_without_min_se: Some(No422MinSe::GiveUp),
+        // `420 Option Disabled`; measured `501 Method Not Implemented`.
+        reason_phrases: Some(ReasonPhrases::ChanSip),
         ..TimerLayer::default()
     }
 }

@@ -7,6 +7,7 @@
 //! the RFC 4028 recommendations).
 
 use crate::keyword::keywords;
+use crate::sip::status::ReasonPhrases;
 
 /// `session_timers` (Asterisk `session-timers`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -508,6 +509,9 @@ timer_settings! {
     /// Session-Expires keeps its timer as it was (chan_sip, as measured);
     /// otherwise ST-UAC-10 and ST-UAC-11 decide again.
     keep_timer_on_plain_2xx: bool = false,
+    /// `reason_phrases`: whose reason phrases the node's responses carry
+    /// (node-wide: read from the node's own table, not per peer).
+    reason_phrases: ReasonPhrases = ReasonPhrases::Rfc,
 }
 
 #[cfg(test)]

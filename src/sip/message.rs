@@ -10,7 +10,7 @@ use std::fmt;
 
 pub use crate::session_timer::headers::{RefresherParam, SessionExpires, TimerHeaders};
 
-use super::status::StatusCode;
+use super::status::{ReasonPhrases, StatusCode};
 use crate::net::NodeId;
 
 /// Most SIP elements a message may traverse (Via depth, Route length).
@@ -225,6 +225,8 @@ pub struct Message {
     pub timer: TimerHeaders,
     /// `Retry-After`, seconds (a 503 from a misbehaving peer).
     pub retry_after_s: Option<u32>,
+    /// Whose reason phrase a response carries.
+    pub phrases: ReasonPhrases,
     /// The workload call this belongs to.
     pub call: CallRef,
     /// Simulator metadata: part of a session refresh (re-INVITE or UPDATE,
@@ -264,6 +266,7 @@ impl Message {
             refresh: false,
             retransmission: false,
             retry_after_s: None,
+            phrases: ReasonPhrases::Rfc,
         }
     }
 
@@ -344,6 +347,7 @@ impl Message {
             refresh: self.refresh,
             retransmission: false,
             retry_after_s: None,
+            phrases: ReasonPhrases::Rfc,
         }
     }
 
@@ -359,7 +363,7 @@ impl Message {
     pub fn label(&self) -> String {
         match self.start {
             StartLine::Request { method, .. } => method.name().to_string(),
-            StartLine::Response(s) => s.to_string(),
+            StartLine::Response(s) => format!("{} {}", s.0, self.phrases.phrase(s)),
         }
     }
 }

@@ -50,6 +50,33 @@ status_table! {
     SERVICE_UNAVAILABLE = 503, "Service Unavailable", "RFC 3261 §21.5.4";
 }
 
+/// Whose reason phrases a node puts on its responses (shown in traces).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReasonPhrases {
+    /// RFC 3261's (and RFC 4028's).
+    #[default]
+    Rfc,
+    /// Asterisk chan_sip's: `420 Option Disabled` (spec §4.1) and
+    /// `501 Method Not Implemented` (stack-profiles §6, measured).
+    ChanSip,
+}
+
+crate::keyword::keywords!(ReasonPhrases {
+    "rfc" => ReasonPhrases::Rfc,
+    "chan_sip" => ReasonPhrases::ChanSip,
+});
+
+impl ReasonPhrases {
+    /// The phrase these words give `code`.
+    pub fn phrase(self, code: StatusCode) -> &'static str {
+        match (self, code.0) {
+            (ReasonPhrases::ChanSip, 420) => "Option Disabled",
+            (ReasonPhrases::ChanSip, 501) => "Method Not Implemented",
+            _ => code.reason(),
+        }
+    }
+}
+
 impl StatusCode {
     /// 1xx.
     pub fn is_provisional(self) -> bool {

@@ -198,6 +198,28 @@ fn update_refreshes_toward_chan_sip_work_from_pjsip_and_fail_from_sofia() {
         updates.len() == 1 && (95.02..=105.02).contains(&updates[0]),
         "{updates:?}"
     );
-    assert_eq!(h.sends(b, "501 Not Implemented").len(), 1);
+    assert_eq!(h.sends(b, "501 Method Not Implemented").len(), 1);
     assert_eq!(freed(&h, b), vec![(168.01, FreeCause::Expiry)]);
+}
+
+#[test]
+fn chan_sip_words_its_420_and_501_its_own_way() {
+    // spec §4.1: refuse mode answers `Require: timer` with
+    // `420 Option Disabled`; stack-profiles §6 (measured): UPDATE gets
+    // `501 Method Not Implemented`. The RFC profile says `420 Bad
+    // Extension`. alice requires timers (Require: timer) of bob.
+    let alice = TimerSettings {
+        require_timer: true,
+        ..p("rfc4028")
+    };
+    let refuse = |name: &str| TimerSettings {
+        mode: Mode::Refuse,
+        ..p(name)
+    };
+    let (mut h, _, b) = pair(alice, refuse("asterisk"), 10, Harness::new(10));
+    h.run_until(at(1.0));
+    assert!(all_close(&h.sends(b, "420 Option Disabled"), &[0.01]));
+    let (mut h, _, b) = pair(alice, refuse("rfc4028"), 10, Harness::new(10));
+    h.run_until(at(1.0));
+    assert!(all_close(&h.sends(b, "420 Bad Extension"), &[0.01]));
 }

@@ -50,6 +50,7 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "lower_se",
     "small_se_supported",
     "keep_timer_on_plain_2xx",
+    "reason_phrases",
     "timers",
     "use_timer",
     "refresher_preference",
@@ -101,6 +102,7 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
         "refresher_without_param" => refresher_without_param,
         "lower_se" => lower_se,
         "small_se_supported" => small_se_supported,
+        "reason_phrases" => reason_phrases,
     }
     macro_rules! booleans {
         ($($key:literal => $field:ident),+ $(,)?) => {

@@ -10,6 +10,7 @@ use crate::net::NodeId;
 use super::super::action::Ctx;
 use super::super::message::{Branch, Message, Method, Via};
 use super::super::slab::Slab;
+use super::super::status::ReasonPhrases;
 use super::super::timer::{ClientTimer, ServerTimer, TimerOwner};
 use super::client::{ClientEvent, ClientKind, ClientState, ClientTxn};
 use super::server::{Answer, ServerKey, ServerState, ServerTxn};
@@ -25,6 +26,18 @@ pub struct Transactions<U> {
     /// Server transactions by `(previous hop, branch)`. Only ever looked
     /// up, never iterated, so a fast fixed hasher is safe for determinism.
     index: FxHashMap<ServerKey, ServerTxnId>,
+    /// The reason phrases of the responses this node sends.
+    pub(crate) phrases: ReasonPhrases,
+}
+
+impl<U> Transactions<U> {
+    /// An empty table whose responses carry these reason phrases.
+    pub fn with_phrases(phrases: ReasonPhrases) -> Self {
+        Transactions {
+            phrases,
+            ..Transactions::default()
+        }
+    }
 }
 
 impl<U> Default for Transactions<U> {
@@ -33,6 +46,7 @@ impl<U> Default for Transactions<U> {
             clients: Slab::default(),
             servers: Slab::default(),
             index: FxHashMap::default(),
+            phrases: ReasonPhrases::Rfc,
         }
     }
 }
@@ -88,7 +102,8 @@ impl<U> Transactions<U> {
     }
 
     /// Sends `resp` on server transaction `id`.
-    pub fn respond(&mut self, ctx: &mut Ctx, id: ServerTxnId, resp: Message) {
+    pub fn respond(&mut self, ctx: &mut Ctx, id: ServerTxnId, mut resp: Message) {
+        resp.phrases = self.phrases;
         if let Some(t) = self.servers.get_mut(id) {
             t.respond(ctx, id, resp);
             if t.state == ServerState::Terminated {

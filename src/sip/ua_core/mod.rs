@@ -158,11 +158,12 @@ const NO_DIALOG: u16 = u16::MAX;
 impl<L: Copy + Default> UaCore<L> {
     /// An idle core for node `me`.
     pub fn new(me: NodeId, cfg: UaConfig) -> Self {
+        let phrases = cfg.base.reason_phrases;
         UaCore {
             me,
             cfg,
             legs: Slab::default(),
-            txns: Transactions::default(),
+            txns: Transactions::with_phrases(phrases),
             next_call_id: 0,
             events: Vec::new(),
         }

@@ -18,6 +18,7 @@ mod it {
     mod negotiation_props;
     mod node_load;
     mod products;
+    mod profile_props;
     mod profiles;
     mod rng_streams;
     mod roles;

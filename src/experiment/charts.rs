@@ -68,6 +68,9 @@ enum Plot {
 /// replications of a point, are drawn hollow.
 pub const FEW_STATES: f64 = 20.0;
 
+/// The longest title that fits above the plot at the caption's font size.
+const TITLE_FITS: usize = 64;
+
 /// One line per group: points with CI half-widths, labels, and not-reached marks.
 fn lines(
     layout: &Layout,
@@ -221,6 +224,17 @@ pub fn draw_all(
     } else {
         layout.x_name()
     };
+    // A swept value that is not a number (a mode, a product word) makes a
+    // categorical axis, its names in the order the points first show them.
+    let mut categories: Vec<String> = Vec::new();
+    for r in rows {
+        if !categories.contains(&r.values[x]) {
+            categories.push(r.values[x].clone());
+        }
+    }
+    if categories.iter().all(|v| v.parse::<f64>().is_ok()) {
+        categories.clear();
+    }
     let mut charts: Vec<(String, LineChart)> = Vec::new();
     for class in NodeClass::ALL {
         let c = class.name();
@@ -236,6 +250,7 @@ pub fn draw_all(
                 title: format!("Reclaim latency of dead calls at {c} nodes (p50, p95)"),
                 notes: notes(true),
                 log_x: false,
+                x_categories: categories.clone(),
                 x_label: x_label.to_string(),
                 y_label: "reclaim latency, freed - dead (s)".into(),
                 series,
@@ -248,6 +263,7 @@ pub fn draw_all(
             title: "State held by dead calls, all node classes".into(),
             notes: notes(false),
             log_x: false,
+            x_categories: categories.clone(),
             x_label: x_label.to_string(),
             y_label: "hung state (state-hours per run)".into(),
             series: lines(&layout, rows, "", false, |r, x| {
@@ -276,6 +292,7 @@ pub fn draw_all(
             ),
             notes: notes(true),
             log_x: false,
+            x_categories: Vec::new(),
             x_label: "refresh messages per session-hour (retransmissions included)".into(),
             y_label: format!("p95 reclaim latency at {} (s)", class.name()),
             series: lines(&layout, rows, "", false, |r, _| {
@@ -293,6 +310,7 @@ pub fn draw_all(
             title: "Healthy calls torn down by session timers".into(),
             notes: notes(false),
             log_x: false,
+            x_categories: categories.clone(),
             x_label: x_label.to_string(),
             y_label: "false teardowns per 1,000 session-hours".into(),
             series: lines(&layout, rows, "", false, |r, x| {
@@ -373,16 +391,28 @@ fn cdf_chart(res: &Results, rows: &[SummaryRow], point: usize) -> Option<LineCha
             ..Default::default()
         });
     }
+    // A point named by many swept values does not fit in the title (the
+    // plot's width): it goes first under the legend instead.
+    let title = format!("Dead-call states freed by time t, at {}", what.join(", "));
+    let (title, at) = if title.chars().count() <= TITLE_FITS {
+        (title, None)
+    } else {
+        (
+            "Dead-call states freed by time t".to_string(),
+            Some(format!("At {}.", what.join(", "))),
+        )
+    };
     Some(LineChart {
-        title: format!("Dead-call states freed by time t, at {}", what.join(", ")),
-        notes: vec![
+        title,
+        notes: at.into_iter().chain([
             "Kaplan-Meier over freed and still-held states, pooled over replications. A state still held at the end counts only for as long as it was followed (its death to the end of its run)."
                 .into(),
             "A line that levels off below 1 is the share not freed within the longest follow-up: never freed, as far as the runs can tell."
                 .into(),
-        ],
+        ]).collect(),
         x_label: "time since the call died, t (s, log scale)".into(),
         log_x: true,
+        x_categories: Vec::new(),
         y_label: "share of all dead-call states freed".into(),
         series,
     })

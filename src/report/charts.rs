@@ -105,6 +105,17 @@ pub struct LineChart {
     /// The x values are log10 of the quantity: the axis spans whole decades
     /// and is labelled in the quantity itself (1, 10, 100, …).
     pub log_x: bool,
+    /// Names of a categorical x axis: x = i is `x_categories[i]`, and the
+    /// axis shows the names. Empty: x is a quantity.
+    pub x_categories: Vec<String>,
+}
+
+/// Tick label of a categorical axis: the name at each whole position.
+fn category(names: &[String], v: f64) -> String {
+    if (v - v.round()).abs() > 1e-9 || v < -0.5 {
+        return String::new();
+    }
+    names.get(v.round() as usize).cloned().unwrap_or_default()
 }
 
 /// Tick labels of a log10 axis: the quantity at each whole decade, nothing between.
@@ -144,9 +155,29 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(0x8c, 0x56, 0x4b),
 ];
 
-/// Canvas size, and the width of the plot; the rest holds the legend.
+/// Canvas size (at least), and the width of the plot; the rest holds the legend.
 const SIZE: (u32, u32) = (1000, 500);
 const PLOT_W: u32 = 740;
+/// The legend's top margin, and the first entry's offset below it.
+const LEGEND_MARGIN: u32 = 56;
+const LEGEND_TOP: i32 = 18;
+
+/// A legend text in lines: about 30 characters fit beside a swatch.
+fn wrap(text: &str) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let last = lines.last_mut().expect("one line");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > 30 {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}
 
 /// Marker shapes, one per series in turn, so lines that coincide stay visible.
 #[derive(Debug, Clone, Copy)]
@@ -182,21 +213,25 @@ fn outline(shape: Shape) -> Vec<(i32, i32)> {
     }
 }
 
-/// A series' point labels; points that coincide share one label, "first–last".
+/// A series' point labels; points that coincide share one label:
+/// "first–last" for numbers (a range of intervals), the names joined by
+/// commas otherwise (modes, products: no range between them).
 fn point_labels(s: &Series) -> Vec<((f64, f64), String)> {
-    let mut out: Vec<((f64, f64), String, String)> = Vec::new();
+    let mut out: Vec<((f64, f64), Vec<String>)> = Vec::new();
     for (p, _, l, _) in s.drawable().filter(|(_, _, l, _)| !l.is_empty()) {
         match out.last_mut() {
-            Some((q, _, last)) if *q == p => *last = l.to_string(),
-            _ => out.push((p, l.to_string(), String::new())),
+            Some((q, names)) if *q == p => names.push(l.to_string()),
+            _ => out.push((p, vec![l.to_string()])),
         }
     }
     out.into_iter()
-        .map(|(p, first, last)| {
-            let text = if last.is_empty() {
-                first
-            } else {
-                format!("{first}–{last}")
+        .map(|(p, names)| {
+            let text = match names.as_slice() {
+                [one] => one.clone(),
+                [first, .., last] if names.iter().all(|n| n.parse::<f64>().is_ok()) => {
+                    format!("{first}–{last}")
+                }
+                _ => names.join(", "),
             };
             (p, text)
         })
@@ -229,6 +264,9 @@ impl LineChart {
         if self.log_x {
             return Some(((x0.floor(), x1.ceil().max(x0.floor() + 1.0)), (0.0, y)));
         }
+        if !self.x_categories.is_empty() {
+            return Some(((-0.5, self.x_categories.len() as f64 - 0.5), (0.0, y)));
+        }
         Some(((0.0, top(x1.max(0.0))), (0.0, y)))
     }
 
@@ -243,12 +281,12 @@ impl LineChart {
         };
         match ext {
             "svg" => {
-                let root = SVGBackend::new(path, SIZE).into_drawing_area();
+                let root = SVGBackend::new(path, (SIZE.0, self.height())).into_drawing_area();
                 self.draw(&root).map_err(|e| backend_err(&e))?;
                 root.present().map_err(|e| backend_err(&e))
             }
             "png" => {
-                let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+                let root = BitMapBackend::new(path, (SIZE.0, self.height())).into_drawing_area();
                 self.draw(&root).map_err(|e| backend_err(&e))?;
                 root.present().map_err(|e| backend_err(&e))
             }
@@ -276,7 +314,7 @@ impl LineChart {
             .ok_or_else(|| ChartError::NoData(self.title.clone()))?;
         root.fill(&WHITE).map_err(|e| fail(&e))?;
         let (plot, legend) = root.split_horizontally(PLOT_W);
-        let legend = legend.margin(56, 0, 0, 0);
+        let legend = legend.margin(LEGEND_MARGIN, 0, 0, 0);
         let mut chart = ChartBuilder::on(&plot)
             .caption(&self.title, ("sans-serif", 24))
             .margin(10)
@@ -289,7 +327,9 @@ impl LineChart {
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
             .x_label_formatter(&|v| {
-                if self.log_x {
+                if !self.x_categories.is_empty() {
+                    category(&self.x_categories, *v)
+                } else if self.log_x {
                     decade(v)
                 } else {
                     tick(x1 - x0)(v)
@@ -400,6 +440,23 @@ impl LineChart {
         self.draw_legend(&legend).map_err(|e| fail(&e))
     }
 
+    /// The canvas height: 500 px, or more when the legend needs it (many
+    /// lines), so that no legend entry is cut off.
+    fn height(&self) -> u32 {
+        let lines = |t: &str| wrap(t).len() as u32;
+        let mut y = LEGEND_MARGIN + LEGEND_TOP as u32;
+        y += self
+            .series
+            .iter()
+            .map(|s| 16 * lines(&s.name) + 4)
+            .sum::<u32>();
+        if self.series.iter().any(|s| !s.not_reached.is_empty()) {
+            y += 16 * lines("not reached: too few states freed") + 4;
+        }
+        y += self.notes.iter().map(|n| 6 + 16 * lines(n)).sum::<u32>();
+        SIZE.1.max(y + 12)
+    }
+
     /// The legend, outside the plot: a swatch per series (dashed if the
     /// line is, with its marker), then the notes.
     fn draw_legend<DB: DrawingBackend>(
@@ -407,23 +464,7 @@ impl LineChart {
         area: &DrawingArea<DB, plotters::coord::Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let font = ("sans-serif", 13).into_font();
-        let mut y = 18;
-        let wrap = |text: &str| -> Vec<String> {
-            // About 30 characters fit beside a swatch.
-            let mut lines = vec![String::new()];
-            for word in text.split(' ') {
-                let last = lines.last_mut().expect("one line");
-                if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > 30 {
-                    lines.push(word.to_string());
-                } else {
-                    if !last.is_empty() {
-                        last.push(' ');
-                    }
-                    last.push_str(word);
-                }
-            }
-            lines
-        };
+        let mut y = LEGEND_TOP;
         for (i, s) in self.series.iter().enumerate() {
             let color = self.color(i);
             let shape = SHAPES[i % SHAPES.len()];

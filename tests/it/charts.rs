@@ -9,6 +9,7 @@ fn chart() -> LineChart {
         y_label: "p95 reclaim latency (s)".into(),
         notes: vec!["Error bars: 95% confidence half-widths.".into()],
         log_x: false,
+        x_categories: Vec::new(),
         series: vec![
             Series {
                 name: "originate".into(),
@@ -62,4 +63,37 @@ fn unknown_extension_and_empty_data_are_errors() {
         ..chart()
     };
     assert!(empty.render(&dir.join("sstsim-empty.svg")).is_err());
+}
+
+#[test]
+fn a_categorical_axis_names_its_values_and_a_long_legend_gets_room() {
+    // Three modes on x, fourteen two-line legend entries: each entry takes
+    // 2 × 16 + 4 = 36 px, 504 px in all, more than the 444 px below the
+    // legend's top margin of a 500 px canvas, so the canvas grows.
+    let series = (0..14)
+        .map(|i| Series {
+            name: format!("refresher_preference=dont_care, side=callee {i}"),
+            points: vec![(0.0, 10.0 * i as f64), (1.0, 20.0), (2.0, 30.0)],
+            ..Default::default()
+        })
+        .collect();
+    let c = LineChart {
+        x_label: "session_timers".into(),
+        x_categories: vec!["accept".into(), "originate".into(), "refuse".into()],
+        series,
+        ..chart()
+    };
+    let dir = std::env::temp_dir().join(format!("sstsim-cat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (svg, png) = (dir.join("c.svg"), dir.join("c.png"));
+    c.render(&svg).unwrap();
+    c.render(&png).unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    for name in ["accept", "originate", "refuse", "side=callee 13"] {
+        assert!(text.contains(&format!(">\n{name}\n</text>")), "{name}");
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert!(height > 500, "{height}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -213,8 +213,10 @@ fn resiprocate() -> TimerLayer {
         session_expires: Some(1800),
         min_se: Some(90),
         refresher: Some(RefresherPref::Uac),
-        // `sessionRefresh`: UPDATE if the peer allows it, else re-INVITE.
+        // `sessionRefresh`: UPDATE if the peer allows it, else re-INVITE;
+        // OPTIONS toward a peer without timer support.
         refresh_method: Some(RefreshMethod::UpdateIfAllowed),
+        options_to_unsupported: Some(true),
         // `startSessionTimer`: refresh at SE/2, expiration at
         // SE − min(32, SE/3) on both sides; nothing below 90 s.
         refresh_at: Some(0.5),

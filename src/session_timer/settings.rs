@@ -512,6 +512,10 @@ timer_settings! {
     /// `reason_phrases`: whose reason phrases the node's responses carry
     /// (node-wide: read from the node's own table, not per peer).
     reason_phrases: ReasonPhrases = ReasonPhrases::Rfc,
+    /// `options_to_unsupported`: refresh a peer that has not shown timer
+    /// support with in-dialog OPTIONS, whose 2xx renews the timer
+    /// (reSIProcate `sessionRefresh`).
+    options_to_unsupported: bool = false,
 }
 
 #[cfg(test)]

@@ -5,7 +5,13 @@ use crate::net::LossCause;
 use crate::sip::{FreeCause, Method, Record};
 
 /// Methods in counter order.
-pub const METHODS: [Method; 4] = [Method::Invite, Method::Ack, Method::Bye, Method::Update];
+pub const METHODS: [Method; 5] = [
+    Method::Invite,
+    Method::Ack,
+    Method::Bye,
+    Method::Update,
+    Method::Options,
+];
 /// Free causes in counter order.
 pub const CAUSES: [FreeCause; 7] = [
     FreeCause::Bye,
@@ -44,7 +50,7 @@ fn cause_index(c: FreeCause) -> usize {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeStats {
     /// Requests the node's role processed, by method ([`METHODS`] order).
-    pub requests_received: [u64; 4],
+    pub requests_received: [u64; 5],
     /// Responses the node's role processed.
     pub responses_received: u64,
     /// Dialog states created.
@@ -52,9 +58,9 @@ pub struct NodeStats {
     /// Dialog states freed, by cause ([`CAUSES`] order).
     pub states_freed: [u64; 7],
     /// Client transactions that got a final response, by method.
-    pub txn_completed: [u64; 4],
+    pub txn_completed: [u64; 5],
     /// Client transactions that timed out, by method.
-    pub txn_timed_out: [u64; 4],
+    pub txn_timed_out: [u64; 5],
     /// Calls answered (UAs and B2BUAs).
     pub calls_answered: u64,
     /// Initial INVITEs that failed.

@@ -691,7 +691,10 @@ impl State {
         self.stats.nodes[from.index()].messages_sent += 1;
         if msg.refresh {
             self.stats.refresh_messages += 1;
-            if matches!(msg.method(), Some(Method::Invite | Method::Update)) && !msg.retransmission
+            if matches!(
+                msg.method(),
+                Some(Method::Invite | Method::Update | Method::Options)
+            ) && !msg.retransmission
             {
                 self.stats.nodes[from.index()].refresh_transactions += 1;
                 self.stats.nodes[to.index()].refresh_transactions += 1;

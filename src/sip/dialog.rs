@@ -78,7 +78,7 @@ impl Dialog {
             self.call,
         );
         *msg.route_mut() = self.route_set;
-        msg.refresh = matches!(method, Method::Invite | Method::Update);
+        msg.refresh = matches!(method, Method::Invite | Method::Update | Method::Options);
         let next = self
             .route_set
             .first()

@@ -27,6 +27,9 @@ pub enum Method {
     Bye,
     /// UPDATE (RFC 3311).
     Update,
+    /// OPTIONS in a dialog: reSIProcate's keep-alive toward a peer without
+    /// timer support.
+    Options,
 }
 
 impl Method {
@@ -37,6 +40,7 @@ impl Method {
             Method::Ack => "ACK",
             Method::Bye => "BYE",
             Method::Update => "UPDATE",
+            Method::Options => "OPTIONS",
         }
     }
 }

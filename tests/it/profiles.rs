@@ -223,3 +223,45 @@ fn chan_sip_words_its_420_and_501_its_own_way() {
     h.run_until(at(1.0));
     assert!(all_close(&h.sends(b, "420 Bad Extension"), &[0.01]));
 }
+
+#[test]
+fn resiprocate_keeps_a_peer_without_timers_alive_with_options() {
+    // alice (reSIProcate, SE 200) calls bob, who refuses timers: she
+    // refreshes alone (no SE in the 2xx: self-refresh), and toward a peer
+    // that never showed `timer` with OPTIONS (`sessionRefresh`): at 0.02 +
+    // 100 = 100.02; bob's 200 reaches her at 100.04 and renews the timer,
+    // so the next goes at 200.04. From 150 s everything is lost: that
+    // OPTIONS times out at 200.04 + 32 = 232.04 and she ends the call with
+    // BYE. Without the OPTIONS rule she would refresh by UPDATE (bob's
+    // Allow lists it).
+    let alice = |options| TimerSettings {
+        session_expires: 200,
+        options_to_unsupported: options,
+        ..p("resiprocate")
+    };
+    let bob = TimerSettings {
+        mode: Mode::Refuse,
+        ..p("rfc4028")
+    };
+    let first_copies = |h: &Harness, a, label| -> Vec<f64> {
+        h.sent_by(a, label)
+            .iter()
+            .filter(|s| !s.msg.retransmission)
+            .map(|s| s.t.as_secs_f64())
+            .collect()
+    };
+    let net = Harness::new(10).losing(|t, _, _, _| t >= at(150.0));
+    let (mut h, a, _) = pair(alice(true), bob, 400, net);
+    h.run_until(at(300.0));
+    assert!(all_close(
+        &first_copies(&h, a, "OPTIONS"),
+        &[100.02, 200.04]
+    ));
+    assert!(h.sends(a, "UPDATE").is_empty());
+    assert_eq!(freed(&h, a), vec![(232.04, FreeCause::RefreshFailed)]);
+    let (mut h, a, _) = pair(alice(false), bob, 400, Harness::new(10));
+    h.run_until(at(150.0));
+    assert!(
+        all_close(&first_copies(&h, a, "UPDATE"), &[100.02]) && h.sends(a, "OPTIONS").is_empty()
+    );
+}

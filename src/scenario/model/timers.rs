@@ -51,6 +51,7 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "small_se_supported",
     "keep_timer_on_plain_2xx",
     "reason_phrases",
+    "options_to_unsupported",
     "timers",
     "use_timer",
     "refresher_preference",
@@ -117,6 +118,7 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
         "update_supported" => update_supported,
         "timer_required" => timer_required,
         "keep_timer_on_plain_2xx" => keep_timer_on_plain_2xx,
+        "options_to_unsupported" => options_to_unsupported,
     }
     if let Some((i, p)) = f.entry("uac_timer_without_se") {
         l.uac_timer_without_se = boolean(i, &p, errs).map(Some);

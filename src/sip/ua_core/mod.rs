@@ -367,9 +367,11 @@ impl<L: Copy + Default> UaCore<L> {
                 if r.status().is_some_and(|s| s.is_success()) {
                     self.send_ack(ctx, d, r);
                 }
-                self.on_refresh_final(ctx, d, txn, resp);
+                self.on_refresh_final(ctx, d, txn, method, resp);
             }
-            (Method::Invite | Method::Update, _, _) => self.on_refresh_final(ctx, d, txn, resp),
+            (Method::Invite | Method::Update | Method::Options, _, _) => {
+                self.on_refresh_final(ctx, d, txn, method, resp)
+            }
             (Method::Ack | Method::Bye, _, _) => {}
         }
     }

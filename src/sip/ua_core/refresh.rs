@@ -125,7 +125,11 @@ impl<L: Copy + Default> UaCore<L> {
     /// The refresh method configured for the peer of dialog `d`.
     fn refresh_method(&self, d: DialogId) -> Option<Method> {
         let leg = self.legs.get(d)?;
-        Some(match Self::settings(&self.cfg, leg).refresh_method {
+        let s = Self::settings(&self.cfg, leg);
+        if s.options_to_unsupported && !leg.session.peer_supports {
+            return Some(Method::Options);
+        }
+        Some(match s.refresh_method {
             RefreshMethod::Reinvite => Method::Invite,
             RefreshMethod::Update => Method::Update,
             RefreshMethod::UpdateIfAllowed if leg.session.peer_allows_update => Method::Update,
@@ -281,6 +285,7 @@ impl<L: Copy + Default> UaCore<L> {
         ctx: &mut Ctx,
         d: DialogId,
         txn: ClientTxnId,
+        method: Method,
         resp: Option<&Message>,
     ) {
         let Some(leg) = self.legs.get_mut(d) else {
@@ -296,11 +301,6 @@ impl<L: Copy + Default> UaCore<L> {
         let status = resp.map_or(StatusCode::REQUEST_TIMEOUT, |r| {
             r.status().expect("response")
         });
-        let method = if leg.ack_branch == Some(txn) {
-            Method::Invite
-        } else {
-            Method::Update
-        };
         let call = leg.dialog.call;
         let st = &mut leg.session;
         match (status.0, resp) {
@@ -308,8 +308,10 @@ impl<L: Copy + Default> UaCore<L> {
                 st.retries_422 = 0;
                 st.peer_supports |= r.timer.supported_timer;
                 st.peer_allows_update |= r.timer.allow_update;
-                // chan_sip keeps refreshing when a refresh 2xx has no SE.
-                let keep = s.keep_timer_on_plain_2xx && r.timer.session_expires.is_none();
+                // chan_sip keeps refreshing when a refresh 2xx has no SE; an
+                // OPTIONS keep-alive's 2xx renews the timer as it is.
+                let keep = (s.keep_timer_on_plain_2xx && r.timer.session_expires.is_none())
+                    || method == Method::Options;
                 let timer = match st.mem.active {
                     Some(active) if keep => Some(active),
                     _ => uac_on_2xx(&s, &st.sent, &r.timer),

@@ -134,6 +134,8 @@ impl<L: Copy + Default> UaCore<L> {
             // dialog. UPD-2's cases cannot arise: a UA answers each UPDATE at
             // once and sends its own one at a time, none with an offer.
             Method::Invite | Method::Update => self.on_refresh_request(ctx, from, d, h, &req),
+            // An OPTIONS keep-alive is answered; it refreshes nothing here.
+            Method::Options => self.txns.respond(ctx, h, req.response(StatusCode::OK)),
             Method::Ack => unreachable!("handled above"),
         }
     }

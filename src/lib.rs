@@ -35,3 +35,4 @@ pub mod scenario;
 pub mod session_timer;
 pub mod sim;
 pub mod sip;
+pub mod tune;

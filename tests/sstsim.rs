@@ -30,5 +30,6 @@ mod it {
     mod timers;
     mod traces;
     mod transactions;
+    mod tune;
     mod workloads;
 }

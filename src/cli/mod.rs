@@ -8,6 +8,7 @@ mod point;
 mod run;
 mod sweep;
 mod trace;
+mod tune;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -20,6 +21,7 @@ pub use point::PointArgs;
 pub use run::{RunArgs, parse_shard, shard_from};
 pub use sweep::{MergeArgs, PlotArgs};
 pub use trace::TraceArgs;
+pub use tune::TuneArgs;
 
 /// Deterministic simulator of SIP Session-Timer (RFC 4028) networks.
 #[derive(Debug, Parser)]
@@ -52,6 +54,9 @@ pub enum Command {
     Trace(TraceArgs),
     /// Print one point of an experiment as a model file (to run or trace it).
     Point(PointArgs),
+    /// Search a tune file's knobs for the settings to deploy, and write the
+    /// recommendation with its evidence into output/<name>/.
+    Tune(TuneArgs),
 }
 
 /// How a command failed.
@@ -73,6 +78,7 @@ pub fn main() -> ExitCode {
         Some(Command::Point(args)) => point::run(&args),
         Some(Command::Plot(args)) => sweep::plot(&args),
         Some(Command::Merge(args)) => sweep::merge(&args),
+        Some(Command::Tune(args)) => tune::run(&args),
         None => run::run(&RunArgs::default()),
     };
     match result {

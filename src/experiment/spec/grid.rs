@@ -135,7 +135,7 @@ pub(super) fn check_duplicate_keys(axes: &[Axis], errs: &mut Errors) {
 }
 
 /// Expands the axes row-major, applies each point's values and validates it.
-pub(super) fn build_points(
+pub(crate) fn build_points(
     model: &Item,
     axes: &[Axis],
     horizon: Option<(&Item, String)>,

@@ -9,6 +9,7 @@ mod charts;
 mod grid;
 
 pub use charts::{ChartConfig, ChartKind};
+pub(crate) use grid::build_points;
 pub use grid::{Axis, Point};
 
 use std::path::Path;
@@ -18,7 +19,7 @@ use super::overrides::cell;
 use crate::scenario::doc::{self, Errors, Fields, Item, Value, integer, number, string};
 use crate::scenario::error::{InputError, InputErrors, Loc, Source};
 use charts::{default_charts, read_charts};
-use grid::{build_points, check_duplicate_keys, read_grid, read_zip};
+use grid::{check_duplicate_keys, read_grid, read_zip};
 
 /// The experiment shipped as `experiments/modes.toml` and run by default.
 pub const DEFAULT_EXPERIMENT: &str = include_str!("../../../experiments/modes.toml");
@@ -118,21 +119,7 @@ fn read_experiment(
     let Some(mut top) = Fields::of(root, "", &mut errs) else {
         return Err(errs);
     };
-    let name = top.require("name", &mut errs).and_then(|(i, p)| {
-        let s = string(i, &p, &mut errs)?;
-        let ok = !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-            && !s.starts_with('.');
-        if !ok {
-            errs.push(InputError::at(
-                &i.loc,
-                p,
-                "the name is the output directory: letters, digits, '_', '-' and '.' only",
-            ));
-        }
-        ok.then_some(s)
-    });
+    let name = read_name(&mut top, &mut errs);
     let description = top
         .entry("description")
         .and_then(|(i, p)| string(i, &p, &mut errs));
@@ -198,19 +185,7 @@ fn read_experiment(
         errs.push(e);
         return Err(errs);
     }
-    let columns: Vec<String> = axes
-        .iter()
-        .flat_map(|a| a.keys.iter().map(|(k, _)| k.clone()))
-        .collect();
-    let grid = axes
-        .iter()
-        .flat_map(|a| {
-            a.keys
-                .iter()
-                .zip(&a.values)
-                .map(|((k, _), vs)| (k.clone(), vs.iter().map(cell).collect()))
-        })
-        .collect();
+    let (columns, grid) = columns_and_grid(&axes);
     let points = build_points(&model, &axes, horizon, &mut errs);
     if !errs.is_empty() {
         return Err(errs);
@@ -234,6 +209,45 @@ fn read_experiment(
         points,
         charts,
     })
+}
+
+/// The required `name`: the output directory's, so letters, digits, '_',
+/// '-' and '.' only, not starting with '.'.
+pub(crate) fn read_name(top: &mut Fields, errs: &mut Errors) -> Option<String> {
+    top.require("name", errs).and_then(|(i, p)| {
+        let s = string(i, &p, errs)?;
+        let ok = !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            && !s.starts_with('.');
+        if !ok {
+            errs.push(InputError::at(
+                &i.loc,
+                p,
+                "the name is the output directory: letters, digits, '_', '-' and '.' only",
+            ));
+        }
+        ok.then_some(s)
+    })
+}
+
+/// The CSV columns of the axes' keys, and every value of each as written
+/// (for the manifest).
+pub(crate) fn columns_and_grid(axes: &[Axis]) -> (Vec<String>, Vec<(String, Vec<String>)>) {
+    let columns = axes
+        .iter()
+        .flat_map(|a| a.keys.iter().map(|(k, _)| k.clone()))
+        .collect();
+    let grid = axes
+        .iter()
+        .flat_map(|a| {
+            a.keys
+                .iter()
+                .zip(&a.values)
+                .map(|((k, _), vs)| (k.clone(), vs.iter().map(cell).collect()))
+        })
+        .collect();
+    (columns, grid)
 }
 
 /// Refuses a grid of more than [`MAX_POINTS`] points or [`MAX_RUNS`] runs,
@@ -274,7 +288,7 @@ fn check_grid_size(axes: &[Axis], replications: u32, loc: &Loc) -> Result<(), In
 }
 
 /// The base model: a path relative to the experiment file, or an inline table.
-fn read_base_model(
+pub(crate) fn read_base_model(
     item: &Item,
     path: &str,
     dir: Option<&Path>,

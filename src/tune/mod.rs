@@ -1,0 +1,52 @@
+//! `sstsim tune`: which settings to deploy. A tune file names the knobs,
+//! the conditions, the objective and the constraints; the search runs
+//! passes of the experiment runner and decides feasibility on confidence
+//! bounds; the report says what to deploy and why.
+
+pub mod report;
+pub mod search;
+pub mod spec;
+
+pub use spec::{TuneSpec, load_tune, tune_from_str};
+
+use std::path::{Path, PathBuf};
+
+use crate::experiment::output::write_file;
+
+/// What a tune wrote, and its terminal summary.
+pub struct TuneOutcome {
+    /// Files written (besides the passes' directories).
+    pub files: Vec<PathBuf>,
+    /// The few lines to print.
+    pub summary: String,
+    /// Whether a feasible setting was found.
+    pub feasible: bool,
+}
+
+/// Runs the search into `out` and writes the recommendation there.
+pub fn run_tune(
+    spec: &TuneSpec,
+    out: &Path,
+    threads: usize,
+    resume: bool,
+    progress: bool,
+) -> Result<TuneOutcome, search::SearchError> {
+    let s = search::search(spec, out, threads, resume, progress)?;
+    let verdicts = search::evaluate(spec, &s.observations);
+    let answer = report::Answer {
+        spec,
+        ranked: search::ranked(spec, &verdicts),
+    };
+    let io = |e: std::io::Error| search::SearchError::Read(format!("writing the report: {e}"));
+    let csv = report::csv(&answer).map_err(io)?;
+    let md = report::markdown(&answer, &s.passes);
+    let files = vec![
+        write_file(out, "recommendation.csv", &csv).map_err(io)?,
+        write_file(out, "recommendation.md", md.as_bytes()).map_err(io)?,
+    ];
+    Ok(TuneOutcome {
+        files,
+        summary: report::terminal(&answer),
+        feasible: answer.recommended().is_some(),
+    })
+}

@@ -1,0 +1,178 @@
+//! `sstsim tune`: the search finds a closed-form optimum, reports an
+//! infeasible problem with its closest point, and refuses bad files with
+//! located errors.
+
+use sstsim::tune::{run_tune, tune_from_str};
+
+/// One call alice → bob over one 10 ms link, held 3600 s, no loss; bob
+/// refreshes (he is the UAS and prefers to). His 2xx leaves at 0.01 and each
+/// refresh's 2xx reaches him 0.02 s after he sent it, so refresh k goes at
+/// 0.01 + k·(SE/2 + 0.02). The call ends at 0.02 + 3600 (alice hangs up).
+/// Refreshes in the call: the largest k with k·(SE/2 + 0.02) < 3600.01, over
+/// one session-hour: SE 600 → 11 (12 × 300.02 = 3600.24 is too late); any
+/// SE ≤ 599 → 12 (12 × 299.52 = 3594.24). So the smallest SE with at most
+/// 11.5 refreshes per session-hour is exactly 600.
+fn tune_text(bound: &str, refine: u32) -> String {
+    format!(
+        r#"
+name = "closed-form"
+seed = 1
+replications = 2
+max_replications = 4
+refine = {refine}
+
+[knobs]
+"defaults.session_expires" = {{ from = 90, to = 7200, steps = 8 }}
+
+[objective]
+maximize = "refresh_requests_per_session_hour"
+
+[[constraint]]
+metric = "refresh_requests_per_session_hour"
+{bound}
+
+[model]
+[model.defaults]
+session_timers = "originate"
+[[model.node]]
+id = "alice"
+kind = "ua"
+[[model.node]]
+id = "bob"
+kind = "ua"
+[[model.link]]
+between = ["alice", "bob"]
+delay_ms = 10
+[model.workload]
+caller = "alice"
+callee = "bob"
+calls = 1
+holding_s = 3600
+horizon_s = 4000
+"#
+    )
+}
+
+fn out_dir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("sstsim-tune-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn the_tuner_finds_the_smallest_se_a_refresh_load_bound_allows() {
+    // The coarse log grid from 90 to 7200 in 8 steps has 587 (12 refreshes:
+    // infeasible) and 1097 (feasible) around 600; each round halves the
+    // bracket geometrically: 802, 686, 635, 610, 598 (infeasible), 604.
+    // After 6 rounds the answer lies within 1% of 600, and never below it.
+    let spec = tune_from_str("t.toml", &tune_text("max = 11.5", 6), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = out_dir("closed");
+    let outcome = run_tune(&spec, &out, 2, false, false).expect("tune runs");
+    assert!(outcome.feasible, "{}", outcome.summary);
+    let csv = std::fs::read_to_string(out.join("recommendation.csv")).unwrap();
+    let first = csv.lines().nth(1).expect("a recommendation");
+    let cols: Vec<&str> = first.split(',').collect();
+    let se: i64 = cols[1].parse().unwrap();
+    assert!((600..=606).contains(&se), "{first}");
+    assert_eq!(cols[2], "yes");
+    assert_eq!(cols[4].parse::<f64>().unwrap(), 11.0, "{first}");
+    // Every candidate below 600 was found infeasible with 12 refreshes.
+    for line in csv.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        let (v, load): (i64, f64) = (c[1].parse().unwrap(), c[4].parse().unwrap());
+        if v < 600 {
+            assert!(c[2] == "no" && load >= 12.0, "{line}");
+        }
+    }
+    let md = std::fs::read_to_string(out.join("recommendation.md")).unwrap();
+    assert!(
+        md.contains(&format!("defaults.session_expires = {se}")),
+        "{md}"
+    );
+    assert!(
+        md.contains("Binding constraint: `refresh_requests_per_session_hour`"),
+        "{md}"
+    );
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn an_infeasible_problem_is_reported_with_its_closest_point() {
+    // At least 100 refreshes per session-hour: the most any SE gives is at
+    // SE 90, refresh every 45.02 s: 79 in 3600.01 s. Nothing is feasible;
+    // the closest point is SE 90 and the constraint it violates is named.
+    let spec =
+        tune_from_str("t.toml", &tune_text("min = 100", 1), None).unwrap_or_else(|e| panic!("{e}"));
+    let out = out_dir("infeasible");
+    let outcome = run_tune(&spec, &out, 2, false, false).expect("tune runs");
+    assert!(!outcome.feasible);
+    assert!(
+        outcome.summary.starts_with("no feasible setting"),
+        "{}",
+        outcome.summary
+    );
+    assert!(
+        outcome
+            .summary
+            .contains("closest: defaults.session_expires = 90"),
+        "{}",
+        outcome.summary
+    );
+    assert!(
+        outcome
+            .summary
+            .contains("refresh_requests_per_session_hour ≥ 100: 79"),
+        "{}",
+        outcome.summary
+    );
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn bad_tune_files_get_located_errors() {
+    let err = |from: &str, to: &str| {
+        let text = tune_text("max = 11.5", 1).replace(from, to);
+        tune_from_str("bad.toml", &text, None)
+            .err()
+            .unwrap_or_else(|| panic!("{to} is refused"))
+            .to_string()
+    };
+    let e = err(
+        "maximize = \"refresh_requests_per_session_hour\"",
+        "maximize = \"refresh_request_per_session_hour\"",
+    );
+    assert!(e.contains("bad.toml:12:12: objective.maximize: unknown metric \"refresh_request_per_session_hour\""), "{e}");
+    assert!(
+        e.contains("did you mean `refresh_requests_per_session_hour`?"),
+        "{e}"
+    );
+    let e = err(
+        "{ from = 90, to = 7200, steps = 8 }",
+        "{ from = 7200, to = 90 }",
+    );
+    assert!(
+        e.contains("knobs.\"defaults.session_expires\": from must be below to"),
+        "{e}"
+    );
+    let e = err(
+        "[knobs]\n",
+        "[knobs]\n\"defaults.min_se\" = { from = 90, to = 300 }\n",
+    );
+    assert!(e.contains("at most one knob may be a range"), "{e}");
+    let e = err(
+        "metric = \"refresh_requests_per_session_hour\"",
+        "metric = \"node.carol.messages_received\"",
+    );
+    assert!(
+        e.contains("no node \"carol\" in the model; nodes are: alice, bob"),
+        "{e}"
+    );
+    let e = err("max = 11.5", "max = 11.5\nmin = 3");
+    assert!(
+        e.contains("constraint[0]: give exactly one of max and min"),
+        "{e}"
+    );
+    let e = err("replications = 2", "replications = 2\nwhatever = 1");
+    assert!(e.contains("bad.toml:5:1: whatever: unknown key"), "{e}");
+}

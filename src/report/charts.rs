@@ -67,6 +67,8 @@ pub struct Series {
     pub color: Option<usize>,
     /// Draw the line dashed (e.g. the p50 beside a solid p95).
     pub dashed: bool,
+    /// Draw markers only, no line (a scatter of candidates).
+    pub scatter: bool,
 }
 
 impl Series {
@@ -270,6 +272,23 @@ impl LineChart {
         Some(((0.0, top(x1.max(0.0))), (0.0, y)))
     }
 
+    /// The chart as SVG text (to embed in a page).
+    pub fn svg_string(&self) -> Result<String, ChartError> {
+        register_fonts();
+        let mut out = String::new();
+        {
+            let root =
+                SVGBackend::with_string(&mut out, (SIZE.0, self.height())).into_drawing_area();
+            let err = |e: &dyn std::fmt::Display| ChartError::Backend {
+                path: self.title.clone(),
+                message: e.to_string(),
+            };
+            self.draw(&root).map_err(|e| err(&e))?;
+            root.present().map_err(|e| err(&e))?;
+        }
+        Ok(out)
+    }
+
     /// Draws the chart to `path` (`.svg` or `.png`, 1000×500 pixels).
     pub fn render(&self, path: &Path) -> Result<(), ChartError> {
         register_fonts();
@@ -355,20 +374,22 @@ impl LineChart {
             } else {
                 2 + 2 * (self.series.len() - 1 - i).min(3) as u32
             };
-            if s.dashed {
-                chart.draw_series(DashedLineSeries::new(
-                    pts.iter().copied(),
-                    8,
-                    5,
-                    color.stroke_width(width),
-                ))
-            } else {
-                chart.draw_series(LineSeries::new(
-                    pts.iter().copied(),
-                    color.stroke_width(width),
-                ))
+            if !s.scatter {
+                if s.dashed {
+                    chart.draw_series(DashedLineSeries::new(
+                        pts.iter().copied(),
+                        8,
+                        5,
+                        color.stroke_width(width),
+                    ))
+                } else {
+                    chart.draw_series(LineSeries::new(
+                        pts.iter().copied(),
+                        color.stroke_width(width),
+                    ))
+                }
+                .map_err(|e| fail(&e))?;
             }
-            .map_err(|e| fail(&e))?;
             let stagger = if markers {
                 (i as i32 - self.series.len() as i32 / 2) * 3
             } else {

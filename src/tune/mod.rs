@@ -3,6 +3,7 @@
 //! passes of the experiment runner and decides feasibility on confidence
 //! bounds; the report says what to deploy and why.
 
+pub mod html;
 pub mod report;
 pub mod search;
 pub mod spec;
@@ -40,13 +41,27 @@ pub fn run_tune(
     let io = |e: std::io::Error| search::SearchError::Read(format!("writing the report: {e}"));
     let csv = report::csv(&answer).map_err(io)?;
     let md = report::markdown(&answer, &s.passes);
-    let files = vec![
+    let summary = report::terminal(&answer);
+    let page = html::page(&answer, &summary, &String::from_utf8_lossy(&csv))
+        .map_err(|e| search::SearchError::Read(format!("drawing the report: {e}")))?;
+    let mut files = Vec::new();
+    let dir = out.join("charts");
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    for (stem, chart) in html::charts(&answer) {
+        let path = dir.join(format!("{stem}.png"));
+        chart
+            .render(&path)
+            .map_err(|e| search::SearchError::Read(format!("drawing {}: {e}", path.display())))?;
+        files.push(path);
+    }
+    files.extend([
         write_file(out, "recommendation.csv", &csv).map_err(io)?,
         write_file(out, "recommendation.md", md.as_bytes()).map_err(io)?,
-    ];
+        write_file(out, "report.html", page.as_bytes()).map_err(io)?,
+    ]);
     Ok(TuneOutcome {
         files,
-        summary: report::terminal(&answer),
+        summary,
         feasible: answer.recommended().is_some(),
     })
 }

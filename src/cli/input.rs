@@ -19,6 +19,8 @@ pub(super) struct InputFile {
     pub(super) text: String,
     /// A model (else an experiment).
     pub(super) model: bool,
+    /// A tune file (`[knobs]` and `[objective]`), which `sstsim tune` reads.
+    pub(super) tune: bool,
 }
 
 /// Reads `path` and decides its kind; a file that cannot be read or is not
@@ -28,8 +30,11 @@ pub(super) fn read(path: &Path) -> Result<InputFile, Failure> {
     let text = read_input(path, "input").map_err(input)?;
     let root = doc::parse(&Source::new(path.display().to_string(), &text))
         .map_err(|e| input(InputErrors::one(e)))?;
+    let tune = matches!(&root.value, Value::Table(t)
+        if t.get("knobs").is_some() && t.get("objective").is_some());
     Ok(InputFile {
         model: is_model(&root),
+        tune,
         text,
     })
 }

@@ -67,8 +67,13 @@ pub(super) fn run(args: &RunArgs) -> Result<String, Failure> {
         check_flags(args, false)?;
         return run_sweep(&default_experiment().map_err(input)?, args);
     };
-    let super::input::InputFile { text, model } = super::input::read(path)?;
+    let super::input::InputFile { text, model, tune } = super::input::read(path)?;
     let name = path.display().to_string();
+    if tune {
+        return Err(Failure::Input(format!(
+            "error: {name} is a tune file ([knobs], [objective]): run it with `sstsim tune {name}`"
+        )));
+    }
     check_flags(args, model)?;
     if model {
         run_model(model_from_str(&name, &text).map_err(input)?, path, args)

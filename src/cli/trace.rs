@@ -54,7 +54,7 @@ pub struct TraceArgs {
 /// experiment's point (with the experiment's seed, as its runs used).
 fn world_of(args: &TraceArgs) -> Result<(WorldConfig, u64), Failure> {
     let input = |e: crate::scenario::InputErrors| Failure::Input(e.to_string());
-    let super::input::InputFile { text, model } = super::input::read(&args.file)?;
+    let super::input::InputFile { text, model, .. } = super::input::read(&args.file)?;
     if model {
         if args.point.is_some() {
             return Err(Failure::Input(

@@ -215,9 +215,17 @@ pub fn search(
         resume,
         progress,
     )?;
-    for round in 1..=spec.refine {
+    // `refine` rounds add candidates; after them, rounds only add
+    // replications, until no decision rests on overlapping intervals or
+    // every close candidate has `max_replications` (each round adds at
+    // least one to each, so this ends).
+    for round in 1u32.. {
         let verdicts = evaluate(spec, &s.observations);
-        let new = refinements(spec, &verdicts);
+        let new = if round <= spec.refine {
+            refinements(spec, &verdicts)
+        } else {
+            Vec::new()
+        };
         let more = needs_more(spec, &verdicts, &s.observations);
         if new.is_empty() && more.is_empty() {
             break;
@@ -237,12 +245,18 @@ pub fn search(
         }
         if !more.is_empty() {
             // Extra replications draw independent streams (seed + round).
-            let have = more
+            // About doubling, never past max_replications for any of them.
+            let reps: Vec<u32> = more
                 .iter()
                 .map(|c| s.observations.replications(c) as u32)
-                .max()
+                .collect();
+            let have = reps.iter().copied().max().unwrap_or(0);
+            let room = reps
+                .iter()
+                .map(|r| spec.max_replications.saturating_sub(*r))
+                .min()
                 .unwrap_or(0);
-            let add = have.min(spec.max_replications.saturating_sub(have)).max(1);
+            let add = have.min(room).max(1);
             run_pass(
                 spec,
                 &mut s,

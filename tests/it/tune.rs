@@ -176,3 +176,60 @@ fn bad_tune_files_get_located_errors() {
     let e = err("replications = 2", "replications = 2\nwhatever = 1");
     assert!(e.contains("bad.toml:5:1: whatever: unknown key"), "{e}");
 }
+
+#[test]
+fn a_tune_is_byte_identical_whatever_the_threads() {
+    let spec = tune_from_str("t.toml", &tune_text("max = 11.5", 2), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let read = |threads| {
+        let out = out_dir(&format!("det{threads}"));
+        run_tune(&spec, &out, threads, false, false).expect("tune runs");
+        let files: Vec<Vec<u8>> = ["recommendation.csv", "recommendation.md", "report.html"]
+            .iter()
+            .map(|f| std::fs::read(out.join(f)).unwrap())
+            .collect();
+        std::fs::remove_dir_all(&out).ok();
+        files
+    };
+    assert!(read(1) == read(2));
+}
+
+#[test]
+fn run_refuses_a_tune_file_and_names_the_command() {
+    let dir = out_dir("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("t.toml");
+    std::fs::write(&f, tune_text("max = 11.5", 1)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sstsim"))
+        .args(["run", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("is a tune file ([knobs], [objective]): run it with `sstsim tune"),
+        "{e}"
+    );
+    // A bad tune file: exit 2 with the located error.
+    std::fs::write(
+        &f,
+        tune_text("max = 11.5", 1).replace("steps = 8", "steps = 1"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sstsim"))
+        .args([
+            "tune",
+            f.to_str().unwrap(),
+            "--out",
+            dir.join("o").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("t.toml:9:62: knobs.\"defaults.session_expires\".steps: 1 is out of range"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -564,6 +564,10 @@ fn needs_more(spec: &TuneSpec, verdicts: &[Verdict], obs: &Observations) -> Vec<
     let overlaps = |v: &Verdict| {
         let Some(b) = best else { return false };
         let (a, c) = (v.objective, b.objective);
+        // An objective never measured (a percentile not reached) cannot win.
+        if !a.mean.is_finite() {
+            return false;
+        }
         if !a.ci95.is_finite() || !c.ci95.is_finite() {
             return true;
         }

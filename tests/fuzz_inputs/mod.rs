@@ -263,9 +263,19 @@ fn run_model(cfg: WorldConfig) -> Result<Outcome, String> {
 /// Reads (and, if valid and cheap, runs) one input; `Err` is a defect.
 pub fn check(name: &str, text: &str, model: bool, dir: &Path) -> Result<Outcome, String> {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // Tune files (experiments/tune-*.toml) are read by `sstsim tune`.
+        let tune = Path::new(name)
+            .file_name()
+            .and_then(|f| f.to_str())
+            .is_some_and(|f| f.starts_with("tune-"));
         if model {
             match model_from_str(name, text) {
                 Ok(s) => run_model(s.world),
+                Err(e) => located(&e).map(|()| Outcome::Rejected),
+            }
+        } else if tune {
+            match sstsim::tune::tune_from_str(name, text, Some(dir)) {
+                Ok(_) => Ok(Outcome::ExperimentValid),
                 Err(e) => located(&e).map(|()| Outcome::Rejected),
             }
         } else {

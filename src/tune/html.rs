@@ -238,7 +238,10 @@ pub fn page(a: &Answer, summary: &str, csv: &str) -> Result<String, ChartError> 
             esc(&c.title)
         );
     }
-    let _ = writeln!(h, "<h2 id=\"candidates\">Every candidate</h2>\n<table>");
+    let _ = writeln!(
+        h,
+        "<h2 id=\"candidates\">Every candidate</h2>\n<div style=\"overflow-x:auto\">\n<table>"
+    );
     let mut rows = csv.lines();
     if let Some(head) = rows.next() {
         let _ = write!(h, "<tr>");
@@ -255,7 +258,7 @@ pub fn page(a: &Answer, summary: &str, csv: &str) -> Result<String, ChartError> 
         }
         let _ = writeln!(h, "</tr>");
     }
-    let _ = writeln!(h, "</table>");
+    let _ = writeln!(h, "</table>\n</div>");
     let _ = writeln!(h, "<h2 id=\"constraints\">Constraints</h2>\n<ul>");
     for c in &spec.constraints {
         let b = match c.bound {

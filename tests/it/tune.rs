@@ -233,3 +233,66 @@ fn run_refuses_a_tune_file_and_names_the_command() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A headless browser on PATH, if any.
+fn browser() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    [
+        "chromium-headless-shell",
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+    ]
+    .iter()
+    .flat_map(|b| std::env::split_paths(&path).map(move |d| d.join(b)))
+    .find(|p| p.is_file())
+}
+
+#[test]
+fn the_report_loads_in_a_headless_browser() {
+    // CI installs chromium-headless-shell and sets SSTSIM_REQUIRE_BROWSER;
+    // elsewhere the test runs when a browser is on PATH.
+    let Some(bin) = browser() else {
+        assert!(
+            std::env::var_os("SSTSIM_REQUIRE_BROWSER").is_none(),
+            "SSTSIM_REQUIRE_BROWSER is set but no browser is on PATH"
+        );
+        eprintln!("no headless browser on PATH: report test skipped");
+        return;
+    };
+    let spec = tune_from_str("t.toml", &tune_text("max = 11.5", 1), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = out_dir("browser");
+    run_tune(&spec, &out, 2, false, false).expect("tune runs");
+    let page = std::fs::canonicalize(out.join("report.html")).unwrap();
+    let url = format!("file://{}", page.display());
+    let run = |args: &[&str]| {
+        std::process::Command::new(&bin)
+            .args(["--headless", "--no-sandbox", "--disable-gpu"])
+            .args(args)
+            .arg(&url)
+            .output()
+            .expect("the browser runs")
+    };
+    // The DOM the browser built: every chart and table row is there.
+    let dom = String::from_utf8_lossy(&run(&["--dump-dom"]).stdout).into_owned();
+    let csv = std::fs::read_to_string(out.join("recommendation.csv")).unwrap();
+    let charts = std::fs::read_dir(out.join("charts")).unwrap().count();
+    assert!(
+        dom.contains("<title>closed-form — sstsim tune</title>"),
+        "{dom:.300}"
+    );
+    assert_eq!(dom.matches("<svg").count(), charts);
+    assert_eq!(dom.matches("<tr").count(), csv.lines().count());
+    assert!(dom.contains("id=\"recommendation\"") && dom.contains("<table>"));
+    // And it renders: a screenshot of the page is a real picture.
+    let shot = out.join("shot.png");
+    run(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=1100,2600",
+    ]);
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(png.len() > 50_000, "{} bytes", png.len());
+    std::fs::remove_dir_all(&out).ok();
+}

@@ -176,11 +176,10 @@ fn resume_command(args: &RunArgs, out: &Path, shard: Option<Shard>) -> String {
 /// On Ctrl-C: say that finished runs are kept and how to continue, then
 /// exit 130. Each finished run is already in the journal (one write per
 /// run), so only the runs in flight are lost.
-fn on_interrupt(command: String, out: &Path) {
-    let journal = out.join("runs.journal");
+pub(super) fn on_interrupt(command: String, kept: &Path) {
     let message = format!(
         "\ninterrupted: the finished runs are kept in {}; continue with:\n  {command}",
-        journal.display()
+        kept.display()
     );
     // A second sweep in one process (tests) keeps the first handler: fine.
     let _ = ctrlc::set_handler(move || {
@@ -310,7 +309,7 @@ fn run_sweep(exp: &Experiment, args: &RunArgs) -> Result<String, Failure> {
         progress: !args.quiet,
         stop_after: None,
     };
-    on_interrupt(resume_command(args, &out, shard), &out);
+    on_interrupt(resume_command(args, &out, shard), &out.join("runs.journal"));
     let outcome = run_experiment(exp, &opts).map_err(super::sweep::failure)?;
     let mut s = String::new();
     let _ = writeln!(

@@ -36,6 +36,12 @@ pub(super) fn run(args: &TuneArgs) -> Result<String, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(&spec.name));
+    let mut again = format!("sstsim tune {}", args.file.display());
+    if let Some(o) = &args.out {
+        again.push_str(&format!(" --out {}", o.display()));
+    }
+    again.push_str(" --resume");
+    super::run::on_interrupt(again, &out);
     let threads = args.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,

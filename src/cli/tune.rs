@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Failure;
-use crate::tune::search::SearchError;
-use crate::tune::{load_tune, run_tune};
+use crate::tune::search::{RunWith, SearchError};
+use crate::tune::{load_tune, run_tune_with};
 
 /// Arguments of `sstsim tune`.
 #[derive(Debug, Clone, Args)]
@@ -27,6 +27,11 @@ pub struct TuneArgs {
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
+    /// Run only slice I of N of every pass (1 ≤ I ≤ N). All shards use the
+    /// same output directory (shared storage), each waits for the others
+    /// before the next pass, and shard 1 writes the report.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// Runs the search and prints the recommendation.
@@ -40,18 +45,32 @@ pub(super) fn run(args: &TuneArgs) -> Result<String, Failure> {
     if let Some(o) = &args.out {
         again.push_str(&format!(" --out {}", o.display()));
     }
+    if let Some(s) = &args.shard {
+        again.push_str(&format!(" --shard {s}"));
+    }
     again.push_str(" --resume");
     super::run::on_interrupt(again, &out);
     let threads = args.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );
-    let outcome =
-        run_tune(&spec, &out, threads, args.resume, !args.quiet).map_err(|e| match e {
-            SearchError::Input(e) => Failure::Input(e.to_string()),
-            SearchError::Run(e) => super::sweep::failure(e),
-            SearchError::Read(m) => Failure::Internal(m),
-        })?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(super::run::parse_shard)
+        .transpose()
+        .map_err(|m| Failure::Input(format!("error: {m}")))?;
+    let how = RunWith {
+        threads,
+        resume: args.resume,
+        progress: !args.quiet,
+        shard,
+    };
+    let outcome = run_tune_with(&spec, &out, &how).map_err(|e| match e {
+        SearchError::Input(e) => Failure::Input(e.to_string()),
+        SearchError::Run(e) => super::sweep::failure(e),
+        SearchError::Read(m) => Failure::Internal(m),
+    })?;
     let mut s = format!("sstsim tune {} ({})\n", args.file.display(), spec.name);
     s.push_str(&outcome.summary);
     let _ = writeln!(s, "wrote:");

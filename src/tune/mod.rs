@@ -32,16 +32,40 @@ pub fn run_tune(
     resume: bool,
     progress: bool,
 ) -> Result<TuneOutcome, search::SearchError> {
-    let s = search::search(spec, out, threads, resume, progress)?;
+    let how = search::RunWith {
+        threads,
+        resume,
+        progress,
+        shard: None,
+    };
+    run_tune_with(spec, out, &how)
+}
+
+/// Runs the search as `how` says. A shard runs its slice of every pass;
+/// all shards reach the same answer, and shard 1 writes it.
+pub fn run_tune_with(
+    spec: &TuneSpec,
+    out: &Path,
+    how: &search::RunWith,
+) -> Result<TuneOutcome, search::SearchError> {
+    let s = search::search(spec, out, how)?;
     let verdicts = search::evaluate(spec, &s.observations);
     let answer = report::Answer {
         spec,
         ranked: search::ranked(spec, &verdicts),
     };
+    let summary = report::terminal(&answer);
+    if how.shard.is_some_and(|sh| sh.index != 1) {
+        // Shard 1 writes the report; the others know the same answer.
+        return Ok(TuneOutcome {
+            files: Vec::new(),
+            summary,
+            feasible: answer.recommended().is_some(),
+        });
+    }
     let io = |e: std::io::Error| search::SearchError::Read(format!("writing the report: {e}"));
     let csv = report::csv(&answer).map_err(io)?;
     let md = report::markdown(&answer, &s.passes);
-    let summary = report::terminal(&answer);
     let page = html::page(&answer, &summary, &String::from_utf8_lossy(&csv))
         .map_err(|e| search::SearchError::Read(format!("drawing the report: {e}")))?;
     let mut files = Vec::new();

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::experiment::Experiment;
-use crate::experiment::output::read_results;
+use crate::experiment::output::{Results, Shard, read_results};
 use crate::experiment::overrides::cell;
 use crate::experiment::runner::{RunError, RunOptions, run_experiment};
 use crate::experiment::spec::{Axis, ChartConfig, build_points, columns_and_grid, content_hash};
@@ -191,30 +191,28 @@ pub enum SearchError {
     Read(String),
 }
 
+/// How the passes run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunWith {
+    /// Worker threads.
+    pub threads: usize,
+    /// Continue from the passes' journals.
+    pub resume: bool,
+    /// Progress bars.
+    pub progress: bool,
+    /// Run only this slice of every pass; the shards share the output
+    /// directory, and each waits for the others before the next pass.
+    pub shard: Option<Shard>,
+}
+
 /// Runs the search into `out`.
-pub fn search(
-    spec: &TuneSpec,
-    out: &Path,
-    threads: usize,
-    resume: bool,
-    progress: bool,
-) -> Result<Search, SearchError> {
+pub fn search(spec: &TuneSpec, out: &Path, how: &RunWith) -> Result<Search, SearchError> {
     let mut s = Search {
         observations: Observations::default(),
         passes: Vec::new(),
     };
     let first = first_candidates(spec);
-    run_pass(
-        spec,
-        &mut s,
-        out,
-        &first,
-        spec.seed,
-        spec.replications,
-        threads,
-        resume,
-        progress,
-    )?;
+    run_pass(spec, &mut s, out, &first, spec.seed, spec.replications, how)?;
     // `refine` rounds add candidates; after them, rounds only add
     // replications, until no decision rests on overlapping intervals or
     // every close candidate has `max_replications` (each round adds at
@@ -231,17 +229,7 @@ pub fn search(
             break;
         }
         if !new.is_empty() {
-            run_pass(
-                spec,
-                &mut s,
-                out,
-                &new,
-                spec.seed,
-                spec.replications,
-                threads,
-                resume,
-                progress,
-            )?;
+            run_pass(spec, &mut s, out, &new, spec.seed, spec.replications, how)?;
         }
         if !more.is_empty() {
             // Extra replications draw independent streams (seed + round).
@@ -257,23 +245,41 @@ pub fn search(
                 .min()
                 .unwrap_or(0);
             let add = have.min(room).max(1);
-            run_pass(
-                spec,
-                &mut s,
-                out,
-                &more,
-                spec.seed + u64::from(round),
-                add,
-                threads,
-                resume,
-                progress,
-            )?;
+            let seed = spec.seed + u64::from(round);
+            run_pass(spec, &mut s, out, &more, seed, add, how)?;
         }
     }
     Ok(s)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How long a shard waits between looks at the others' passes.
+const POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Waits until every shard of a pass has published its files (the
+/// manifest is written last), saying so about once a minute (counted in
+/// polls: wall-clock time is not read outside the CLI).
+fn wait_for_shards(dir: &Path, count: u32, progress: bool) {
+    const POLLS_PER_MINUTE: u64 = 300;
+    for polls in 0u64.. {
+        let missing: Vec<u32> = (1..=count)
+            .filter(|j| {
+                !dir.join(format!("shard-{j}-of-{count}/manifest.json"))
+                    .is_file()
+            })
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        if progress && polls > 0 && polls % POLLS_PER_MINUTE == 0 {
+            eprintln!(
+                "sstsim tune: waiting for shard(s) {missing:?} of {count} in {}",
+                dir.display()
+            );
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
 fn run_pass(
     spec: &TuneSpec,
     s: &mut Search,
@@ -281,26 +287,44 @@ fn run_pass(
     candidates: &[Candidate],
     seed: u64,
     replications: u32,
-    threads: usize,
-    resume: bool,
-    progress: bool,
+    how: &RunWith,
 ) -> Result<(), SearchError> {
     let index = s.passes.len() + 1;
     let exp =
         pass_experiment(spec, candidates, seed, replications, index).map_err(SearchError::Input)?;
     let dir = out.join(format!("pass-{index}"));
+    let slice = |sh: Shard| dir.join(format!("shard-{}-of-{}", sh.index, sh.count));
     run_experiment(
         &exp,
         &RunOptions {
-            out: dir.clone(),
-            threads,
-            resume,
-            shard: None,
-            progress,
+            out: how.shard.map_or_else(|| dir.clone(), slice),
+            threads: how.threads,
+            resume: how.resume,
+            shard: how.shard,
+            progress: how.progress,
             stop_after: None,
         },
     )?;
-    let res = read_results(&dir).map_err(|e| SearchError::Read(e.to_string()))?;
+    let read = |d: &Path| read_results(d).map_err(|e| SearchError::Read(e.to_string()));
+    // Every shard reads every slice, in the same order: the next pass, and
+    // the answer, come out the same in all of them.
+    let res = match how.shard {
+        None => read(&dir)?,
+        Some(sh) => {
+            wait_for_shards(&dir, sh.count, how.progress);
+            let mut runs = Vec::new();
+            let mut columns = Vec::new();
+            for j in 1..=sh.count {
+                let r = read(&slice(Shard {
+                    index: j,
+                    count: sh.count,
+                }))?;
+                columns = r.columns;
+                runs.extend(r.runs);
+            }
+            Results::new(columns, runs)
+        }
+    };
     let conds = spec.condition_count();
     let measures: Vec<&Measure> = std::iter::once(&spec.objective)
         .chain(spec.constraints.iter().map(|c| &c.measure))

@@ -296,3 +296,47 @@ fn the_report_loads_in_a_headless_browser() {
     assert!(png.len() > 50_000, "{} bytes", png.len());
     std::fs::remove_dir_all(&out).ok();
 }
+
+#[test]
+fn shards_sharing_a_directory_reach_the_same_answer_byte_for_byte() {
+    // Three shards, each running its slice of every pass and waiting for
+    // the others, write the same files as one unsharded tune (shard 1
+    // writes them; the others print the same recommendation).
+    use sstsim::experiment::output::Shard;
+    use sstsim::tune::run_tune_with;
+    use sstsim::tune::search::RunWith;
+    let spec = tune_from_str("t.toml", &tune_text("max = 11.5", 2), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let whole = out_dir("unsharded");
+    run_tune(&spec, &whole, 1, false, false).expect("tune runs");
+    let shared = out_dir("sharded");
+    let summaries: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..=3)
+            .map(|index| {
+                let (spec, shared) = (&spec, &shared);
+                s.spawn(move || {
+                    let how = RunWith {
+                        threads: 1,
+                        resume: false,
+                        progress: false,
+                        shard: Some(Shard { index, count: 3 }),
+                    };
+                    run_tune_with(spec, shared, &how)
+                        .expect("shard runs")
+                        .summary
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(summaries.iter().all(|s| *s == summaries[0]));
+    for f in ["recommendation.csv", "recommendation.md", "report.html"] {
+        assert!(
+            std::fs::read(whole.join(f)).unwrap() == std::fs::read(shared.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert!(shared.join("pass-1/shard-3-of-3/manifest.json").is_file());
+    std::fs::remove_dir_all(&whole).ok();
+    std::fs::remove_dir_all(&shared).ok();
+}

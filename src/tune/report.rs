@@ -183,6 +183,36 @@ pub fn csv(a: &Answer) -> std::io::Result<Vec<u8>> {
     w.into_inner().map_err(|e| e.into_error())
 }
 
+/// A table of every metric under every condition for `v` (mean ± 95%
+/// half-width over its replications).
+fn by_condition(s: &mut String, spec: &TuneSpec, v: &Verdict) {
+    let names: Vec<&str> = std::iter::once(spec.objective.name.as_str())
+        .chain(spec.constraints.iter().map(|c| c.measure.name.as_str()))
+        .collect();
+    let _ = writeln!(
+        s,
+        "\n### Under each condition ({} replications each)\n",
+        v.replications
+    );
+    let _ = writeln!(s, "| condition | {} |", names.join(" | "));
+    let _ = writeln!(s, "|---|{}", "---|".repeat(names.len()));
+    for c in 0..spec.condition_count() {
+        let cells: Vec<String> = v
+            .by_condition
+            .iter()
+            .map(|m| {
+                let (mean, ci) = m[c];
+                shown(&Worst {
+                    mean,
+                    ci95: ci,
+                    condition: c,
+                })
+            })
+            .collect();
+        let _ = writeln!(s, "| {} | {} |", condition_text(spec, c), cells.join(" | "));
+    }
+}
+
 /// One line per constraint: its bound, its worst value, its status and
 /// the condition that was worst.
 fn constraint_lines(s: &mut String, spec: &TuneSpec, v: &Verdict) {
@@ -236,6 +266,7 @@ pub fn markdown(a: &Answer, passes: &[(std::path::PathBuf, usize, u32)]) -> Stri
                     num(m)
                 );
             }
+            by_condition(&mut s, spec, v);
             let _ = writeln!(s, "\n## Runners-up\n");
             let best = v.objective.mean;
             for r in a.ranked.iter().skip(1).take(5) {

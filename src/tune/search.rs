@@ -382,6 +382,9 @@ pub struct Verdict {
     pub objective: Worst,
     /// Each constraint under its worst condition, and its status.
     pub constraints: Vec<(Worst, Status)>,
+    /// Every metric (the objective, then each constraint) under every
+    /// condition: (mean, 95% half-width); infinite when unmeasured.
+    pub by_condition: Vec<Vec<(f64, f64)>>,
 }
 
 impl Verdict {
@@ -455,6 +458,17 @@ fn status(conds: &[Vec<RunValues>], m: usize, bound: Bound) -> Status {
     out
 }
 
+/// Metric `m` under one condition: (mean, 95% half-width), or infinite
+/// when some run could not measure it.
+fn condition_stat(runs: &[RunValues], m: usize) -> (f64, f64) {
+    let xs: Vec<f64> = runs.iter().map(|r| r[m]).collect();
+    if xs.iter().any(|x| !x.is_finite()) {
+        (f64::INFINITY, f64::NAN)
+    } else {
+        mean_ci95(&xs)
+    }
+}
+
 /// The verdict on every candidate measured, in candidate order.
 pub fn evaluate(spec: &TuneSpec, obs: &Observations) -> Vec<Verdict> {
     let minimize = spec.goal == Goal::Minimize;
@@ -464,6 +478,9 @@ pub fn evaluate(spec: &TuneSpec, obs: &Observations) -> Vec<Verdict> {
             candidate: cand.clone(),
             replications: conds.first().map_or(0, Vec::len),
             objective: worst(conds, 0, minimize),
+            by_condition: (0..=spec.constraints.len())
+                .map(|m| conds.iter().map(|runs| condition_stat(runs, m)).collect())
+                .collect(),
             constraints: spec
                 .constraints
                 .iter()

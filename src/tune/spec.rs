@@ -218,7 +218,25 @@ fn read_tune(root: &Item, source: &Arc<Source>, dir: Option<&Path>) -> Result<Tu
         integer(i, &p, 0, 10, "a number of refinement rounds", &mut errs)
     });
     let (model, model_text) = match top.require("model", &mut errs) {
-        Some((i, p)) => read_base_model(i, &p, dir, &mut errs),
+        Some((i, p)) => {
+            let (tree, text) = read_base_model(i, &p, dir, &mut errs);
+            // An experiment file as the base: its own model (inline, or a
+            // path relative to the experiment file).
+            match (&tree, &i.value, dir) {
+                (Some(t), Value::Str(rel), Some(d)) if is_experiment(t) => {
+                    let exp_dir = d.join(rel).parent().map(Path::to_path_buf);
+                    match root_entry(t, "model") {
+                        Some((m, _)) => {
+                            let (tree, inner) =
+                                read_base_model(m, "model", exp_dir.as_deref(), &mut errs);
+                            (tree, format!("{text}{inner}"))
+                        }
+                        None => (None, text),
+                    }
+                }
+                _ => (tree, text),
+            }
+        }
         None => (None, String::new()),
     };
     let knobs = match top.require("knobs", &mut errs) {
@@ -279,6 +297,11 @@ fn read_tune(root: &Item, source: &Arc<Source>, dir: Option<&Path>) -> Result<Tu
     };
     check_first_pass(&spec, root, &mut errs);
     if errs.is_empty() { Ok(spec) } else { Err(errs) }
+}
+
+/// An experiment file (it has a grid), not a model.
+fn is_experiment(tree: &Item) -> bool {
+    matches!(&tree.value, Value::Table(t) if t.get("grid").is_some() && t.get("model").is_some())
 }
 
 fn root_entry<'a>(root: &'a Item, key: &str) -> Option<(&'a Item, String)> {

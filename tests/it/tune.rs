@@ -340,3 +340,35 @@ fn shards_sharing_a_directory_reach_the_same_answer_byte_for_byte() {
     std::fs::remove_dir_all(&whole).ok();
     std::fs::remove_dir_all(&shared).ok();
 }
+
+#[test]
+fn an_experiment_file_can_be_the_base() {
+    // experiments/products.toml as the base: the tune searches its model
+    // (the experiment's grid is not used); a knob on its node group applies.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let text = r#"
+name = "on-products"
+model = "products.toml"
+replications = 2
+refine = 0
+[knobs]
+"node.asterisk.session_expires" = { from = 90, to = 1800, steps = 3 }
+[objective]
+minimize = "ua_reclaim_p95_s"
+"#;
+    let spec = tune_from_str("x.toml", text, Some(&dir)).unwrap_or_else(|e| panic!("{e}"));
+    let sstsim::scenario::doc::Value::Table(t) = &spec.model.value else {
+        panic!("a model table")
+    };
+    assert!(t.get("node").is_some() && t.get("grid").is_none());
+    // A knob on a group the base model does not have is refused, located.
+    let bad = text.replace("node.asterisk.", "node.asterix.");
+    let e = tune_from_str("x.toml", &bad, Some(&dir))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        e.contains("x.toml:7:1: node.asterix.session_expires"),
+        "{e}"
+    );
+}

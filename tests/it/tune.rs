@@ -364,8 +364,7 @@ minimize = "ua_reclaim_p95_s"
     // A knob on a group the base model does not have is refused, located.
     let bad = text.replace("node.asterisk.", "node.asterix.");
     let e = tune_from_str("x.toml", &bad, Some(&dir))
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(
         e.contains("x.toml:7:1: node.asterix.session_expires"),

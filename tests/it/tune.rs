@@ -371,3 +371,56 @@ minimize = "ua_reclaim_p95_s"
         "{e}"
     );
 }
+
+#[test]
+fn a_killed_tune_resumes_to_the_same_answer() {
+    // The process is killed (SIGKILL, as a crash) part-way; `--resume`
+    // then finishes it, and the answer is byte for byte the uninterrupted
+    // one. Wherever the kill lands (even before the first run or after the
+    // last), that must hold.
+    let dir = out_dir("killed");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("t.toml");
+    std::fs::write(&f, tune_text("max = 11.5", 6)).unwrap();
+    let spec = tune_from_str("t.toml", &tune_text("max = 11.5", 6), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let whole = dir.join("whole");
+    run_tune(&spec, &whole, 2, false, false).expect("tune runs");
+    let out = dir.join("out");
+    let args = |resume: bool| {
+        let mut a = vec![
+            "tune".to_string(),
+            f.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+            "--quiet".into(),
+        ];
+        if resume {
+            a.push("--resume".into());
+        }
+        a
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sstsim"))
+        .args(args(false))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let _ = child.kill();
+    let _ = child.wait();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sstsim"))
+        .args(args(true))
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(
+        std::fs::read(whole.join("recommendation.csv")).unwrap()
+            == std::fs::read(out.join("recommendation.csv")).unwrap()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -53,7 +53,7 @@ fn tradeoff(a: &Answer, k: usize) -> LineChart {
         Bound::Min(b) => format!("at least {b}"),
     };
     LineChart {
-        title: "Objective against a constraint, every candidate".into(),
+        title: format!("Every candidate: objective vs constraint {}", k + 1),
         x_label: format!("{} (worst condition)", c.measure.name),
         y_label: format!("{} (worst condition)", spec.objective.name),
         series: groups

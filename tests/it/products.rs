@@ -3,19 +3,18 @@
 //! way and T1 = 0.5 s, so a transaction times out 64·T1 = 32 s after it
 //! starts.
 
-use sstsim::engine::{SimDuration, SimTime};
 use sstsim::net::NodeId;
 use sstsim::session_timer::{
-    ExpiryRestart, Mode, No422MinSe, ProxyTimerConfig, RefreshMethod, RefreshRetry, RefreshTimeout,
+    ExpiryRestart, Mode, No422MinSe, RefreshMethod, RefreshRetry, RefreshTimeout,
     RefresherParamPref, RefresherPref, SendMinSe, Small2xx, TimerSettings, UnnamedRefresher,
 };
-use sstsim::sip::proxy::{ProxyConfig, ProxyState};
 use sstsim::sip::ua::ReinviteParam;
 use sstsim::sip::{ForcedAnswer, FreeCause, Method, StEvent, StatusCode};
 
 use super::harness::{Harness, at, close};
 use super::roles::{
-    all_close, failed_calls, freed, pair, reinvite, settings, st_events, through_timer_proxy,
+    all_close, failed_calls, freed, pair, reinvite, settings, st_events, through_rising_minimums,
+    through_timer_proxy,
 };
 use super::support;
 
@@ -258,39 +257,11 @@ fn one_retry_after_422_fails_a_call_through_two_rising_minimums() {
     // item 5): the call fails at 0.06 with 422. With two retries alice asks
     // SE 300 at 0.06 and the call runs with 300.
     let run = |retries| {
-        let mut h = Harness::new(10);
-        let a = h.ua(
-            "alice",
-            TimerSettings {
-                session_expires: 90,
-                max_422_retries: retries,
-                ..settings(Mode::Originate)
-            },
-        );
-        let p = h.proxy(
-            "p",
-            ProxyConfig {
-                state: ProxyState::Transaction {
-                    timers: Some(ProxyTimerConfig {
-                        ceiling: None,
-                        min_se: 120,
-                        floor_s: 90,
-                    }),
-                },
-                record_route: true,
-            },
-        );
-        let b = h.ua(
-            "bob",
-            TimerSettings {
-                min_se: 300,
-                ..settings(Mode::Accept)
-            },
-        );
-        h.link(a, p);
-        h.link(p, b);
-        h.call(SimTime::ZERO, a, b, SimDuration::from_secs(100));
-        h.run_until(at(1.0));
+        let alice = TimerSettings {
+            max_422_retries: retries,
+            ..settings(Mode::Originate)
+        };
+        let (h, a) = through_rising_minimums(alice, settings(Mode::Accept));
         (failed_calls(&h, a), intervals(&h, a), h.sends(a, "INVITE"))
     };
     let (failed, timers, invites) = run(1);

@@ -3,12 +3,13 @@
 //! readings in `shared/spec/`. 10 ms per hop, T1 = 0.5 s.
 
 use sstsim::session_timer::presets::profile;
-use sstsim::session_timer::{Mode, ProxyTimerConfig, RefreshMethod, TimerSettings};
-use sstsim::sip::proxy::{ProxyConfig, ProxyState};
+use sstsim::session_timer::{Mode, RefreshMethod, TimerSettings};
 use sstsim::sip::{ForcedAnswer, FreeCause, Method, StatusCode};
 
 use super::harness::{Harness, at, close};
-use super::roles::{all_close, failed_calls, freed, pair, through_timer_proxy};
+use super::roles::{
+    all_close, failed_calls, freed, pair, through_rising_minimums, through_timer_proxy,
+};
 
 /// A profile's settings, resolved.
 fn p(name: &str) -> TimerSettings {
@@ -114,43 +115,7 @@ fn pjsip_fails_a_call_on_the_second_consecutive_422() {
     // retries once: the call fails at 0.06 (stack-profiles §3 item 5). The
     // RFC profile's two retries get through: INVITE again at 0.06.
     let run = |name: &str| {
-        let mut h = Harness::new(10);
-        let a = h.ua(
-            "alice",
-            TimerSettings {
-                session_expires: 90,
-                ..p(name)
-            },
-        );
-        let px = h.proxy(
-            "p",
-            ProxyConfig {
-                state: ProxyState::Transaction {
-                    timers: Some(ProxyTimerConfig {
-                        ceiling: None,
-                        min_se: 120,
-                        floor_s: 90,
-                    }),
-                },
-                record_route: true,
-            },
-        );
-        let b = h.ua(
-            "bob",
-            TimerSettings {
-                min_se: 300,
-                ..p("rfc4028")
-            },
-        );
-        h.link(a, px);
-        h.link(px, b);
-        h.call(
-            sstsim::engine::SimTime::ZERO,
-            a,
-            b,
-            sstsim::engine::SimDuration::from_secs(100),
-        );
-        h.run_until(at(1.0));
+        let (h, a) = through_rising_minimums(p(name), p("rfc4028"));
         (h.sends(a, "INVITE"), failed_calls(&h, a))
     };
     let (invites, failed) = run("pjsip");

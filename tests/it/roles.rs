@@ -84,6 +84,42 @@ pub(super) fn through_timer_proxy(alice: TimerSettings, h: Harness) -> (Harness,
     (h, a, p)
 }
 
+/// alice (SE 90 over `alice`) — p (transaction-stateful, timer-aware,
+/// Min-SE 120) — bob (Min-SE 300 over `bob`), 10 ms per hop: alice calls
+/// at 0 and the harness runs to 1 s. Returns it and alice.
+pub(super) fn through_rising_minimums(
+    alice: TimerSettings,
+    bob: TimerSettings,
+) -> (Harness, NodeId) {
+    let mut h = Harness::new(10);
+    let a = h.ua(
+        "alice",
+        TimerSettings {
+            session_expires: 90,
+            ..alice
+        },
+    );
+    let p = h.proxy(
+        "p",
+        ProxyConfig {
+            state: ProxyState::Transaction {
+                timers: Some(ProxyTimerConfig {
+                    ceiling: None,
+                    min_se: 120,
+                    floor_s: 90,
+                }),
+            },
+            record_route: true,
+        },
+    );
+    let b = h.ua("bob", TimerSettings { min_se: 300, ..bob });
+    h.link(a, p);
+    h.link(p, b);
+    h.call(SimTime::ZERO, a, b, SimDuration::from_secs(100));
+    h.run_until(at(1.0));
+    (h, a)
+}
+
 /// The calls `node` saw fail, with time and status.
 pub(super) fn failed_calls(h: &Harness, node: NodeId) -> Vec<(f64, sstsim::sip::StatusCode)> {
     h.records_of(node)

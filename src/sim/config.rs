@@ -2,9 +2,9 @@
 //! timers, workload and faults, as the scenario reader validated them.
 
 use crate::net::LinkConfig;
-use crate::sip::SipTimers;
 use crate::sip::proxy::ProxyConfig;
 use crate::sip::ua_core::UaConfig;
+use crate::sip::{SipOverrides, SipTimers};
 
 use super::faults::FaultSpec;
 use super::probes::NodeClass;
@@ -36,6 +36,8 @@ pub struct NodeSpec {
     pub name: String,
     /// Its kind and settings.
     pub kind: NodeKind,
+    /// Its own transaction timers over `[sip]`.
+    pub sip: SipOverrides,
 }
 
 /// Everything a world is built from.

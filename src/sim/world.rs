@@ -92,6 +92,8 @@ struct NodeRt {
     role: Role,
     rng: SimRng,
     timers: TimerTable,
+    /// Its transaction timers: `[sip]` with its own values over them.
+    sip: SipTimers,
     /// False while crashed.
     up: bool,
 }
@@ -102,7 +104,6 @@ struct State {
     nodes: Vec<NodeRt>,
     specs: Vec<NodeSpec>,
     names: Vec<String>,
-    sip: SipTimers,
     calls: Generator,
     horizon: SimTime,
     /// The workload has a drain phase: stop once arrivals are over and no
@@ -141,7 +142,11 @@ impl World {
         let mut sim = Simulation::new();
         let mut faults = Faults::new(
             links.len(),
-            cfg.sip.t1x64() + cfg.sip.t4,
+            cfg.nodes
+                .iter()
+                .map(|n| cfg.sip.with(&n.sip).longest_wait())
+                .max()
+                .unwrap_or_else(|| cfg.sip.longest_wait()),
             seeds.stream(StreamId::for_component("fault", "answer")),
         );
         let mut link_windows = Vec::new();
@@ -197,6 +202,7 @@ impl World {
                 role: new_role(NodeId(i as u16), &spec.kind),
                 rng: seeds.stream(StreamId::for_component("node", &spec.name)),
                 timers: TimerTable::default(),
+                sip: cfg.sip.with(&spec.sip),
                 up: true,
             })
             .collect();
@@ -218,7 +224,6 @@ impl World {
                 nodes,
                 specs: cfg.nodes,
                 names,
-                sip: cfg.sip,
                 calls,
                 horizon,
                 draining,
@@ -605,7 +610,7 @@ impl State {
         let mut ctx = Ctx {
             now: sched.now(),
             me: node,
-            timers: &self.sip,
+            timers: &rt.sip,
             topo: self.net.topology(),
             rng: &mut rt.rng,
             out: &mut self.out,

@@ -33,7 +33,7 @@ pub use message::{CallRef, Message, Method};
 pub use proxy::ProxyConfig;
 pub use status::StatusCode;
 pub use timer::{ClientTimer, DialogTimer, RecordTimer, ServerTimer, TimerId, TimerKind};
-pub use transaction::SipTimers;
+pub use transaction::{SipOverrides, SipTimers};
 pub use ua::Command;
 
 use crate::net::NodeId;

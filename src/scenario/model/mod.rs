@@ -315,6 +315,20 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
     check_settings(&defaults, &read_nodes, strict_rfc, root, &mut errs);
     let (mut nodes, node_timers): (Vec<NodeSpec>, Vec<NodeTimers>) =
         read_nodes.into_iter().map(|n| (n.spec, n.timers)).unzip();
+    for (n, item) in nodes.iter().zip(&node_items) {
+        let own = sip.with(&n.sip);
+        if own.t2 < own.t1 {
+            errs.push(InputError::at(
+                &item.loc,
+                format!("node.{}.t2_ms", n.name),
+                format!(
+                    "this node's T2 ({} ms) is below its T1 ({} ms); T2 must not be below T1",
+                    own.t2.as_nanos() / 1_000_000,
+                    own.t1.as_nanos() / 1_000_000
+                ),
+            ));
+        }
+    }
     check_routes(&nodes, &links, &workload, &names, &mut errs);
     if !errs.is_empty() {
         return Err(errs);

@@ -12,6 +12,7 @@ use crate::sip::ua_core::UaConfig;
 
 use super::super::doc::{Errors, Fields, Item, Value, boolean, integer, keyword, string};
 use super::super::error::{InputError, Loc, did_you_mean};
+use super::sip::{TXN_TIMER_KEYS, read_node_timers};
 use super::timers::{TIMER_KEYS, read_timer_fields, read_timer_table};
 use super::{MAX_INTERVAL_S, Names, NodeTimers, seconds};
 
@@ -111,6 +112,7 @@ pub(super) fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors)
         spec: NodeSpec {
             name: id,
             kind: NodeKind::Ua(UaConfig::default()),
+            sip: Default::default(),
         },
         timers: NodeTimers::default(),
         proxy: None,
@@ -120,10 +122,12 @@ pub(super) fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors)
     };
     f.get("id");
     f.get("kind");
+    read.spec.sip = read_node_timers(&mut f, errs);
     match kind {
         Kind::Proxy => {
             let p = read_proxy(&mut f, errs);
-            f.finish(PROXY_KEYS, errs);
+            let allowed: Vec<&str> = PROXY_KEYS.iter().chain(TXN_TIMER_KEYS).copied().collect();
+            f.finish(&allowed, errs);
             read.spec.kind = NodeKind::Proxy(p.config());
             read.proxy = Some(p);
         }
@@ -178,6 +182,7 @@ fn read_ua(mut f: Fields, kind: Kind, names: &Names, errs: &mut Errors) -> NodeT
     let allowed: Vec<&str> = ["id", "kind", "group", "peers"]
         .iter()
         .chain(TIMER_KEYS)
+        .chain(TXN_TIMER_KEYS)
         .copied()
         .collect();
     f.finish(&allowed, errs);

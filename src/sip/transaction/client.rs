@@ -58,7 +58,7 @@ pub struct ClientTxn<U> {
     pub(crate) to: NodeId,
     /// Current retransmission interval.
     interval: SimDuration,
-    /// Timer B / F: the transaction times out here (start + 64·T1).
+    /// Timer B / F: the transaction times out here (start + 64·T1 by default).
     deadline: SimTime,
     /// The TU's own data for this transaction.
     pub(crate) tu: U,
@@ -88,7 +88,12 @@ impl<U> ClientTxn<U> {
         ctx.send(to, request.clone());
         let request = Box::new(request);
         let t1 = ctx.timers.t1;
-        let deadline = ctx.now + ctx.timers.t1x64();
+        let deadline = ctx.now
+            + if invite {
+                ctx.timers.timer_b()
+            } else {
+                ctx.timers.timer_f()
+            };
         if invite {
             ctx.set_timer(TimerId::Client(id, ClientTimer::A), t1);
             if kind == ClientKind::Proxy {

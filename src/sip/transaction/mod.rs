@@ -56,7 +56,9 @@ impl ClientTxnId {
     }
 }
 
-/// RFC 3261 timer base values (Appendix A) and Timer C.
+/// RFC 3261 timer base values (Appendix A), Timer C, and the client
+/// transaction deadlines when a product sets its own (Kamailio's tm
+/// `fr_timer` ends both at 30 s instead of 64·T1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SipTimers {
     /// RTT estimate, 500 ms by default.
@@ -67,6 +69,10 @@ pub struct SipTimers {
     pub t4: SimDuration,
     /// Overall wait for a final response to an INVITE (> 3 min; 180 s).
     pub timer_c: SimDuration,
+    /// Timer B, if not 64·T1.
+    pub timer_b: Option<SimDuration>,
+    /// Timer F, if not 64·T1.
+    pub timer_f: Option<SimDuration>,
 }
 
 impl Default for SipTimers {
@@ -76,17 +82,82 @@ impl Default for SipTimers {
             t2: SimDuration::from_secs(4),
             t4: SimDuration::from_secs(5),
             timer_c: SimDuration::from_secs(180),
+            timer_b: None,
+            timer_f: None,
         }
     }
 }
 
 impl SipTimers {
-    /// 64·T1: Timers B, F, H, J, L and the 2xx give-up.
+    /// 64·T1: Timers H, J, L and the 2xx give-up (and B, F unless set).
     pub fn t1x64(&self) -> SimDuration {
         self.t1 * 64
     }
     /// Timer D: at least 32 s on UDP, and at least 64·T1.
     pub fn timer_d(&self) -> SimDuration {
         self.t1x64().max(SimDuration::from_secs(32))
+    }
+    /// Timer B: an INVITE client transaction's deadline.
+    pub fn timer_b(&self) -> SimDuration {
+        self.timer_b.unwrap_or_else(|| self.t1x64())
+    }
+    /// Timer F: a non-INVITE client transaction's deadline.
+    pub fn timer_f(&self) -> SimDuration {
+        self.timer_f.unwrap_or_else(|| self.t1x64())
+    }
+    /// The longest a transaction of these timers can last after its last
+    /// message: how long a fault mark must outlive its call.
+    pub fn longest_wait(&self) -> SimDuration {
+        self.t1x64().max(self.timer_b()).max(self.timer_f()) + self.t4
+    }
+    /// These timers with a node's own values over them.
+    pub fn with(mut self, own: &SipOverrides) -> SipTimers {
+        let SipOverrides {
+            t1,
+            t2,
+            t4,
+            timer_b,
+            timer_f,
+            timer_c,
+        } = *own;
+        self.t1 = t1.unwrap_or(self.t1);
+        self.t2 = t2.unwrap_or(self.t2);
+        self.t4 = t4.unwrap_or(self.t4);
+        self.timer_c = timer_c.unwrap_or(self.timer_c);
+        self.timer_b = timer_b.or(self.timer_b);
+        self.timer_f = timer_f.or(self.timer_f);
+        self
+    }
+}
+
+/// A node's own transaction timers (a product's defaults or its
+/// `[[node]]` keys), each overriding `[sip]` when set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SipOverrides {
+    /// T1.
+    pub t1: Option<SimDuration>,
+    /// T2.
+    pub t2: Option<SimDuration>,
+    /// T4.
+    pub t4: Option<SimDuration>,
+    /// Timer B.
+    pub timer_b: Option<SimDuration>,
+    /// Timer F.
+    pub timer_f: Option<SimDuration>,
+    /// Timer C.
+    pub timer_c: Option<SimDuration>,
+}
+
+impl SipOverrides {
+    /// These values where set, else `under`'s.
+    pub fn or(self, under: SipOverrides) -> SipOverrides {
+        SipOverrides {
+            t1: self.t1.or(under.t1),
+            t2: self.t2.or(under.t2),
+            t4: self.t4.or(under.t4),
+            timer_b: self.timer_b.or(under.timer_b),
+            timer_f: self.timer_f.or(under.timer_f),
+            timer_c: self.timer_c.or(under.timer_c),
+        }
     }
 }

@@ -6,10 +6,13 @@ pub mod headers;
 pub mod negotiation;
 pub mod policy;
 pub mod presets;
+pub mod proxy;
 pub mod settings;
 
-pub use negotiation::{
-    Negotiated, Party, ProxyDecision, ProxyMemo, ProxyTimerConfig, UacMemory, UasDecision,
+pub use negotiation::{Negotiated, Party, UacMemory, UasDecision};
+pub use proxy::{
+    MinSeIn422, MinSeWithoutSe, ProxyDecision, ProxyInterval, ProxyMemo, ProxyRules,
+    ProxyTimerConfig, RefreshRequests, SeIn2xx, SmallSeWithoutTimer,
 };
 pub use settings::{
     ExpiryGuard, ExpiryRestart, LowerSe, MinSeFrom422, Mode, No422MinSe, ProxyInsertedSe,

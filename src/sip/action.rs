@@ -79,8 +79,8 @@ pub enum StEvent {
     ByeSent(FreeCause),
     /// This node rejected a refresh request with 422 and this Min-SE.
     Rejected422 {
-        /// The Min-SE it carried.
-        min_se: u32,
+        /// The Min-SE it carried (`None`: a 422 without one).
+        min_se: Option<u32>,
     },
     /// This node rejected `Require: timer` with 420 (refuse mode).
     Rejected420,
@@ -123,7 +123,8 @@ impl StEvent {
             StEvent::RefreshDue => "refresh_due".into(),
             StEvent::Expired => "expired".into(),
             StEvent::ByeSent(c) => format!("bye_sent:{}", c.name()),
-            StEvent::Rejected422 { min_se } => format!("reject_422 Min-SE={min_se}"),
+            StEvent::Rejected422 { min_se: Some(m) } => format!("reject_422 Min-SE={m}"),
+            StEvent::Rejected422 { min_se: None } => "reject_422 without Min-SE".into(),
             StEvent::Rejected420 => "reject_420".into(),
             StEvent::Retry422 { min_se } => format!("retry_after_422 Min-SE={min_se}"),
             StEvent::Retry420 => "retry_after_420".into(),

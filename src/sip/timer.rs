@@ -106,15 +106,18 @@ impl DialogTimer {
 pub enum RecordTimer {
     /// Free a record nobody ended (the fallback lifetime).
     Fallback,
-    /// The session interval passed without a refresh (ST-PROXY-13, ST-PROXY-14).
+    /// The session interval passed without a refresh (ST-PROXY-13,
+    /// ST-PROXY-14), or a product's dialog timeout.
     ProxyExpiry,
+    /// A terminated record stops being listed (its timeout is over by then).
+    Linger,
 }
 
 impl RecordTimer {
     fn slot(self) -> usize {
         match self {
             RecordTimer::Fallback => 0,
-            RecordTimer::ProxyExpiry => 1,
+            RecordTimer::ProxyExpiry | RecordTimer::Linger => 1,
         }
     }
 }
@@ -165,6 +168,7 @@ impl TimerKind {
             TimerKind::Record(t) => match t {
                 R::Fallback => "fallback_lifetime",
                 R::ProxyExpiry => "proxy_expiry",
+                R::Linger => "linger",
             },
         }
     }

@@ -3,12 +3,11 @@
 //! timer-aware proxies to a UAS and its answer comes back.
 
 use proptest::prelude::*;
-use sstsim::session_timer::negotiation::{
-    RFC_MIN_SE, proxy_request, proxy_response, uac_on_2xx, uac_request, uas_decide,
-};
+use sstsim::session_timer::negotiation::{RFC_MIN_SE, uac_on_2xx, uac_request, uas_decide};
+use sstsim::session_timer::proxy::{proxy_request, proxy_response};
 use sstsim::session_timer::{
-    ExpiryGuard, Mode, Negotiated, Party, ProxyDecision, ProxyTimerConfig, RefreshMethod,
-    RefresherPref, SendMinSe, TimerSettings, UacMemory, UasDecision,
+    ExpiryGuard, Mode, Negotiated, Party, ProxyDecision, ProxyRules, ProxyTimerConfig,
+    RefreshMethod, RefresherPref, SendMinSe, TimerSettings, UacMemory, UasDecision,
 };
 use sstsim::sip::message::TimerHeaders;
 
@@ -63,6 +62,7 @@ fn proxy() -> impl Strategy<Value = ProxyTimerConfig> {
             ceiling: extra.map(|e| min_se + e),
             min_se,
             floor_s: RFC_MIN_SE,
+            ..ProxyTimerConfig::RFC
         }
     })
 }
@@ -101,7 +101,7 @@ fn negotiate(
     };
     let mut resp = headers;
     for m in memos.iter().rev() {
-        proxy_response(m, &mut resp);
+        proxy_response(&ProxyRules::RFC, m, &mut resp);
     }
     Some(Outcome {
         min_se_seen,

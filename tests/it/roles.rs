@@ -5,13 +5,12 @@
 
 use sstsim::engine::{SimDuration, SimTime};
 use sstsim::net::NodeId;
-use sstsim::session_timer::negotiation::RFC_MIN_SE;
 use sstsim::session_timer::{
     ExpiryGuard, Mode, ProxyTimerConfig, RefreshMethod, RefresherEnd, RefresherParamPref,
     RefresherPref, Rounding, TimerSettings,
 };
 use sstsim::sip::message::RefresherParam;
-use sstsim::sip::proxy::{AtExpiry, ProxyConfig, ProxyState, RecordTimers};
+use sstsim::sip::proxy::{DialogPolicy, ProxyConfig, ProxyState};
 use sstsim::sip::ua::ReinviteParam;
 use sstsim::sip::{CallRef, Command, DialogTimer, FreeCause, Method, Record, StEvent, TimerKind};
 
@@ -58,15 +57,8 @@ pub(super) fn through_timer_proxy(alice: TimerSettings, h: Harness) -> (Harness,
         "p",
         ProxyConfig {
             state: ProxyState::Dialog {
-                timers: Some(RecordTimers {
-                    negotiation: ProxyTimerConfig {
-                        ceiling: None,
-                        min_se: RFC_MIN_SE,
-                        floor_s: 90,
-                    },
-                    at_expiry: AtExpiry::Drop,
-                }),
-                fallback_lifetime: None,
+                timers: Some(ProxyTimerConfig::RFC),
+                dialogs: DialogPolicy::RFC,
             },
             record_route: true,
         },
@@ -107,6 +99,7 @@ pub(super) fn through_rising_minimums(
                     ceiling: None,
                     min_se: 120,
                     floor_s: 90,
+                    ..ProxyTimerConfig::RFC
                 }),
             },
             record_route: true,

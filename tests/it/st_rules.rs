@@ -4,12 +4,11 @@
 //! covered end to end in `session_timers.rs`, under the same names.
 
 use sstsim::engine::SimDuration;
-use sstsim::session_timer::negotiation::{
-    proxy_request, proxy_response, uac_on_2xx, uac_request, uas_decide,
-};
+use sstsim::session_timer::negotiation::{uac_on_2xx, uac_request, uas_decide};
 use sstsim::session_timer::policy::{expiry_delay, refresh_delay};
+use sstsim::session_timer::proxy::{proxy_request, proxy_response};
 use sstsim::session_timer::{
-    ExpiryGuard, Mode, Negotiated, Party, ProxyDecision, ProxyInsertedSe, ProxyMemo,
+    ExpiryGuard, Mode, Negotiated, Party, ProxyDecision, ProxyInsertedSe, ProxyMemo, ProxyRules,
     ProxyTimerConfig, RefresherPref, Rounding, SendMinSe, SmallSe, TimerSettings, UacMemory,
     UasDecision,
 };
@@ -401,6 +400,7 @@ const P120: ProxyTimerConfig = ProxyTimerConfig {
     ceiling: None,
     min_se: 120,
     floor_s: 90,
+    ..ProxyTimerConfig::RFC
 };
 
 fn forward(cfg: &ProxyTimerConfig, req: &mut TimerHeaders) -> ProxyMemo {
@@ -453,6 +453,7 @@ fn st_proxy_2_initial_and_subsequent_refreshes_are_processed_alike() {
         ceiling: Some(300),
         min_se: 90,
         floor_s: 90,
+        ..ProxyTimerConfig::RFC
     };
     let mut initial = TimerHeaders {
         session_expires: se(1800, NONE),
@@ -476,6 +477,7 @@ fn st_proxy_3_inserts_session_expires_but_never_a_refresher() {
             ceiling: Some(600),
             min_se: 90,
             floor_s: 90,
+            ..ProxyTimerConfig::RFC
         },
         &mut req,
     );
@@ -486,6 +488,7 @@ fn st_proxy_3_inserts_session_expires_but_never_a_refresher() {
             ceiling: None,
             min_se: 90,
             floor_s: 90,
+            ..ProxyTimerConfig::RFC
         },
         &mut req,
     );
@@ -503,6 +506,7 @@ fn st_proxy_3_inserts_session_expires_but_never_a_refresher() {
             ceiling: None,
             min_se: 90,
             floor_s: 90,
+            ..ProxyTimerConfig::RFC
         },
         &mut req,
     );
@@ -515,6 +519,7 @@ fn st_proxy_4_lowers_but_not_below_min_se() {
         ceiling: Some(300),
         min_se: 90,
         floor_s: 90,
+        ..ProxyTimerConfig::RFC
     };
     let mut req = TimerHeaders {
         session_expires: se(1800, NONE),
@@ -553,12 +558,16 @@ fn st_proxy_5_rejects_a_too_small_interval_with_422_when_supported() {
     };
     assert_eq!(
         proxy_request(&P120, &mut req),
-        ProxyDecision::Reject422 { min_se: 120 }
+        ProxyDecision::Reject422 {
+            min_se: Some(120),
+            then_forward: false
+        }
     );
     let low = ProxyTimerConfig {
         ceiling: None,
         min_se: 30,
         floor_s: 90,
+        ..ProxyTimerConfig::RFC
     };
     let mut req = TimerHeaders {
         session_expires: se(60, NONE),
@@ -566,7 +575,10 @@ fn st_proxy_5_rejects_a_too_small_interval_with_422_when_supported() {
     };
     assert_eq!(
         proxy_request(&low, &mut req),
-        ProxyDecision::Reject422 { min_se: 90 },
+        ProxyDecision::Reject422 {
+            min_se: Some(90),
+            then_forward: false
+        },
         "Min-SE ≥ 90"
     );
 }
@@ -592,6 +604,7 @@ fn st_proxy_6_without_supported_raises_min_se_and_session_expires() {
             ceiling: None,
             min_se: 150,
             floor_s: 90,
+            ..ProxyTimerConfig::RFC
         },
         &mut req,
     );
@@ -639,6 +652,7 @@ fn st_proxy_8_remembers_what_it_forwarded_and_whether_the_uac_supports() {
             ceiling: Some(600),
             min_se: 90,
             floor_s: 90,
+            ..ProxyTimerConfig::RFC
         },
         &mut req,
     );
@@ -646,8 +660,11 @@ fn st_proxy_8_remembers_what_it_forwarded_and_whether_the_uac_supports() {
         memo,
         ProxyMemo {
             requested: true,
+            inserted: false,
             forwarded_se: 600,
-            uac_supported: true
+            interval: 600,
+            uac_supported: true,
+            arrived_se: Some(1800),
         }
     );
     let mut plain = TimerHeaders::default();
@@ -665,11 +682,14 @@ fn st_proxy_9_never_adds_require_timer() {
 fn st_proxy_10_no_timer_when_neither_ua_supports() {
     let memo = ProxyMemo {
         requested: true,
+        inserted: true,
         forwarded_se: 1800,
+        interval: 1800,
         uac_supported: false,
+        arrived_se: None,
     };
     let mut resp = TimerHeaders::default();
-    assert_eq!(proxy_response(&memo, &mut resp), None);
+    assert_eq!(proxy_response(&ProxyRules::RFC, &memo, &mut resp), None);
     assert_eq!(resp, TimerHeaders::default(), "forwarded unchanged");
 }
 
@@ -677,11 +697,17 @@ fn st_proxy_10_no_timer_when_neither_ua_supports() {
 fn st_proxy_11_first_aware_proxy_puts_the_timer_in_the_2xx_for_the_uac() {
     let memo = ProxyMemo {
         requested: true,
+        inserted: false,
         forwarded_se: 1800,
+        interval: 1800,
         uac_supported: true,
+        arrived_se: Some(1800),
     };
     let mut resp = TimerHeaders::default();
-    assert_eq!(proxy_response(&memo, &mut resp), Some(1800));
+    assert_eq!(
+        proxy_response(&ProxyRules::RFC, &memo, &mut resp),
+        Some(1800)
+    );
     assert_eq!(resp.session_expires, se(1800, UAC));
     assert!(resp.require_timer);
 }
@@ -690,8 +716,11 @@ fn st_proxy_11_first_aware_proxy_puts_the_timer_in_the_2xx_for_the_uac() {
 fn st_proxy_12_a_2xx_with_session_expires_passes_unchanged() {
     let memo = ProxyMemo {
         requested: true,
+        inserted: false,
         forwarded_se: 1800,
+        interval: 1800,
         uac_supported: true,
+        arrived_se: Some(1800),
     };
     let mut resp = TimerHeaders {
         session_expires: se(600, UAS),
@@ -699,7 +728,10 @@ fn st_proxy_12_a_2xx_with_session_expires_passes_unchanged() {
         ..supported()
     };
     let before = resp;
-    assert_eq!(proxy_response(&memo, &mut resp), Some(600));
+    assert_eq!(
+        proxy_response(&ProxyRules::RFC, &memo, &mut resp),
+        Some(600)
+    );
     assert_eq!(resp, before);
 }
 

@@ -6,11 +6,18 @@ use crate::engine::SimDuration;
 use crate::keyword::keywords;
 use crate::session_timer::ProxyTimerConfig;
 use crate::session_timer::negotiation::RFC_MIN_SE;
+use crate::session_timer::{
+    MinSeIn422, MinSeWithoutSe, ProxyInterval, RefreshRequests, SeIn2xx, SmallSeWithoutTimer,
+};
 use crate::sim::{NodeKind, NodeSpec};
-use crate::sip::proxy::{AtExpiry, ProxyConfig, ProxyState, RecordTimers, Statefulness};
+use crate::sip::proxy::profiles::{PROXY_PROFILES, ProxyPreset, proxy_profile};
+use crate::sip::proxy::{
+    AtExpiry, ExpiryFree, Lifetime, OnRefresh, ProxyConfig, ProxyState, Statefulness,
+    TimeoutRestart,
+};
 use crate::sip::ua_core::UaConfig;
 
-use super::super::doc::{Errors, Fields, Item, Value, boolean, integer, keyword, string};
+use super::super::doc::{Errors, Fields, Item, Value, boolean, choice, integer, keyword, string};
 use super::super::error::{InputError, Loc, did_you_mean};
 use super::sip::{TXN_TIMER_KEYS, read_node_timers};
 use super::timers::{TIMER_KEYS, read_timer_fields, read_timer_table};
@@ -33,61 +40,84 @@ keywords!(Kind {
     "b2bua" => Kind::B2bua,
 });
 
+/// A proxy's own keys; the timer-rule, dialog and transaction-timer keys
+/// are allowed too.
 const PROXY_KEYS: &[&str] = &[
     "id",
     "kind",
+    "profile",
     "stateful",
     "record_route",
     "timers",
-    "session_expires",
-    "min_se",
-    "dialog_fallback_lifetime_s",
-    "proxy_bye_on_expiry",
 ];
 
-/// A proxy's keys as written, kept for the checks that need the whole model.
+/// Keys that only a timer-aware proxy uses.
+const TIMER_RULE_KEYS: &[&str] = &[
+    "session_expires",
+    "min_se",
+    "sst_interval_s",
+    "interval",
+    "small_se_without_timer",
+    "min_se_without_se",
+    "reject_small",
+    "min_se_in_422",
+    "forward_after_422",
+    "script_check_min",
+    "check_min_inverted",
+    "se_in_2xx",
+    "require_in_2xx",
+    "refresh_requests",
+];
+
+/// Keys that only a dialog-stateful proxy uses.
+const DIALOG_KEYS: &[&str] = &[
+    "dialog_fallback_lifetime_s",
+    "dialog_timeout_s",
+    "lifetime",
+    "lifetime_on_refresh",
+    "timeout_restart",
+    "timeout_tick_ms",
+    "proxy_bye_on_expiry",
+    "expiry_free",
+    "terminated_linger_s",
+];
+
+/// A proxy's keys as read over its profile, kept for the checks that need
+/// the whole model.
 #[derive(Debug, Clone)]
 pub(super) struct ProxyKeys {
-    stateful: Statefulness,
-    record_route: bool,
-    timers: bool,
+    /// Every value, from the keys or else the profile.
+    preset: ProxyPreset,
     /// Its Session-Expires ceiling, seconds, and where it was written.
     pub(super) session_expires: Option<(u32, Loc)>,
     /// Its minimum, seconds, and where it was written.
     pub(super) min_se: (u32, Option<Loc>),
-    fallback: Option<SimDuration>,
-    bye_on_expiry: bool,
 }
 
 impl ProxyKeys {
     /// The proxy's configuration: timer settings count only on a
-    /// timer-aware proxy, a fallback only on a dialog-stateful one.
+    /// timer-aware proxy, dialog settings only on a dialog-stateful one.
     fn config(&self) -> ProxyConfig {
+        let p = &self.preset;
         let negotiation = ProxyTimerConfig {
             ceiling: self.session_expires.as_ref().map(|s| s.0),
             min_se: self.min_se.0,
             floor_s: RFC_MIN_SE,
+            sst_interval: p.sst_interval,
+            rules: p.rules,
         };
-        let state = match self.stateful {
+        let timers = p.timers.then_some(negotiation);
+        let state = match p.stateful {
             Statefulness::Stateless => ProxyState::Stateless,
-            Statefulness::Transaction => ProxyState::Transaction {
-                timers: self.timers.then_some(negotiation),
-            },
+            Statefulness::Transaction => ProxyState::Transaction { timers },
             Statefulness::Dialog => ProxyState::Dialog {
-                timers: self.timers.then_some(RecordTimers {
-                    negotiation,
-                    at_expiry: if self.bye_on_expiry {
-                        AtExpiry::ByeBothEnds
-                    } else {
-                        AtExpiry::Drop
-                    },
-                }),
-                fallback_lifetime: self.fallback,
+                timers,
+                dialogs: p.dialogs,
             },
         };
         ProxyConfig {
             state,
-            record_route: self.record_route,
+            record_route: p.record_route,
         }
     }
 }
@@ -126,7 +156,9 @@ pub(super) fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors)
     match kind {
         Kind::Proxy => {
             let p = read_proxy(&mut f, errs);
-            let allowed: Vec<&str> = PROXY_KEYS.iter().chain(TXN_TIMER_KEYS).copied().collect();
+            read.spec.sip = read.spec.sip.or(p.preset.sip);
+            let allowed: Vec<&str> =
+                [PROXY_KEYS, TIMER_RULE_KEYS, DIALOG_KEYS, TXN_TIMER_KEYS].concat();
             f.finish(&allowed, errs);
             read.spec.kind = NodeKind::Proxy(p.config());
             read.proxy = Some(p);
@@ -189,34 +221,43 @@ fn read_ua(mut f: Fields, kind: Kind, names: &Names, errs: &mut Errors) -> NodeT
     timers
 }
 
-fn read_proxy(f: &mut Fields, errs: &mut Errors) -> ProxyKeys {
-    let mut p = ProxyKeys {
-        stateful: Statefulness::Transaction,
-        record_route: false,
-        timers: false,
-        session_expires: None,
-        min_se: (RFC_MIN_SE, None),
-        fallback: None,
-        bye_on_expiry: false,
-    };
-    if let Some((x, kp)) = f.entry("stateful")
-        && let Some(s) = keyword::<Statefulness>(x, &kp, errs)
-    {
-        p.stateful = s;
-    }
-    if let Some((x, kp)) = f.entry("record_route") {
-        p.record_route = boolean(x, &kp, errs).unwrap_or(false);
-    }
-    if let Some((x, kp)) = f.entry("timers") {
-        p.timers = boolean(x, &kp, errs).unwrap_or(false);
-        if p.timers && p.stateful == Statefulness::Stateless {
+/// A lifetime in seconds, or "unbounded" (`None`).
+fn lifetime_or_unbounded(x: &Item, kp: &str, errs: &mut Errors) -> Option<Option<SimDuration>> {
+    match &x.value {
+        Value::Str(s) if s == "unbounded" => Some(None),
+        Value::Str(s) => {
             errs.push(InputError::at(
                 &x.loc,
                 kp,
-                "a stateless proxy never requests a timer (RFC 4028 §8); use stateful = \"transaction\" or \"dialog\"",
+                format!("\"{s}\" is not allowed: give seconds (a number) or \"unbounded\""),
             ));
+            None
         }
+        _ => seconds(x, kp, errs).map(Some),
     }
+}
+
+fn read_proxy(f: &mut Fields, errs: &mut Errors) -> ProxyKeys {
+    let mut p = ProxyPreset::DEFAULT;
+    if let Some((x, kp)) = f.entry("profile")
+        && let Some(c) = choice(x, &kp, PROXY_PROFILES, errs)
+    {
+        p = proxy_profile(PROXY_PROFILES[c]).expect("listed profiles exist");
+    }
+    // The keys given, and where: checked against the result below.
+    let mut given: Vec<Given> = Vec::new();
+    macro_rules! read {
+        ($key:literal, $read:expr, $field:expr) => {
+            if let Some((x, kp)) = f.entry($key) {
+                given.push(($key, kp.clone(), x.loc.clone()));
+                #[allow(clippy::redundant_closure_call)]
+                if let Some(v) = $read(x, &kp, &mut *errs) {
+                    $field = v;
+                }
+            }
+        };
+    }
+    let flag = |x: &Item, kp: &str, errs: &mut Errors| boolean(x, kp, errs);
     let interval = |x: &Item, kp: &str, errs: &mut Errors| {
         integer(
             x,
@@ -228,45 +269,133 @@ fn read_proxy(f: &mut Fields, errs: &mut Errors) -> ProxyKeys {
         )
         .map(|v| v as u32)
     };
+    read!("stateful", keyword::<Statefulness>, p.stateful);
+    read!("record_route", flag, p.record_route);
+    read!("timers", flag, p.timers);
+    let mut min_se = (p.min_se, None);
+    if let Some((x, kp)) = f.entry("min_se") {
+        given.push(("min_se", kp.clone(), x.loc.clone()));
+        if let Some(v) = interval(x, &kp, errs) {
+            min_se = (v, f.key_loc("min_se"));
+        }
+    }
+    let mut session_expires = None;
     if let Some((x, kp)) = f.entry("session_expires") {
+        given.push(("session_expires", kp.clone(), x.loc.clone()));
         let at = f.key_loc("session_expires");
-        p.session_expires = interval(x, &kp, errs).map(|v| (v, at.expect("the key was read")));
+        session_expires = interval(x, &kp, errs).map(|v| (v, at.expect("the key was read")));
     }
-    if let Some((x, kp)) = f.entry("min_se")
-        && let Some(v) = interval(x, &kp, errs)
+    read!(
+        "sst_interval_s",
+        |x: &Item, kp: &str, errs: &mut Errors| integer(
+            x,
+            kp,
+            0,
+            MAX_INTERVAL_S,
+            "an integer number of seconds (0: unset)",
+            errs
+        )
+        .map(|v| v as u32),
+        p.sst_interval
+    );
+    let r = &mut p.rules;
+    read!("interval", keyword::<ProxyInterval>, r.interval);
+    read!(
+        "small_se_without_timer",
+        keyword::<SmallSeWithoutTimer>,
+        r.small_se_without_timer
+    );
+    read!(
+        "min_se_without_se",
+        keyword::<MinSeWithoutSe>,
+        r.min_se_without_se
+    );
+    read!("reject_small", flag, r.reject_small);
+    read!("min_se_in_422", keyword::<MinSeIn422>, r.min_se_in_422);
+    read!("forward_after_422", flag, r.forward_after_422);
+    read!("script_check_min", flag, r.script_check_min);
+    read!("check_min_inverted", flag, r.check_min_inverted);
+    read!("se_in_2xx", keyword::<SeIn2xx>, r.se_in_2xx);
+    read!("require_in_2xx", flag, r.require_in_2xx);
+    read!(
+        "refresh_requests",
+        keyword::<RefreshRequests>,
+        r.refresh_requests
+    );
+    let d = &mut p.dialogs;
+    read!(
+        "dialog_fallback_lifetime_s",
+        lifetime_or_unbounded,
+        d.fallback_lifetime
+    );
+    read!("dialog_timeout_s", lifetime_or_unbounded, d.dialog_timeout);
+    read!("lifetime", keyword::<Lifetime>, d.lifetime);
+    read!("lifetime_on_refresh", keyword::<OnRefresh>, d.on_refresh);
+    read!("timeout_restart", keyword::<TimeoutRestart>, d.restart);
+    read!(
+        "timeout_tick_ms",
+        |x: &Item, kp: &str, errs: &mut Errors| integer(
+            x,
+            kp,
+            0,
+            3_600_000,
+            "an integer number of milliseconds (0: no tick)",
+            errs
+        )
+        .map(|v| (v > 0).then(|| SimDuration::from_millis(v as u32))),
+        d.tick
+    );
+    read!(
+        "proxy_bye_on_expiry",
+        |x: &Item, kp: &str, errs: &mut Errors| boolean(x, kp, errs).map(|b| if b {
+            AtExpiry::ByeBothEnds
+        } else {
+            AtExpiry::Drop
+        }),
+        d.at_expiry
+    );
+    read!("expiry_free", keyword::<ExpiryFree>, d.expiry_free);
+    read!("terminated_linger_s", seconds, d.linger);
+    check_proxy_keys(&p, &given, errs);
+    ProxyKeys {
+        preset: p,
+        session_expires,
+        min_se,
+    }
+}
+
+/// A key given on a proxy: its name, path and value's location.
+type Given = (&'static str, String, Loc);
+
+/// Keys that mean nothing for what the proxy turned out to be.
+fn check_proxy_keys(p: &ProxyPreset, given: &[Given], errs: &mut Errors) {
+    let find = |key: &str| given.iter().find(|(k, ..)| *k == key);
+    if p.timers
+        && p.stateful == Statefulness::Stateless
+        && let Some((_, path, loc)) = find("timers").or_else(|| find("stateful"))
     {
-        p.min_se = (v, f.key_loc("min_se"));
+        errs.push(InputError::at(
+            loc,
+            path,
+            "a stateless proxy never requests a timer (RFC 4028 §8); use stateful = \"transaction\" or \"dialog\"",
+        ));
     }
-    if let Some((x, kp)) = f.entry("dialog_fallback_lifetime_s") {
-        p.fallback = match &x.value {
-            Value::Str(s) if s == "unbounded" => None,
-            Value::Str(s) => {
-                errs.push(InputError::at(
-                    &x.loc,
-                    &kp,
-                    format!("\"{s}\" is not allowed: give seconds (a number) or \"unbounded\""),
-                ));
-                None
-            }
-            _ => seconds(x, &kp, errs),
-        };
-        if p.stateful != Statefulness::Dialog {
+    for (key, path, loc) in given {
+        if DIALOG_KEYS.contains(key) && p.stateful != Statefulness::Dialog {
             errs.push(InputError::at(
-                &x.loc,
-                &kp,
-                "only a dialog-stateful proxy (stateful = \"dialog\") keeps dialog records",
+                loc,
+                path,
+                format!(
+                    "`{key}` is for a dialog-stateful proxy (stateful = \"dialog\"), which keeps dialog records"
+                ),
+            ));
+        }
+        if TIMER_RULE_KEYS.contains(key) && !p.timers {
+            errs.push(InputError::at(
+                loc,
+                path,
+                format!("`{key}` is for a timer-aware proxy (timers = true)"),
             ));
         }
     }
-    if let Some((x, kp)) = f.entry("proxy_bye_on_expiry") {
-        p.bye_on_expiry = boolean(x, &kp, errs).unwrap_or(false);
-        if p.bye_on_expiry && !(p.timers && p.stateful == Statefulness::Dialog) {
-            errs.push(InputError::at(
-                &x.loc,
-                kp,
-                "only a timer-aware dialog-stateful proxy (timers = true, stateful = \"dialog\") has an expiry to act on",
-            ));
-        }
-    }
-    p
 }

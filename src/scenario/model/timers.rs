@@ -261,7 +261,7 @@ pub(super) fn relax_rfc_floor(nodes: &mut [NodeSpec]) {
                 ProxyState::Transaction { timers: Some(t) } => t.floor_s = NO_FLOOR,
                 ProxyState::Dialog {
                     timers: Some(t), ..
-                } => t.negotiation.floor_s = NO_FLOOR,
+                } => t.floor_s = NO_FLOOR,
                 _ => {}
             },
         }

@@ -16,39 +16,46 @@
 //! - A dialog-stateful proxy keeps a dialog record (see `record`).
 
 mod config;
+pub mod profiles;
 mod record;
 
-pub use config::{AtExpiry, ProxyConfig, ProxyState, RecordTimers, Statefulness};
+pub use config::{
+    AtExpiry, DialogPolicy, ExpiryFree, Lifetime, OnRefresh, ProxyConfig, ProxyState, Statefulness,
+    TimeoutRestart,
+};
 pub use record::RecordId;
 
 use crate::net::NodeId;
-use crate::session_timer::negotiation::{proxy_request, proxy_response};
-use crate::session_timer::policy::proxy_expiry_delay;
-use crate::session_timer::{ProxyDecision, ProxyMemo};
+use crate::session_timer::proxy::{proxy_observe, proxy_request, proxy_response, script_check_min};
+use crate::session_timer::{ProxyDecision, ProxyMemo, RefreshRequests};
 
 use super::action::{Ctx, FreeCause, Record, StEvent};
 use super::message::{Branch, Message, Method, RouteEntry, StartLine, Via};
 use super::slab::Slab;
 use super::status::StatusCode;
-use super::timer::{RecordTimer, TimerId};
+use super::timer::TimerId;
 use super::transaction::{ClientEvent, ClientKind, ClientTxnId, ServerTxnId, Transactions};
 
-use record::DialogRecord;
+use record::{DialogRecord, Phase};
 
 /// What a proxy keeps with a client transaction.
 #[derive(Debug, Clone, Copy)]
 enum ProxyTu {
     /// A request it forwards.
     Forwarded {
-        /// The server transaction the request came in on.
-        server: ServerTxnId,
+        /// The server transaction the request came in on; `None` once this
+        /// proxy answered it itself (an INVITE forwarded after its own 422).
+        server: Option<ServerTxnId>,
         /// The dialog record the request belongs to, if any.
         record: Option<RecordId>,
         /// A timer-aware proxy's memory of what it forwarded (ST-PROXY-8).
         memo: Option<ProxyMemo>,
     },
-    /// A BYE it sends itself at a session's expiry.
-    Own,
+    /// A BYE it sends itself at a record's timeout.
+    Own {
+        /// That record.
+        record: RecordId,
+    },
 }
 
 /// What `after_client_event` knows of the transaction's request.
@@ -83,9 +90,12 @@ impl Proxy {
         &self.cfg
     }
 
-    /// Live dialog records (confirmed ones).
+    /// Dialog records holding state (confirmed or terminated, still listed).
     pub fn dialog_records(&self) -> usize {
-        self.dialogs.iter().filter(|(_, d)| d.confirmed).count()
+        self.dialogs
+            .iter()
+            .filter(|(_, d)| d.phase != Phase::Reserved)
+            .count()
     }
 
     /// Live client and server transactions.
@@ -141,6 +151,7 @@ impl Proxy {
         if stateful && self.txns.absorb(ctx, from, &req) {
             return;
         }
+        let arrived_se = req.timer.session_expires.map(|s| s.delta_s);
         let Some((next, routed)) = self.route(ctx, &mut req) else {
             if stateful && method != Method::Ack {
                 let resp = req.response(StatusCode::NOT_FOUND);
@@ -149,13 +160,11 @@ impl Proxy {
             return;
         };
         if let Some(r) = routed {
-            self.dialogs
-                .get_mut(r)
-                .expect("route() checked")
-                .saw_request(&req);
             // A BYE passing a dialog-stateful proxy ends its record.
             if method == Method::Bye {
-                self.free_record(ctx, r, FreeCause::Bye);
+                self.bye_passed(ctx, r);
+            } else {
+                self.relayed_request(ctx, r, &req);
             }
         }
         let initial_invite = method == Method::Invite && req.to_tag.is_none();
@@ -177,28 +186,48 @@ impl Proxy {
         let server = self
             .txns
             .new_server(ctx, &req, from, super::transaction::Answer::Now);
-        // RFC 4028 §8.1: a timer-aware proxy processes every refresh request (ST-PROXY-2).
+        let mut upstream = Some(server);
+        // RFC 4028 §8.1: a timer-aware proxy processes every refresh request
+        // (ST-PROXY-2), unless it only reads in-dialog ones.
         let mut memo = None;
         if let Some(cfg) = self.cfg.timers()
             && matches!(method, Method::Invite | Method::Update)
         {
-            match proxy_request(cfg, &mut req.timer) {
+            let decision = match script_check_min(cfg, &req.timer) {
+                Some(min_se) if initial_invite => ProxyDecision::Reject422 {
+                    min_se: Some(min_se),
+                    then_forward: false,
+                },
+                _ if !initial_invite && cfg.rules.refresh_requests == RefreshRequests::Pass => {
+                    ProxyDecision::Forward(proxy_observe(&req.timer))
+                }
+                _ => proxy_request(cfg, &mut req.timer),
+            };
+            match decision {
                 ProxyDecision::Forward(m) => memo = Some(m),
-                ProxyDecision::Reject422 { min_se } => {
+                ProxyDecision::Reject422 {
+                    min_se,
+                    then_forward,
+                } => {
                     let mut r = req.response(StatusCode::SESSION_INTERVAL_TOO_SMALL);
-                    r.timer.min_se = Some(min_se);
+                    r.timer.min_se = min_se;
                     self.txns.respond(ctx, server, r);
                     ctx.record(Record::SessionTimer {
                         call: req.call,
                         event: StEvent::Rejected422 { min_se },
                     });
-                    return;
+                    if !then_forward {
+                        return;
+                    }
+                    upstream = None;
                 }
             }
         }
         let mut record = routed;
         if initial_invite && self.cfg.keeps_dialogs() {
-            record = Some(self.dialogs.insert(DialogRecord::reserve(&req, from)));
+            let mut rec = DialogRecord::reserve(&req, from, arrived_se);
+            rec.orphan = upstream.is_none();
+            record = Some(self.dialogs.insert(rec));
         }
         if initial_invite && self.cfg.record_route {
             req.record_route_mut().push(RouteEntry {
@@ -207,7 +236,7 @@ impl Proxy {
             });
         }
         let tu = ProxyTu::Forwarded {
-            server,
+            server: upstream,
             record,
             memo,
         };
@@ -228,8 +257,10 @@ impl Proxy {
             None
         };
         let Some((id, event)) = claimed else {
-            // Stateless forwarding, and stray 2xx retransmissions (§16.7 step 5).
-            let forward = !stateful || resp.status().is_some_and(|s| s.is_success());
+            // Stateless forwarding, and stray 2xx retransmissions (§16.7 step
+            // 5), except those of a 2xx this proxy kept to itself.
+            let forward = !stateful
+                || (resp.status().is_some_and(|s| s.is_success()) && !self.is_orphan_2xx(&resp));
             if forward && let Some(up) = resp.via.top() {
                 let up = up.node;
                 ctx.send(up, resp);
@@ -242,13 +273,13 @@ impl Proxy {
     fn after_client_event(&mut self, ctx: &mut Ctx, id: ClientTxnId, event: ClientEvent) {
         let txn = self.txns.clients.get(id).expect("the event came from it");
         let (tu, method, call) = (txn.tu, txn.request.cseq_method, txn.request.call);
-        let (server, record, memo) = match tu {
+        let (server, record, memo, own) = match tu {
             ProxyTu::Forwarded {
                 server,
                 record,
                 memo,
-            } => (Some(server), record, memo),
-            ProxyTu::Own => (None, None, None),
+            } => (server, record, memo, None),
+            ProxyTu::Own { record } => (None, None, None, Some(record)),
         };
         match event {
             ClientEvent::Nothing => {}
@@ -267,15 +298,21 @@ impl Proxy {
                     method,
                     status,
                 });
+                if let Some(r) = own {
+                    self.own_bye_answered(ctx, r);
+                }
                 let leg = Forwarded {
                     server,
                     record,
                     memo,
                 };
-                self.forward_final(ctx, leg, call, method, resp);
+                self.forward_final(ctx, leg, method, resp);
             }
             ClientEvent::Timeout => {
                 ctx.record(Record::TxnTimedOut { call, method });
+                if let Some(r) = own {
+                    self.own_bye_answered(ctx, r);
+                }
                 if let Some(r) = record {
                     self.free_record(ctx, r, FreeCause::TransactionTimeout);
                 }
@@ -296,54 +333,58 @@ impl Proxy {
                 }
             }
         }
-        self.txns.finish_client(ctx, id);
+        if self.txns.finish_client(ctx, id).is_some()
+            && let Some(r) = own
+        {
+            self.own_bye_ended(ctx, r);
+        }
     }
 
-    /// A final response from downstream: it confirms or frees the record of
-    /// an initial INVITE, a 2xx may gain Session-Expires and sets the
-    /// record's expiry (ST-PROXY-10 to ST-PROXY-13), and it goes upstream.
-    fn forward_final(
-        &mut self,
-        ctx: &mut Ctx,
-        leg: Forwarded,
-        call: super::message::CallRef,
-        method: Method,
-        mut resp: Message,
-    ) {
+    /// A final response from downstream: a 2xx may gain Session-Expires
+    /// (ST-PROXY-10 to ST-PROXY-12); it confirms or frees the record of an
+    /// initial INVITE, and a refresh 2xx may restart the record's timeout
+    /// (ST-PROXY-13); then it goes upstream, unless nobody waits there.
+    fn forward_final(&mut self, ctx: &mut Ctx, leg: Forwarded, method: Method, mut resp: Message) {
         let Forwarded {
             server,
             record,
             memo,
         } = leg;
         let success = resp.status().is_some_and(|s| s.is_success());
-        if let Some(r) = record
-            && method == Method::Invite
-            && !self.is_confirmed(r)
-        {
-            if success {
-                self.confirm_record(ctx, r, &resp);
-            } else {
-                self.free_record(ctx, r, FreeCause::Bye);
+        let se_2xx = match (&memo, self.cfg.timers()) {
+            (Some(m), Some(cfg)) if success => proxy_response(&cfg.rules, m, &mut resp.timer),
+            _ => None,
+        };
+        if let Some(r) = record {
+            match self.phase(r) {
+                Some(Phase::Reserved) if method == Method::Invite => {
+                    if success {
+                        self.confirm_record(ctx, r, &resp, memo.as_ref(), se_2xx);
+                    } else {
+                        self.free_record(ctx, r, FreeCause::Bye);
+                    }
+                }
+                Some(Phase::Confirmed) if success && memo.is_some() => {
+                    self.refresh_2xx(ctx, r, memo.as_ref(), se_2xx);
+                }
+                _ => {}
             }
-        }
-        if success
-            && let Some(memo) = memo
-            && let Some(si) = proxy_response(&memo, &mut resp.timer)
-            && let Some(r) = record
-            && self.is_confirmed(r)
-        {
-            ctx.set_timer(
-                TimerId::Record(r, RecordTimer::ProxyExpiry),
-                proxy_expiry_delay(si),
-            );
-            ctx.record(Record::SessionTimer {
-                call,
-                event: StEvent::ProxyExpirySet { interval_s: si },
-            });
         }
         if let Some(server) = server {
             self.txns.respond(ctx, server, resp);
         }
+    }
+
+    /// True for a 2xx whose Record-Route names a record of ours that was
+    /// confirmed behind a 422 it sent itself: nobody upstream waits for it.
+    fn is_orphan_2xx(&self, resp: &Message) -> bool {
+        resp.record_route()
+            .as_slice()
+            .iter()
+            .find(|e| e.node == self.me)
+            .and_then(|e| e.cookie)
+            .and_then(|c| self.dialogs.get(RecordId::of_cookie(c)))
+            .is_some_and(|d| d.orphan && d.call_id == resp.call_id)
     }
 
     /// Handles a timer.

@@ -428,7 +428,13 @@ impl<L: Copy + Default> UaCore<L> {
                 let mut r = req.response(StatusCode::SESSION_INTERVAL_TOO_SMALL);
                 r.timer.min_se = Some(min_se);
                 self.txns.respond(ctx, h, r);
-                Self::st_record(ctx, call, StEvent::Rejected422 { min_se });
+                Self::st_record(
+                    ctx,
+                    call,
+                    StEvent::Rejected422 {
+                        min_se: Some(min_se),
+                    },
+                );
             }
             UasDecision::Reject420 => {
                 let mut r = req.response(StatusCode::BAD_EXTENSION);

@@ -159,7 +159,13 @@ impl<L: Copy + Default> UaCore<L> {
                 r.timer.min_se = Some(min_se);
                 r.to_tag = Some(Self::dialogless_tag(self.me));
                 self.txns.answer(ctx, req, from, r);
-                Self::st_record(ctx, call, StEvent::Rejected422 { min_se });
+                Self::st_record(
+                    ctx,
+                    call,
+                    StEvent::Rejected422 {
+                        min_se: Some(min_se),
+                    },
+                );
                 return;
             }
             UasDecision::Reject420 => {

@@ -20,6 +20,7 @@ mod it {
     mod products;
     mod profile_props;
     mod profiles;
+    mod proxies;
     mod rng_streams;
     mod roles;
     mod routing;

@@ -19,7 +19,8 @@ use sstsim::sip::proxy::{Proxy, ProxyConfig};
 use sstsim::sip::ua::Ua;
 use sstsim::sip::ua_core::UaConfig;
 use sstsim::sip::{
-    Action, CallRef, Command, Ctx, ForcedAnswer, Message, Record, Role, SipTimers, TimerId,
+    Action, CallRef, Command, Ctx, ForcedAnswer, Message, Record, Role, SipOverrides, SipTimers,
+    TimerId,
 };
 
 /// Most inputs one `run_until` may handle: a livelock fails instead of hanging.
@@ -68,6 +69,8 @@ pub struct Harness {
     links: Vec<(NodeId, NodeId)>,
     topo: Topology,
     sip: SipTimers,
+    /// Each node's own transaction timers over `sip`.
+    own: Vec<SipOverrides>,
     delay: SimDuration,
     seeds: SeedSpace,
     queue: BTreeMap<(SimTime, u64), Input>,
@@ -91,6 +94,7 @@ impl Harness {
             links: Vec::new(),
             topo: Topology::new(0, &[]),
             sip: SipTimers::default(),
+            own: Vec::new(),
             delay: SimDuration::from_millis(delay_ms),
             seeds: SeedSpace::new(1, 0, 0),
             queue: BTreeMap::new(),
@@ -139,7 +143,13 @@ impl Harness {
         self.roles.push(role(id));
         self.rngs
             .push(self.seeds.stream(StreamId::for_component("node", name)));
+        self.own.push(SipOverrides::default());
         id
+    }
+
+    /// Gives `node` its own transaction timers over the common ones.
+    pub fn own_timers(&mut self, node: NodeId, own: SipOverrides) {
+        self.own[node.index()] = own;
     }
 
     /// A UA with these session-timer settings for every peer.
@@ -255,10 +265,11 @@ impl Harness {
         forced: Option<ForcedAnswer>,
         f: impl FnOnce(&mut Role, &mut Ctx),
     ) {
+        let timers = self.sip.with(&self.own[node.index()]);
         let mut ctx = Ctx {
             now: self.now,
             me: node,
-            timers: &self.sip,
+            timers: &timers,
             topo: &self.topo,
             rng: &mut self.rngs[node.index()],
             out,

@@ -412,28 +412,8 @@ fn forward(cfg: &ProxyTimerConfig, req: &mut TimerHeaders) -> ProxyMemo {
 
 #[test]
 fn st_proxy_1_a_stateless_proxy_never_requests_a_timer() {
-    let model = r#"
-[[node]]
-id = "a"
-kind = "ua"
-[[node]]
-id = "p"
-kind = "proxy"
-stateful = "none"
-timers = true
-[[node]]
-id = "b"
-kind = "ua"
-[[link]]
-between = ["a", "p"]
-[[link]]
-between = ["p", "b"]
-[workload]
-caller = "a"
-callee = "b"
-horizon_s = 10
-"#;
-    let e = sstsim::scenario::model_from_str("m.toml", model)
+    let model = super::proxies::model("stateful = \"none\"\ntimers = true");
+    let e = sstsim::scenario::model_from_str("m.toml", &model)
         .unwrap_err()
         .to_string();
     assert!(

@@ -4,7 +4,6 @@
 
 use crate::engine::SimDuration;
 use crate::keyword::keywords;
-use crate::session_timer::ProxyTimerConfig;
 use crate::session_timer::negotiation::RFC_MIN_SE;
 use crate::session_timer::{
     MinSeIn422, MinSeWithoutSe, ProxyInterval, RefreshRequests, SeIn2xx, SmallSeWithoutTimer,
@@ -12,8 +11,7 @@ use crate::session_timer::{
 use crate::sim::{NodeKind, NodeSpec};
 use crate::sip::proxy::profiles::{PROXY_PROFILES, ProxyPreset, proxy_profile};
 use crate::sip::proxy::{
-    AtExpiry, ExpiryFree, Lifetime, OnRefresh, ProxyConfig, ProxyState, Statefulness,
-    TimeoutRestart,
+    AtExpiry, ExpiryFree, Lifetime, OnRefresh, ProxyConfig, Statefulness, TimeoutRestart,
 };
 use crate::sip::ua_core::UaConfig;
 
@@ -98,27 +96,9 @@ impl ProxyKeys {
     /// The proxy's configuration: timer settings count only on a
     /// timer-aware proxy, dialog settings only on a dialog-stateful one.
     fn config(&self) -> ProxyConfig {
-        let p = &self.preset;
-        let negotiation = ProxyTimerConfig {
-            ceiling: self.session_expires.as_ref().map(|s| s.0),
-            min_se: self.min_se.0,
-            floor_s: RFC_MIN_SE,
-            sst_interval: p.sst_interval,
-            rules: p.rules,
-        };
-        let timers = p.timers.then_some(negotiation);
-        let state = match p.stateful {
-            Statefulness::Stateless => ProxyState::Stateless,
-            Statefulness::Transaction => ProxyState::Transaction { timers },
-            Statefulness::Dialog => ProxyState::Dialog {
-                timers,
-                dialogs: p.dialogs,
-            },
-        };
-        ProxyConfig {
-            state,
-            record_route: p.record_route,
-        }
+        let mut p = self.preset;
+        p.min_se = self.min_se.0;
+        p.config(self.session_expires.as_ref().map(|s| s.0), RFC_MIN_SE)
     }
 }
 

@@ -9,13 +9,14 @@
 use crate::engine::SimDuration;
 use crate::session_timer::negotiation::RFC_MIN_SE;
 use crate::session_timer::{
-    MinSeIn422, MinSeWithoutSe, ProxyInterval, ProxyRules, RefreshRequests, SeIn2xx,
-    SmallSeWithoutTimer,
+    MinSeIn422, MinSeWithoutSe, ProxyInterval, ProxyRules, ProxyTimerConfig, RefreshRequests,
+    SeIn2xx, SmallSeWithoutTimer,
 };
 use crate::sip::SipOverrides;
 
 use super::config::{
-    AtExpiry, DialogPolicy, ExpiryFree, Lifetime, OnRefresh, Statefulness, TimeoutRestart,
+    AtExpiry, DialogPolicy, ExpiryFree, Lifetime, OnRefresh, ProxyConfig, ProxyState, Statefulness,
+    TimeoutRestart,
 };
 
 /// Everything a proxy node's keys can set, with a value for each.
@@ -59,6 +60,32 @@ impl ProxyPreset {
             timer_c: None,
         },
     };
+}
+
+impl ProxyPreset {
+    /// The proxy these values describe, with a Session-Expires ceiling
+    /// (RFC 4028 §8.1 lowering) if any and the floor under every interval.
+    pub fn config(&self, ceiling: Option<u32>, floor_s: u32) -> ProxyConfig {
+        let timers = self.timers.then_some(ProxyTimerConfig {
+            ceiling,
+            min_se: self.min_se,
+            floor_s,
+            sst_interval: self.sst_interval,
+            rules: self.rules,
+        });
+        let state = match self.stateful {
+            Statefulness::Stateless => ProxyState::Stateless,
+            Statefulness::Transaction => ProxyState::Transaction { timers },
+            Statefulness::Dialog => ProxyState::Dialog {
+                timers,
+                dialogs: self.dialogs,
+            },
+        };
+        ProxyConfig {
+            state,
+            record_route: self.record_route,
+        }
+    }
 }
 
 /// Names accepted by a proxy's `profile`.

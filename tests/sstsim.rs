@@ -16,6 +16,7 @@ mod it {
     mod hung_state;
     mod model_files;
     mod negotiation_props;
+    mod networks;
     mod node_load;
     mod products;
     mod profile_props;

@@ -90,10 +90,32 @@ pub struct LinkConfig {
     pub jitter: SimDuration,
     /// Loss process, independent per direction.
     pub loss: LossModel,
-    /// Intervals `[start, end)` during which every packet entering the link is lost.
-    pub outages: Vec<(SimTime, SimTime)>,
-    /// Intervals `[start, end)` with their own loss probability (fault `loss_burst`).
-    pub bursts: Vec<(SimTime, SimTime, Probability)>,
+    /// A direction's own loss process in place of `loss` (`loss_toward`).
+    pub loss_dir: [Option<LossModel>; 2],
+    /// Scheduled outages and loss bursts, in both directions or one.
+    pub windows: Vec<LossWindow>,
+}
+
+/// A scheduled window of loss on a link: `[from, to)`, in both directions
+/// or in one (a one-way failure).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossWindow {
+    /// Opens (inclusive).
+    pub from: SimTime,
+    /// Closes (exclusive).
+    pub to: SimTime,
+    /// `None`: everything entering the link is lost (an outage); `Some(p)`:
+    /// each packet is lost with probability p (a loss burst).
+    pub loss: Option<Probability>,
+    /// The one direction it affects, if not both.
+    pub dir: Option<Direction>,
+}
+
+impl LossWindow {
+    /// True if a packet entering the link at `t` in direction `dir` falls in it.
+    fn covers(&self, t: SimTime, dir: Direction) -> bool {
+        self.from <= t && t < self.to && self.dir.is_none_or(|d| d == dir)
+    }
 }
 
 /// Which way a packet crosses a link.
@@ -165,20 +187,43 @@ impl LinkConfig {
         self.delay.as_nanos() + self.jitter.as_nanos() / 2
     }
 
-    /// True if `t` falls inside an outage.
-    pub fn in_outage(&self, t: SimTime) -> bool {
-        self.outages.iter().any(|&(s, e)| s <= t && t < e)
+    /// True if a packet entering at `t` in direction `dir` falls in an outage.
+    pub fn in_outage(&self, t: SimTime, dir: Direction) -> bool {
+        self.windows
+            .iter()
+            .any(|w| w.loss.is_none() && w.covers(t, dir))
     }
 
-    /// Decides one packet entering the link at `t`: exactly three uniforms
-    /// are drawn (jitter, channel transition, loss) whatever the outcome.
-    pub fn transmit<R: Rng>(&self, state: &mut DirectionState, t: SimTime, rng: &mut R) -> Fate {
+    /// The direction of packets travelling toward `end` (one of `a`, `b`).
+    pub fn direction_toward(&self, end: NodeId) -> Direction {
+        if end == self.a {
+            Direction::BtoA
+        } else {
+            Direction::AtoB
+        }
+    }
+
+    /// The loss process of direction `dir`.
+    pub fn loss_of(&self, dir: Direction) -> &LossModel {
+        self.loss_dir[dir.index()].as_ref().unwrap_or(&self.loss)
+    }
+
+    /// Decides one packet entering the link at `t` in direction `dir`:
+    /// exactly three uniforms are drawn (jitter, channel transition, loss)
+    /// whatever the outcome.
+    pub fn transmit<R: Rng>(
+        &self,
+        dir: Direction,
+        state: &mut DirectionState,
+        t: SimTime,
+        rng: &mut R,
+    ) -> Fate {
         let u_jitter: f64 = rng.random();
         let u_state: f64 = rng.random();
         let u_loss: f64 = rng.random();
         let jitter = (self.jitter.as_nanos() as f64 * u_jitter) as u64;
         let delay = self.delay + SimDuration::from_nanos(jitter);
-        let lost = match self.loss {
+        let lost = match *self.loss_of(dir) {
             LossModel::Bernoulli(p) => (u_loss < p.get()).then_some(LossCause::Random),
             LossModel::GilbertElliott {
                 p_good_to_bad,
@@ -200,11 +245,12 @@ impl LinkConfig {
             }
         };
         let burst = self
-            .bursts
+            .windows
             .iter()
-            .find(|&&(s, e, _)| s <= t && t < e)
-            .is_some_and(|&(_, _, p)| u_loss < p.get());
-        if self.in_outage(t) {
+            .find(|w| w.loss.is_some() && w.covers(t, dir))
+            .and_then(|w| w.loss)
+            .is_some_and(|p| u_loss < p.get());
+        if self.in_outage(t, dir) {
             Fate::Lost(LossCause::Outage)
         } else if burst {
             Fate::Lost(LossCause::Fault)
@@ -228,8 +274,13 @@ mod tests {
             delay: SimDuration::from_millis(10),
             jitter: SimDuration::from_millis(4),
             loss,
-            outages: vec![(SimTime::from_secs(100), SimTime::from_secs(160))],
-            bursts: vec![],
+            loss_dir: [None, None],
+            windows: vec![LossWindow {
+                from: SimTime::from_secs(100),
+                to: SimTime::from_secs(160),
+                loss: None,
+                dir: None,
+            }],
         }
     }
 
@@ -252,7 +303,7 @@ mod tests {
         let mut st = DirectionState::default();
         let mut sum = 0u64;
         for _ in 0..20_000 {
-            match l.transmit(&mut st, SimTime::ZERO, &mut rng) {
+            match l.transmit(Direction::AtoB, &mut st, SimTime::ZERO, &mut rng) {
                 Fate::Delivered(d) => {
                     assert!(d >= SimDuration::from_millis(10) && d < SimDuration::from_millis(14));
                     sum += d.as_nanos();
@@ -272,21 +323,41 @@ mod tests {
         let mut st = DirectionState::default();
         let at = |s: u32| SimTime::from_secs(s);
         assert!(matches!(
-            l.transmit(&mut st, at(99), &mut rng),
+            l.transmit(Direction::AtoB, &mut st, at(99), &mut rng),
             Fate::Delivered(_)
         ));
         assert_eq!(
-            l.transmit(&mut st, at(100), &mut rng),
+            l.transmit(Direction::AtoB, &mut st, at(100), &mut rng),
             Fate::Lost(LossCause::Outage)
         );
         assert_eq!(
-            l.transmit(&mut st, at(159), &mut rng),
+            l.transmit(Direction::AtoB, &mut st, at(159), &mut rng),
             Fate::Lost(LossCause::Outage)
         );
         assert!(matches!(
-            l.transmit(&mut st, at(160), &mut rng),
+            l.transmit(Direction::AtoB, &mut st, at(160), &mut rng),
             Fate::Delivered(_)
         ));
+    }
+
+    #[test]
+    fn a_one_way_window_and_loss_touch_only_their_direction() {
+        // An outage toward b over [10, 20) s, and loss 1 toward a only.
+        let mut l = link(LossModel::Bernoulli(Probability::ZERO));
+        l.windows = vec![LossWindow {
+            from: SimTime::from_secs(10),
+            to: SimTime::from_secs(20),
+            loss: None,
+            dir: Some(Direction::AtoB),
+        }];
+        l.loss_dir[Direction::BtoA.index()] = Some(LossModel::Bernoulli(p(1.0)));
+        let mut rng = stream(1, 0, 0, StreamId::named("t"));
+        let mut st = DirectionState::default();
+        let mut fate = |dir, s| l.transmit(dir, &mut st, SimTime::from_secs(s), &mut rng);
+        assert_eq!(fate(Direction::AtoB, 10), Fate::Lost(LossCause::Outage));
+        assert!(matches!(fate(Direction::AtoB, 20), Fate::Delivered(_)));
+        assert_eq!(fate(Direction::BtoA, 5), Fate::Lost(LossCause::Random));
+        assert_eq!(fate(Direction::BtoA, 15), Fate::Lost(LossCause::Random));
     }
 
     #[test]
@@ -296,7 +367,12 @@ mod tests {
         let mut st = DirectionState::default();
         let n = 50_000;
         let lost = (0..n)
-            .filter(|_| matches!(l.transmit(&mut st, SimTime::ZERO, &mut rng), Fate::Lost(_)))
+            .filter(|_| {
+                matches!(
+                    l.transmit(Direction::AtoB, &mut st, SimTime::ZERO, &mut rng),
+                    Fate::Lost(_)
+                )
+            })
             .count();
         // sd = sqrt(0.1 * 0.9 / 50000) = 0.00134; allow 5 sd.
         assert!((lost as f64 / n as f64 - 0.1).abs() < 0.0067, "{lost}");
@@ -317,7 +393,12 @@ mod tests {
         let mut st = DirectionState::default();
         let n = 400_000;
         let fates: Vec<bool> = (0..n)
-            .map(|_| matches!(l.transmit(&mut st, SimTime::ZERO, &mut rng), Fate::Lost(_)))
+            .map(|_| {
+                matches!(
+                    l.transmit(Direction::AtoB, &mut st, SimTime::ZERO, &mut rng),
+                    Fate::Lost(_)
+                )
+            })
             .collect();
         let lost = fates.iter().filter(|&&x| x).count() as f64 / n as f64;
         // Bursts: geometric with mean 1 / p_bad_to_good = 4 packets.
@@ -337,7 +418,12 @@ mod tests {
             let mut rng = stream(4, 0, 0, StreamId::named("t"));
             let mut st = DirectionState::default();
             (0..5000)
-                .map(|_| matches!(l.transmit(&mut st, SimTime::ZERO, &mut rng), Fate::Lost(_)))
+                .map(|_| {
+                    matches!(
+                        l.transmit(Direction::AtoB, &mut st, SimTime::ZERO, &mut rng),
+                        Fate::Lost(_)
+                    )
+                })
                 .collect()
         };
         let (lo, hi) = (run(0.05), run(0.2));

@@ -7,5 +7,7 @@
 pub mod link;
 pub mod topology;
 
-pub use link::{Direction, DirectionState, Fate, LinkConfig, LossCause, LossModel, Probability};
+pub use link::{
+    Direction, DirectionState, Fate, LinkConfig, LossCause, LossModel, LossWindow, Probability,
+};
 pub use topology::{LinkId, MAX_LINKS, MAX_NODES, NodeId, Topology};

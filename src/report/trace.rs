@@ -30,6 +30,11 @@ impl TraceContext<'_> {
         &self.names[n.index()]
     }
 
+    /// " toward <node>" for a one-way window, else nothing.
+    fn toward(&self, toward: Option<NodeId>) -> String {
+        toward.map_or_else(String::new, |n| format!(" toward {}", self.node(n)))
+    }
+
     fn fate(&self, f: &TraceFate) -> String {
         match f {
             TraceFate::Delivered { .. } => "delivered".into(),
@@ -73,19 +78,30 @@ impl TraceContext<'_> {
                     format!("CALL DEAD: {why}; state held for it is hung from now"),
                 )
             }
-            FaultEvent::LinkDown { link: l, until } => (
+            FaultEvent::LinkDown {
+                link: l,
+                until,
+                toward,
+            } => (
                 None,
-                format!("link {} DOWN until {:.3} s", link(l), until.as_secs_f64()),
+                format!(
+                    "link {}{} DOWN until {:.3} s",
+                    link(l),
+                    self.toward(toward),
+                    until.as_secs_f64()
+                ),
             ),
             FaultEvent::LossBurst {
                 link: l,
                 until,
                 loss,
+                toward,
             } => (
                 None,
                 format!(
-                    "link {} loses {:.0}% until {:.3} s",
+                    "link {}{} loses {:.0}% until {:.3} s",
                     link(l),
+                    self.toward(toward),
                     100.0 * loss.get(),
                     until.as_secs_f64()
                 ),

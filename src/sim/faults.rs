@@ -98,6 +98,8 @@ pub enum FaultSpec {
         from: SimTime,
         /// When it closes (exclusive).
         to: SimTime,
+        /// Only packets travelling toward this end of the link, if set.
+        toward: Option<NodeId>,
     },
     /// A link's loss probability is raised during `[from, to)`.
     LossBurst {
@@ -109,6 +111,8 @@ pub enum FaultSpec {
         to: SimTime,
         /// Loss probability meanwhile.
         loss: Probability,
+        /// Only packets travelling toward this end of the link, if set.
+        toward: Option<NodeId>,
     },
     /// The BYE of selected calls (and every retransmission) is lost on one link.
     DropBye {

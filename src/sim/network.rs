@@ -95,7 +95,7 @@ impl Network {
                 Direction::BtoA
             };
             let d = &mut self.dirs[link.index()][dir.index()];
-            match cfg.transmit(&mut d.state, t, &mut d.rng) {
+            match cfg.transmit(dir, &mut d.state, t, &mut d.rng) {
                 Fate::Delivered(delay) => {
                     t = t + delay;
                     at = next;

@@ -78,6 +78,8 @@ pub enum FaultEvent {
         link: LinkId,
         /// When the window closes.
         until: SimTime,
+        /// Only toward this end, if set.
+        toward: Option<NodeId>,
     },
     /// A `loss_burst` window opens.
     LossBurst {
@@ -87,6 +89,8 @@ pub enum FaultEvent {
         until: SimTime,
         /// Loss probability meanwhile.
         loss: Probability,
+        /// Only toward this end, if set.
+        toward: Option<NodeId>,
     },
     /// A window on this link closed.
     LinkRestored(LinkId),
@@ -125,6 +129,8 @@ pub struct LinkWindow {
     pub to: SimTime,
     /// `Some(p)` for a loss burst, `None` for the link down.
     pub loss: Option<Probability>,
+    /// Only toward this end of the link, if set.
+    pub toward: Option<NodeId>,
 }
 
 /// `trace` with the link windows that overlap its span merged in, by time:
@@ -142,11 +148,13 @@ pub fn with_link_windows(trace: &[TraceEvent], windows: &[LinkWindow]) -> Vec<Tr
             None => FaultEvent::LinkDown {
                 link: w.link,
                 until: w.to,
+                toward: w.toward,
             },
             Some(loss) => FaultEvent::LossBurst {
                 link: w.link,
                 until: w.to,
                 loss,
+                toward: w.toward,
             },
         };
         extra.push(TraceEvent::Fault {

@@ -14,6 +14,7 @@
 //! The probes only observe: nothing here reads them.
 
 use crate::engine::{RunOutcome, Scheduler, SeedSpace, SimRng, SimTime, Simulation, StreamId};
+use crate::net::LossWindow;
 use crate::net::{LinkConfig, LinkId, LossCause, NodeId, Topology};
 use crate::sip::TimerId;
 use crate::sip::action::{Action, Ctx};
@@ -152,13 +153,26 @@ impl World {
         let mut link_windows = Vec::new();
         for f in &cfg.faults {
             match f {
-                FaultSpec::LinkDown { link, from, to } => {
-                    links[link.index()].outages.push((*from, *to));
+                FaultSpec::LinkDown {
+                    link,
+                    from,
+                    to,
+                    toward,
+                } => {
+                    let l = &mut links[link.index()];
+                    let dir = toward.map(|n| l.direction_toward(n));
+                    l.windows.push(LossWindow {
+                        from: *from,
+                        to: *to,
+                        loss: None,
+                        dir,
+                    });
                     link_windows.push(LinkWindow {
                         link: *link,
                         from: *from,
                         to: *to,
                         loss: None,
+                        toward: *toward,
                     });
                 }
                 FaultSpec::LossBurst {
@@ -166,13 +180,22 @@ impl World {
                     from,
                     to,
                     loss,
+                    toward,
                 } => {
-                    links[link.index()].bursts.push((*from, *to, *loss));
+                    let l = &mut links[link.index()];
+                    let dir = toward.map(|n| l.direction_toward(n));
+                    l.windows.push(LossWindow {
+                        from: *from,
+                        to: *to,
+                        loss: Some(*loss),
+                        dir,
+                    });
                     link_windows.push(LinkWindow {
                         link: *link,
                         from: *from,
                         to: *to,
                         loss: Some(*loss),
+                        toward: *toward,
                     });
                 }
                 FaultSpec::DropBye { link, calls } => faults.add_drop_bye(*link, calls.clone()),

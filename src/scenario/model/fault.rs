@@ -105,23 +105,42 @@ pub(super) fn read_fault(
             if !window_ok(from, to, item, &f, errs) {
                 return None;
             }
+            // `toward`: a one-way fault, on the packets travelling toward that end.
+            let toward = match (f.entry("toward"), link) {
+                (Some((i, p)), Some(l)) => {
+                    let n = names.node(i, &p, errs)?;
+                    let (a, b) = names.link_pairs[l.index()];
+                    if n != a && n != b {
+                        errs.push(InputError::at(
+                            &i.loc,
+                            &p,
+                            "not an end of this link: name the node at one end, toward which the packets are lost",
+                        ));
+                        return None;
+                    }
+                    Some(n)
+                }
+                _ => None,
+            };
             if kind == FaultKind::LinkDown {
-                f.finish(&["kind", "link", "from_s", "to_s"], errs);
+                f.finish(&["kind", "link", "from_s", "to_s", "toward"], errs);
                 FaultSpec::LinkDown {
                     link: link?,
                     from: from?,
                     to: to?,
+                    toward,
                 }
             } else {
                 let loss = f
                     .require("loss", errs)
                     .and_then(|(i, p)| probability(i, &p, errs));
-                f.finish(&["kind", "link", "from_s", "to_s", "loss"], errs);
+                f.finish(&["kind", "link", "from_s", "to_s", "loss", "toward"], errs);
                 FaultSpec::LossBurst {
                     link: link?,
                     from: from?,
                     to: to?,
                     loss: loss?,
+                    toward,
                 }
             }
         }

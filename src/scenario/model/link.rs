@@ -3,7 +3,9 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::keyword::keywords;
-use crate::net::{LinkConfig, LinkId, LossModel, MAX_LINKS, NodeId, Probability};
+use crate::net::{
+    Direction, LinkConfig, LinkId, LossModel, LossWindow, MAX_LINKS, NodeId, Probability,
+};
 
 use super::super::doc::{Errors, Fields, Item, Value, array, keyword, string};
 use super::super::error::InputError;
@@ -16,6 +18,7 @@ const LINK_KEYS: &[&str] = &[
     "delay_ms",
     "jitter_ms",
     "loss",
+    "loss_toward",
     "outages",
 ];
 
@@ -45,6 +48,43 @@ fn millis(item: &Item, path: &str, errs: &mut Errors) -> Option<SimDuration> {
         errs,
     )?;
     SimDuration::from_secs_f64(ms / 1e3).ok()
+}
+
+/// `loss_toward = { <end> = <loss>, ... }`: a direction's own loss,
+/// named by the node it travels toward.
+fn read_loss_toward(
+    item: &Item,
+    path: &str,
+    (a, b): (NodeId, NodeId),
+    node_names: &[String],
+    errs: &mut Errors,
+) -> [Option<LossModel>; 2] {
+    let mut out = [None, None];
+    let Some(mut f) = Fields::of(item, path, errs) else {
+        return out;
+    };
+    for e in f.all() {
+        let p = format!("{path}.{}", e.key);
+        let dir = if e.key == node_names[b.index()] {
+            Direction::AtoB
+        } else if e.key == node_names[a.index()] {
+            Direction::BtoA
+        } else {
+            errs.push(InputError::at(
+                &e.key_loc,
+                &p,
+                format!(
+                    "\"{}\" is not an end of this link: name \"{}\" or \"{}\", the node the packets travel toward",
+                    e.key,
+                    node_names[a.index()],
+                    node_names[b.index()]
+                ),
+            ));
+            continue;
+        };
+        out[dir.index()] = read_loss(&e.item, &p, errs);
+    }
+    out
 }
 
 /// A loss probability, or a `{ model = ... }` table.
@@ -228,13 +268,21 @@ pub(super) fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> V
                         ));
                         return None;
                     }
-                    Some((
-                        SimTime::from_nanos(pair[0].as_nanos()),
-                        SimTime::from_nanos(pair[1].as_nanos()),
-                    ))
+                    Some(LossWindow {
+                        from: SimTime::from_nanos(pair[0].as_nanos()),
+                        to: SimTime::from_nanos(pair[1].as_nanos()),
+                        loss: None,
+                        dir: None,
+                    })
                 })
             })
             .unwrap_or_default();
+        let loss_dir = match (f.get("loss_toward"), ends) {
+            (Some(t), Some(ends)) => {
+                read_loss_toward(t, &format!("{path}.loss_toward"), ends, &node_names, errs)
+            }
+            _ => [None, None],
+        };
         f.finish(LINK_KEYS, errs);
         if let (Some((a, b)), Some(loss)) = (ends, loss) {
             names.links.insert(name, LinkId(links.len() as u32));
@@ -245,8 +293,8 @@ pub(super) fn read_links(item: &Item, names: &mut Names, errs: &mut Errors) -> V
                 delay,
                 jitter,
                 loss,
-                outages,
-                bursts: Vec::new(),
+                loss_dir,
+                windows: outages,
             });
         }
     }

@@ -1,0 +1,133 @@
+//! Networks as deployed: one-way failures, NAT bindings and hosts that
+//! answer with ICMP. Whole worlds built from model text; times derived by
+//! hand in the comments (10 ms per link, T1 = 0.5 s, 64·T1 = 32 s).
+
+use sstsim::sim::TraceFilter;
+use sstsim::sip::{FreeCause, Record};
+
+use super::support::{records, secs, sends, world};
+
+/// alice (originate, SE 200) — bob (accept, makes the UAC refresh), one
+/// 10 ms link with `link_extra` keys, and `faults`; one call at 0 held
+/// 1000 s, horizon 400 s.
+fn pair_model(link_extra: &str, faults: &str) -> String {
+    format!(
+        r#"
+[[node]]
+id = "alice"
+kind = "ua"
+session_timers = "originate"
+session_expires = 200
+[[node]]
+id = "bob"
+kind = "ua"
+refresher = "uac"
+[[link]]
+between = ["alice", "bob"]
+delay_ms = 10
+{link_extra}
+[workload]
+caller = "alice"
+callee = "bob"
+horizon_s = 400
+holding_s = 1000
+{faults}
+"#
+    )
+}
+
+fn freed(w: &sstsim::sim::World, who: &str) -> Vec<(f64, FreeCause)> {
+    records(w, who)
+        .into_iter()
+        .filter_map(|(t, r)| match r {
+            Record::StateFreed { cause, .. } => Some((secs(t), cause)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn near(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+#[test]
+fn a_lost_refresh_and_a_lost_refresh_2xx_end_the_call_at_different_times() {
+    // bob's 200 leaves at 0.01 and reaches alice at 0.02; she refreshes at
+    // 0.02 + 100 = 100.02. From 50 s one direction of the link is down.
+    //
+    // Toward bob: the re-INVITE and every copy are lost; alice's
+    // transaction times out at 132.02 and her BYE is lost too. bob heard
+    // nothing since his 2xx at 0.01: he sends BYE at 0.01 + 200 −
+    // min(32, 200/3) = 168.01 (ST-EXPIRE-1).
+    //
+    // Toward alice: bob gets the re-INVITE at 100.03 and answers; his 200
+    // and its copies are lost, no ACK comes, and he gives up on it 64·T1
+    // later, at 132.03 (alice's BYE at 132.02 reaches him then too): the
+    // call ends 36 s earlier at bob.
+    for (toward, bob_frees) in [("bob", 168.01), ("alice", 132.03)] {
+        let fault = format!(
+            "[[fault]]\nkind = \"link_down\"\nlink = [\"alice\", \"bob\"]\nfrom_s = 50\nto_s = 400\ntoward = \"{toward}\""
+        );
+        let mut w = world(&pair_model("", &fault), 1, TraceFilter::All);
+        w.run();
+        let reinvites = sends(&w, "alice", "INVITE");
+        assert!(near(secs(reinvites[1].0), 100.02));
+        assert_eq!(
+            reinvites[1].1,
+            toward == "alice",
+            "delivered only toward bob"
+        );
+        let bob = freed(&w, "bob");
+        assert!(
+            bob.len() == 1 && near(bob[0].0, bob_frees),
+            "toward {toward}: {bob:?}"
+        );
+        let alice = freed(&w, "alice");
+        assert!(alice.len() == 1 && near(alice[0].0, 132.02), "{alice:?}");
+    }
+}
+
+#[test]
+fn loss_toward_one_end_loses_only_that_direction() {
+    // loss_toward = { alice = 1 }: everything toward alice is lost, nothing
+    // toward bob. Her INVITE and its copies (0, 0.5, 1.5, … 31.5: 7 sends)
+    // all arrive; every 100 Trying and 200 from bob is lost, so she times
+    // out at 32 s (Timer B) and the call fails.
+    let mut w = world(
+        &pair_model("loss_toward = { alice = 1.0 }", ""),
+        1,
+        TraceFilter::All,
+    );
+    w.run();
+    let invites = sends(&w, "alice", "INVITE");
+    assert_eq!(invites.len(), 7);
+    assert!(invites.iter().all(|i| i.1));
+    assert!(sends(&w, "bob", "200 OK").iter().all(|s| !s.1));
+    let failed: Vec<f64> = records(&w, "alice")
+        .into_iter()
+        .filter(|(_, r)| matches!(r, Record::CallFailed { .. }))
+        .map(|(t, _)| secs(t))
+        .collect();
+    assert!(failed.len() == 1 && near(failed[0], 32.0), "{failed:?}");
+}
+
+#[test]
+fn one_way_keys_name_an_end_of_the_link() {
+    for (link_extra, fault, says) in [
+        (
+            "loss_toward = { carol = 0.1 }",
+            "",
+            "link.alice-bob.loss_toward.carol",
+        ),
+        (
+            "",
+            "[[fault]]\nkind = \"loss_burst\"\nlink = [\"alice\", \"bob\"]\nfrom_s = 1\nto_s = 2\nloss = 0.5\ntoward = \"carol\"",
+            "fault[0].toward",
+        ),
+    ] {
+        let e = sstsim::scenario::model_from_str("m.toml", &pair_model(link_extra, fault))
+            .expect_err(says)
+            .to_string();
+        assert!(e.contains(says), "{e}");
+    }
+}

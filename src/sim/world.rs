@@ -159,21 +159,14 @@ impl World {
                     to,
                     toward,
                 } => {
-                    let l = &mut links[link.index()];
-                    let dir = toward.map(|n| l.direction_toward(n));
-                    l.windows.push(LossWindow {
-                        from: *from,
-                        to: *to,
-                        loss: None,
-                        dir,
-                    });
-                    link_windows.push(LinkWindow {
+                    let w = LinkWindow {
                         link: *link,
                         from: *from,
                         to: *to,
                         loss: None,
                         toward: *toward,
-                    });
+                    };
+                    add_link_window(&mut links, &mut link_windows, w);
                 }
                 FaultSpec::LossBurst {
                     link,
@@ -182,21 +175,14 @@ impl World {
                     loss,
                     toward,
                 } => {
-                    let l = &mut links[link.index()];
-                    let dir = toward.map(|n| l.direction_toward(n));
-                    l.windows.push(LossWindow {
-                        from: *from,
-                        to: *to,
-                        loss: Some(*loss),
-                        dir,
-                    });
-                    link_windows.push(LinkWindow {
+                    let w = LinkWindow {
                         link: *link,
                         from: *from,
                         to: *to,
                         loss: Some(*loss),
                         toward: *toward,
-                    });
+                    };
+                    add_link_window(&mut links, &mut link_windows, w);
                 }
                 FaultSpec::DropBye { link, calls } => faults.add_drop_bye(*link, calls.clone()),
                 FaultSpec::Answer(a) => faults.add_answer(*a),
@@ -774,6 +760,20 @@ impl State {
                 .expect("arrival is after the send");
         }
     }
+}
+
+/// A `link_down` or `loss_burst` fault: its window on the link, and in
+/// the trace.
+fn add_link_window(links: &mut [LinkConfig], traced: &mut Vec<LinkWindow>, w: LinkWindow) {
+    let l = &mut links[w.link.index()];
+    let dir = w.toward.map(|n| l.direction_toward(n));
+    l.windows.push(LossWindow {
+        from: w.from,
+        to: w.to,
+        loss: w.loss,
+        dir,
+    });
+    traced.push(w);
 }
 
 /// A fresh role for a node (at start, and after a crash).

@@ -89,6 +89,9 @@ pub enum FaultSpec {
         at: SimTime,
         /// Restart this long after the crash.
         restart_after: Option<SimDuration>,
+        /// While down, its host answers requests with ICMP port
+        /// unreachable instead of silence (TXN-ERR: a 503 at the sender).
+        icmp: bool,
     },
     /// A link loses everything during `[from, to)`.
     LinkDown {

@@ -51,8 +51,10 @@ pub(super) enum Event {
     StartCall(Box<CallPlan>),
     /// `call_crash`: the call's endpoint at `node` dies silently.
     CallCrash { call: CallRef, node: NodeId },
-    /// A node crashes (its state is lost) ...
-    NodeCrash(NodeId),
+    /// A node crashes (its state is lost; true: its host answers ICMP) ...
+    NodeCrash(NodeId, bool),
+    /// ICMP port unreachable for a request reaches its sender.
+    Icmp(FlightId),
     /// ... and comes back empty.
     NodeRestart(NodeId),
 }
@@ -82,6 +84,8 @@ slab_key! {
 struct Flight {
     from: NodeId,
     to: NodeId,
+    /// When it was sent: an ICMP error takes as long to come back.
+    sent: SimTime,
     msg: Message,
     /// Its line in the trace, if traced: a receiver found down turns its
     /// fate into a loss there.
@@ -97,6 +101,8 @@ struct NodeRt {
     sip: SipTimers,
     /// False while crashed.
     up: bool,
+    /// While crashed, its host answers requests with ICMP.
+    icmp: bool,
 }
 
 /// Everything but the engine, so event handlers can borrow it whole.
@@ -190,9 +196,10 @@ impl World {
                     node,
                     at,
                     restart_after,
+                    icmp,
                 } => {
                     let s = sim.scheduler();
-                    s.schedule_at(*at, Event::NodeCrash(*node))
+                    s.schedule_at(*at, Event::NodeCrash(*node, *icmp))
                         .expect("validated time");
                     if let Some(r) = restart_after {
                         s.schedule_at(*at + *r, Event::NodeRestart(*node))
@@ -213,6 +220,7 @@ impl World {
                 timers: TimerTable::default(),
                 sip: cfg.sip.with(&spec.sip),
                 up: true,
+                icmp: false,
             })
             .collect();
         let horizon = cfg.workload.horizon;
@@ -437,7 +445,16 @@ impl State {
                     .remove(h)
                     .expect("in-flight handles are live");
                 if !self.nodes[f.to.index()].up || self.faults.endpoint_dead(f.msg.call, f.to) {
-                    // The receiver (or this call's endpoint there) is gone.
+                    // The receiver (or this call's endpoint there) is gone;
+                    // a crashed host that answers ICMP tells the sender.
+                    let rt = &self.nodes[f.to.index()];
+                    if !rt.up
+                        && rt.icmp
+                        && f.msg.is_request()
+                        && f.msg.method() != Some(Method::Ack)
+                    {
+                        self.icmp_back(sched, &f);
+                    }
                     self.stats.count_loss(LossCause::NodeDown);
                     if let Some(TraceEvent::Message { fate, .. }) =
                         f.traced.and_then(|i| self.trace.get_mut(i as usize))
@@ -478,10 +495,24 @@ impl State {
                 self.crash_call(sched, call, node);
                 node
             }
-            Event::NodeCrash(node) => {
+            Event::NodeCrash(node, icmp) => {
                 self.trace_fault(sched.now(), FaultEvent::NodeCrash(node));
                 self.crash_node(sched, node);
+                self.nodes[node.index()].icmp = icmp;
                 return;
+            }
+            Event::Icmp(h) => {
+                let f = self
+                    .in_flight
+                    .remove(h)
+                    .expect("in-flight handles are live");
+                if !self.nodes[f.to.index()].up {
+                    return;
+                }
+                self.with_ctx(sched, f.to, None, |role, ctx| {
+                    role.on_transport_error(ctx, &f.msg)
+                });
+                f.to
             }
             Event::NodeRestart(node) => {
                 self.trace_fault(sched.now(), FaultEvent::NodeRestart(node));
@@ -700,6 +731,22 @@ impl State {
     }
 
     /// Sends `msg` from `from` to its next SIP hop `to`.
+    /// Sends ICMP port unreachable for `f` back to its sender, arriving as
+    /// long after now as `f` took to come.
+    fn icmp_back(&mut self, sched: &mut Scheduler<Event>, f: &Flight) {
+        let now = sched.now();
+        let back = self.in_flight.insert(Flight {
+            from: f.to,
+            to: f.from,
+            sent: now,
+            msg: f.msg.clone(),
+            traced: None,
+        });
+        sched
+            .schedule_at(now + (now - f.sent), Event::Icmp(back))
+            .expect("the error comes back after now");
+    }
+
     fn transmit(&mut self, sched: &mut Scheduler<Event>, from: NodeId, to: NodeId, msg: Message) {
         self.stats.messages_sent += 1;
         self.stats.nodes[from.index()].messages_sent += 1;
@@ -752,6 +799,7 @@ impl State {
             let h = self.in_flight.insert(Flight {
                 from,
                 to,
+                sent: now,
                 msg,
                 traced,
             });

@@ -42,6 +42,12 @@ impl B2bua {
         self.drain(ctx);
     }
 
+    /// A request it sent met a fatal transport error (ICMP unreachable).
+    pub fn on_transport_error(&mut self, ctx: &mut Ctx, req: &super::Message) {
+        self.core.on_transport_error(ctx, req);
+        self.drain(ctx);
+    }
+
     /// Drops a leg a crash took (no BYE, no record).
     pub fn forget(&mut self, ctx: &mut Ctx, state: super::StateId) {
         self.core.forget(ctx, state);

@@ -68,6 +68,16 @@ impl Role {
         }
     }
 
+    /// A request the role sent met a fatal transport error (ICMP
+    /// unreachable from a dead host, TXN-ERR).
+    pub fn on_transport_error(&mut self, ctx: &mut Ctx, req: &Message) {
+        match self {
+            Role::Ua(r) => r.on_transport_error(ctx, req),
+            Role::Proxy(r) => r.on_transport_error(ctx, req),
+            Role::B2bua(r) => r.on_transport_error(ctx, req),
+        }
+    }
+
     /// Drops one dialog state silently (its endpoint died: no BYE, no
     /// record); proxies keep no per-call endpoint state to drop.
     pub fn forget(&mut self, ctx: &mut Ctx, state: StateId) {

@@ -131,3 +131,101 @@ fn one_way_keys_name_an_end_of_the_link() {
         assert!(e.contains(says), "{e}");
     }
 }
+
+// ---- A dead host that answers ICMP (TXN-ERR) ----
+
+fn failures(w: &sstsim::sim::World, who: &str) -> Vec<(f64, u16)> {
+    records(w, who)
+        .into_iter()
+        .filter_map(|(t, r)| match r {
+            Record::CallFailed { status, .. } => Some((secs(t), status.0)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn crash_bob(at_s: u32, icmp: bool) -> String {
+    format!("[[fault]]\nkind = \"crash\"\nnode = \"bob\"\nat_s = {at_s}\nicmp = {icmp}")
+}
+
+#[test]
+fn an_invite_to_a_host_answering_icmp_fails_at_once_with_503() {
+    // bob is down from 0. Silent: alice's INVITE times out after 64·T1,
+    // 408 at 32 s. With ICMP: the INVITE reaches bob's host at 0.01 and the
+    // port-unreachable comes back 0.01 s later: a 503 at 0.02 (TXN-ERR).
+    for (icmp, want) in [(false, (32.0, 408)), (true, (0.02, 503))] {
+        let mut w = world(&pair_model("", &crash_bob(0, icmp)), 1, TraceFilter::All);
+        w.run();
+        let f = failures(&w, "alice");
+        assert!(
+            f.len() == 1 && near(f[0].0, want.0) && f[0].1 == want.1,
+            "icmp {icmp}: {f:?}"
+        );
+    }
+}
+
+#[test]
+fn a_stateful_proxy_turns_icmp_into_a_503_upstream() {
+    // alice — p (transaction-stateful) — bob, down with ICMP from 0. p
+    // forwards the INVITE at 0.01; bob's host answers at 0.02, p learns it
+    // at 0.03 and sends 503 upstream (RFC 3261 §16.9): alice fails at 0.04.
+    let model = r#"
+[[node]]
+id = "alice"
+kind = "ua"
+[[node]]
+id = "p"
+kind = "proxy"
+stateful = "transaction"
+[[node]]
+id = "bob"
+kind = "ua"
+[[link]]
+between = ["alice", "p"]
+delay_ms = 10
+[[link]]
+between = ["p", "bob"]
+delay_ms = 10
+[workload]
+caller = "alice"
+callee = "bob"
+horizon_s = 100
+holding_s = 10
+[[fault]]
+kind = "crash"
+node = "bob"
+at_s = 0
+icmp = true
+"#;
+    let mut w = world(model, 1, TraceFilter::All);
+    w.run();
+    let f = failures(&w, "alice");
+    assert!(f.len() == 1 && near(f[0].0, 0.04) && f[0].1 == 503, "{f:?}");
+}
+
+#[test]
+fn a_refresh_answered_by_icmp_is_not_a_bye_trigger() {
+    // bob dies at 50 s. alice refreshes at 100.02. Silent: the refresh times
+    // out at 132.02 and she sends BYE (ST-REFRESH-4). With ICMP: a 503 at
+    // 100.04, which RFC 4028 does not count as a reason to end the session:
+    // alice keeps the dead call until she hangs up at 0.02 + 1000, beyond
+    // the 400 s horizon.
+    for (icmp, bye) in [(false, Some(132.02)), (true, None)] {
+        let mut w = world(&pair_model("", &crash_bob(50, icmp)), 1, TraceFilter::All);
+        w.run();
+        let byes: Vec<f64> = sends(&w, "alice", "BYE")
+            .iter()
+            .map(|s| secs(s.0))
+            .collect();
+        match bye {
+            Some(t) => assert!(!byes.is_empty() && near(byes[0], t), "{byes:?}"),
+            None => assert!(byes.is_empty(), "{byes:?}"),
+        }
+        assert_eq!(freed(&w, "alice").is_empty(), icmp);
+        let got_503 = records(&w, "alice").into_iter().any(|(t, r)| {
+            matches!(r, Record::TxnCompleted { status, .. } if status.0 == 503)
+                && near(secs(t), 100.04)
+        });
+        assert_eq!(got_503, icmp);
+    }
+}

@@ -7,7 +7,7 @@ use crate::net::Probability;
 use crate::sim::faults::{AnswerFault, ByeSelection, FaultSpec, RequestKinds};
 use crate::sip::{ForcedAnswer, StatusCode};
 
-use super::super::doc::{Errors, Fields, Item, array, integer, keyword};
+use super::super::doc::{Errors, Fields, Item, array, boolean, integer, keyword};
 use super::super::error::InputError;
 use super::node::Kind;
 use super::{MAX_INTERVAL_S, Names, probability, seconds};
@@ -89,11 +89,16 @@ pub(super) fn read_fault(
                 Some(i) => Some(seconds(i, &f.path("restart_after_s"), errs)?),
                 None => None,
             };
-            f.finish(&["kind", "node", "at_s", "restart_after_s"], errs);
+            let icmp = match f.entry("icmp") {
+                Some((i, p)) => boolean(i, &p, errs)?,
+                None => false,
+            };
+            f.finish(&["kind", "node", "at_s", "restart_after_s", "icmp"], errs);
             FaultSpec::Crash {
                 node: node?,
                 at: at?,
                 restart_after: restart,
+                icmp,
             }
         }
         FaultKind::LinkDown | FaultKind::LossBurst => {

@@ -387,6 +387,25 @@ impl Proxy {
             .is_some_and(|d| d.orphan && d.call_id == resp.call_id)
     }
 
+    /// A request it sent met a fatal transport error (ICMP unreachable):
+    /// the client transaction ends as if with a 503 (RFC 3261 §16.9), which
+    /// goes upstream like any final response.
+    pub fn on_transport_error(&mut self, ctx: &mut Ctx, req: &Message) {
+        if !self.cfg.is_stateful() {
+            return;
+        }
+        if let Some((id, event)) = self.txns.on_transport_error(ctx, req) {
+            let event = match event {
+                ClientEvent::Final(mut r) => {
+                    r.via.pop();
+                    ClientEvent::Final(r)
+                }
+                other => other,
+            };
+            self.after_client_event(ctx, id, event);
+        }
+    }
+
     /// Handles a timer.
     pub fn on_timer(&mut self, ctx: &mut Ctx, id: TimerId) {
         match id {

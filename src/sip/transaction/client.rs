@@ -181,6 +181,25 @@ impl<U> ClientTxn<U> {
         }
     }
 
+    /// A fatal transport error (ICMP unreachable) for this transaction's
+    /// request: while it waits for a final response, it ends with a local
+    /// 503 (RFC 3261 §8.1.3.1, §17.1.4; spec TXN-ERR), which is not ACKed.
+    pub fn on_transport_error(&mut self, ctx: &mut Ctx, id: ClientTxnId) -> ClientEvent {
+        match self.state {
+            ClientState::Calling | ClientState::Trying | ClientState::Proceeding => {
+                for t in [ClientTimer::A, ClientTimer::C, ClientTimer::E] {
+                    ctx.cancel_timer(TimerId::Client(id, t));
+                }
+                self.state = ClientState::Terminated;
+                ClientEvent::Final(
+                    self.request
+                        .response(super::super::status::StatusCode::SERVICE_UNAVAILABLE),
+                )
+            }
+            ClientState::Completed | ClientState::Terminated => ClientEvent::Nothing,
+        }
+    }
+
     /// The hop-by-hop ACK for a 3xx–6xx (TXN-D): same branch and Via, same next hop.
     fn send_ack(&self, ctx: &mut Ctx, resp: &Message) {
         let mut ack = (*self.request).clone();

@@ -11,8 +11,9 @@
 //! - INVITE client: sends at 0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5 s; Timer B at 32 s.
 //! - Non-INVITE client: 0, 0.5, 1.5, 3.5, 7.5, 11.5, …, 31.5 s (11 sends); Timer F at 32 s.
 //!
-//! TXN-ERR: a dead host is silent here (no ICMP), so its transactions end
-//! on Timer B or F, which the TU treats as 408.
+//! TXN-ERR: a dead host is silent, so its transactions end on Timer B or
+//! F, which the TU treats as 408, unless the crash answers ICMP: then the
+//! transaction ends at once with a local 503 (`on_transport_error`).
 //!
 //! A client transaction keeps one timer, not two. Timer A (or E) is re-armed
 //! at min(next retransmission, deadline), and firing at the deadline (64·T1

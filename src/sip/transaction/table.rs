@@ -159,6 +159,24 @@ impl<U> Transactions<U> {
         }
     }
 
+    /// A transport error for the request `req` this node sent (its top Via
+    /// branch names the transaction); the event is for the TU.
+    pub fn on_transport_error(
+        &mut self,
+        ctx: &mut Ctx,
+        req: &Message,
+    ) -> Option<(ClientTxnId, ClientEvent)> {
+        let via = req.via.top()?;
+        if via.node != ctx.me {
+            return None;
+        }
+        let id = ClientTxnId::of_branch(via.branch);
+        match self.clients.get_mut(id) {
+            Some(txn) if txn.matches(req) => Some((id, txn.on_transport_error(ctx, id))),
+            _ => None,
+        }
+    }
+
     /// Handles a client transaction's timer; its event is for the TU.
     pub fn on_client_timer(
         &mut self,

@@ -302,6 +302,14 @@ impl<L: Copy + Default> UaCore<L> {
         }
     }
 
+    /// The request `req` it sent met a fatal transport error (ICMP): its
+    /// transaction ends with a local 503.
+    pub fn on_transport_error(&mut self, ctx: &mut Ctx, req: &Message) {
+        if let Some((id, event)) = self.txns.on_transport_error(ctx, req) {
+            self.after_client_event(ctx, id, event);
+        }
+    }
+
     fn on_response(&mut self, ctx: &mut Ctx, resp: Message) {
         let Some(via) = resp.via.top() else {
             return;

@@ -156,6 +156,8 @@ pub enum LossCause {
     Fault,
     /// The receiving node (or the call's endpoint there) is down.
     NodeDown,
+    /// The receiving node's NAT binding had closed.
+    Nat,
 }
 
 impl LossCause {
@@ -168,6 +170,7 @@ impl LossCause {
             LossCause::NoRoute => "no_route",
             LossCause::Fault => "fault",
             LossCause::NodeDown => "node_down",
+            LossCause::Nat => "nat",
         }
     }
 }

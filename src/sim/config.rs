@@ -1,7 +1,7 @@
 //! What a world is built from: its nodes (kind and settings), links, SIP
 //! timers, workload and faults, as the scenario reader validated them.
 
-use crate::net::LinkConfig;
+use crate::net::{LinkConfig, NatBinding};
 use crate::sip::proxy::ProxyConfig;
 use crate::sip::ua_core::UaConfig;
 use crate::sip::{SipOverrides, SipTimers};
@@ -38,6 +38,8 @@ pub struct NodeSpec {
     pub kind: NodeKind,
     /// Its own transaction timers over `[sip]`.
     pub sip: SipOverrides,
+    /// A NAT between it and the network, if any.
+    pub nat: Option<NatBinding>,
 }
 
 /// Everything a world is built from.

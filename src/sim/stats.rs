@@ -23,13 +23,14 @@ pub const CAUSES: [FreeCause; 7] = [
     FreeCause::NegotiationFailed,
 ];
 /// Loss causes in counter order.
-pub const LOSS_CAUSES: [LossCause; 6] = [
+pub const LOSS_CAUSES: [LossCause; 7] = [
     LossCause::Random,
     LossCause::Burst,
     LossCause::Outage,
     LossCause::NoRoute,
     LossCause::Fault,
     LossCause::NodeDown,
+    LossCause::Nat,
 ];
 
 fn method_index(m: Method) -> usize {
@@ -132,7 +133,7 @@ pub struct Stats {
     /// Messages that reached their next SIP hop.
     pub messages_delivered: u64,
     /// Messages lost, by cause ([`LOSS_CAUSES`] order).
-    pub messages_lost: [u64; 6],
+    pub messages_lost: [u64; 7],
     /// Messages that belong to session refreshes (retransmissions included).
     pub refresh_messages: u64,
     /// Calls the workload started.

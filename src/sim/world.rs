@@ -14,8 +14,8 @@
 //! The probes only observe: nothing here reads them.
 
 use crate::engine::{RunOutcome, Scheduler, SeedSpace, SimRng, SimTime, Simulation, StreamId};
-use crate::net::LossWindow;
 use crate::net::{LinkConfig, LinkId, LossCause, NodeId, Topology};
+use crate::net::{LossWindow, NatBinding};
 use crate::sip::TimerId;
 use crate::sip::action::{Action, Ctx};
 use crate::sip::b2bua::B2bua;
@@ -103,6 +103,10 @@ struct NodeRt {
     up: bool,
     /// While crashed, its host answers requests with ICMP.
     icmp: bool,
+    /// Its NAT binding, if behind one.
+    nat: Option<NatBinding>,
+    /// When its last packet left (it keeps the NAT binding open).
+    last_out: SimTime,
 }
 
 /// Everything but the engine, so event handlers can borrow it whole.
@@ -221,6 +225,8 @@ impl World {
                 sip: cfg.sip.with(&spec.sip),
                 up: true,
                 icmp: false,
+                nat: spec.nat,
+                last_out: SimTime::ZERO,
             })
             .collect();
         let horizon = cfg.workload.horizon;
@@ -444,6 +450,14 @@ impl State {
                     .in_flight
                     .remove(h)
                     .expect("in-flight handles are live");
+                let rt = &self.nodes[f.to.index()];
+                if let Some(nat) = &rt.nat
+                    && !nat.open(sched.now(), rt.last_out)
+                {
+                    // Its NAT binding closed: the packet dies at the NAT.
+                    self.lost_on_arrival(&f, LossCause::Nat);
+                    return;
+                }
                 if !self.nodes[f.to.index()].up || self.faults.endpoint_dead(f.msg.call, f.to) {
                     // The receiver (or this call's endpoint there) is gone;
                     // a crashed host that answers ICMP tells the sender.
@@ -455,15 +469,7 @@ impl State {
                     {
                         self.icmp_back(sched, &f);
                     }
-                    self.stats.count_loss(LossCause::NodeDown);
-                    if let Some(TraceEvent::Message { fate, .. }) =
-                        f.traced.and_then(|i| self.trace.get_mut(i as usize))
-                    {
-                        *fate = TraceFate::Lost {
-                            link: None,
-                            cause: LossCause::NodeDown,
-                        };
-                    }
+                    self.lost_on_arrival(&f, LossCause::NodeDown);
                     return;
                 }
                 self.stats.messages_delivered += 1;
@@ -731,6 +737,17 @@ impl State {
     }
 
     /// Sends `msg` from `from` to its next SIP hop `to`.
+    /// `f` died as it arrived (a node down, a NAT closed): counted, and
+    /// its traced fate becomes a loss.
+    fn lost_on_arrival(&mut self, f: &Flight, cause: LossCause) {
+        self.stats.count_loss(cause);
+        if let Some(TraceEvent::Message { fate, .. }) =
+            f.traced.and_then(|i| self.trace.get_mut(i as usize))
+        {
+            *fate = TraceFate::Lost { link: None, cause };
+        }
+    }
+
     /// Sends ICMP port unreachable for `f` back to its sender, arriving as
     /// long after now as `f` took to come.
     fn icmp_back(&mut self, sched: &mut Scheduler<Event>, f: &Flight) {
@@ -748,6 +765,7 @@ impl State {
     }
 
     fn transmit(&mut self, sched: &mut Scheduler<Event>, from: NodeId, to: NodeId, msg: Message) {
+        self.nodes[from.index()].last_out = sched.now();
         self.stats.messages_sent += 1;
         self.stats.nodes[from.index()].messages_sent += 1;
         if msg.refresh {

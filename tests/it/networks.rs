@@ -229,3 +229,76 @@ fn a_refresh_answered_by_icmp_is_not_a_bye_trigger() {
         assert_eq!(got_503, icmp);
     }
 }
+
+// ---- NAT bindings ----
+
+fn bob_behind_nat(nat: &str) -> String {
+    pair_model("", "").replace(
+        "refresher = \"uac\"",
+        &format!("refresher = \"uac\"\nnat = {{ {nat} }}"),
+    )
+}
+
+#[test]
+fn without_keepalive_the_first_request_from_the_network_after_the_idle_timeout_is_lost() {
+    // bob sits behind a NAT that forgets him 60 s after his last packet,
+    // his 200 at 0.01. alice's refresh (100.02) reaches the NAT at 100.03,
+    // 100.02 s after it: lost, with all its copies. alice times out at
+    // 132.02 (her BYE dies at the NAT too); bob, who never heard the
+    // refresh, sends BYE at 0.01 + 200 − 32 = 168.01, which reopens the
+    // binding on its way out.
+    let mut w = world(&bob_behind_nat("idle_timeout_s = 60"), 1, TraceFilter::All);
+    w.run();
+    let reinvite = &sends(&w, "alice", "INVITE")[1];
+    assert!(near(secs(reinvite.0), 100.02) && !reinvite.1);
+    let alice = freed(&w, "alice");
+    assert!(alice.len() == 1 && near(alice[0].0, 132.02), "{alice:?}");
+    let bob = freed(&w, "bob");
+    assert!(bob.len() == 1 && near(bob[0].0, 168.01), "{bob:?}");
+}
+
+#[test]
+fn a_keepalive_shorter_than_the_idle_timeout_keeps_the_phone_reachable() {
+    // CRLF every 30 s < 60 s: the binding never closes, so the refresh at
+    // 100.02 and every later one arrive; the call lives past the horizon,
+    // exactly as without a NAT.
+    let with = |nat: &str| {
+        let mut w = world(&bob_behind_nat(nat), 1, TraceFilter::All);
+        w.run();
+        sends(&w, "alice", "INVITE")
+            .iter()
+            .map(|s| (secs(s.0), s.1))
+            .collect::<Vec<_>>()
+    };
+    let kept = with("idle_timeout_s = 60, keepalive = \"crlf\", keepalive_interval_s = 30");
+    assert!(kept.iter().all(|s| s.1) && kept.len() == 4, "{kept:?}");
+    let plain = {
+        let mut w = world(&pair_model("", ""), 1, TraceFilter::All);
+        w.run();
+        sends(&w, "alice", "INVITE")
+            .iter()
+            .map(|s| (secs(s.0), s.1))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kept, plain);
+}
+
+#[test]
+fn nat_keys_are_checked() {
+    for (nat, says) in [
+        (
+            "keepalive = \"crlf\", keepalive_interval_s = 30",
+            "idle_timeout_s",
+        ),
+        (
+            "idle_timeout_s = 60, keepalive = \"crlf\"",
+            "keepalive_interval_s",
+        ),
+        ("idle_timeout_s = 60, keepalive = \"stun\"", "\"crlf\""),
+    ] {
+        let e = sstsim::scenario::model_from_str("m.toml", &bob_behind_nat(nat))
+            .expect_err(nat)
+            .to_string();
+        assert!(e.contains("node.bob.nat") && e.contains(says), "{e}");
+    }
+}

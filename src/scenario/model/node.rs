@@ -4,6 +4,7 @@
 
 use crate::engine::SimDuration;
 use crate::keyword::keywords;
+use crate::net::{Keepalive, NatBinding};
 use crate::session_timer::negotiation::RFC_MIN_SE;
 use crate::session_timer::{
     MinSeIn422, MinSeWithoutSe, ProxyInterval, RefreshRequests, SeIn2xx, SmallSeWithoutTimer,
@@ -123,6 +124,7 @@ pub(super) fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors)
             name: id,
             kind: NodeKind::Ua(UaConfig::default()),
             sip: Default::default(),
+            nat: None,
         },
         timers: NodeTimers::default(),
         proxy: None,
@@ -144,6 +146,9 @@ pub(super) fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors)
             read.proxy = Some(p);
         }
         Kind::Ua | Kind::B2bua => {
+            if let Some((x, kp)) = f.entry("nat") {
+                read.spec.nat = read_nat(x, &kp, errs);
+            }
             read.timers = read_ua(f, kind, names, errs);
             // Resolved against [defaults] once everything is read.
             if kind == Kind::B2bua {
@@ -191,7 +196,7 @@ fn read_ua(mut f: Fields, kind: Kind, names: &Names, errs: &mut Errors) -> NodeT
             ));
         }
     }
-    let allowed: Vec<&str> = ["id", "kind", "group", "peers"]
+    let allowed: Vec<&str> = ["id", "kind", "group", "peers", "nat"]
         .iter()
         .chain(TIMER_KEYS)
         .chain(TXN_TIMER_KEYS)
@@ -199,6 +204,59 @@ fn read_ua(mut f: Fields, kind: Kind, names: &Names, errs: &mut Errors) -> NodeT
         .collect();
     f.finish(&allowed, errs);
     timers
+}
+
+/// `nat = { idle_timeout_s, keepalive, keepalive_interval_s }`: a NAT
+/// between this node and the network.
+fn read_nat(x: &Item, path: &str, errs: &mut Errors) -> Option<NatBinding> {
+    let mut f = Fields::of(x, path, errs)?;
+    let idle = f
+        .require("idle_timeout_s", errs)
+        .and_then(|(i, p)| seconds(i, &p, errs));
+    let keepalive = match f.entry("keepalive") {
+        Some((i, p)) => keyword::<Keepalive>(i, &p, errs),
+        None => Some(Keepalive::None),
+    };
+    let interval = match (f.entry("keepalive_interval_s"), keepalive) {
+        (Some((i, p)), _) => seconds(i, &p, errs).filter(|d| {
+            let ok = *d > SimDuration::ZERO;
+            if !ok {
+                errs.push(InputError::at(
+                    &i.loc,
+                    &p,
+                    "keep-alives need a positive interval, in seconds",
+                ));
+            }
+            ok
+        }),
+        (None, Some(Keepalive::None)) => Some(SimDuration::ZERO),
+        (None, _) => {
+            errs.push(InputError::at(
+                &x.loc,
+                f.path("keepalive_interval_s"),
+                "a keep-alive needs `keepalive_interval_s` (seconds between keep-alives)",
+            ));
+            None
+        }
+    };
+    f.finish(
+        &["idle_timeout_s", "keepalive", "keepalive_interval_s"],
+        errs,
+    );
+    let idle_timeout = idle?;
+    if idle_timeout == SimDuration::ZERO {
+        errs.push(InputError::at(
+            &x.loc,
+            format!("{path}.idle_timeout_s"),
+            "a binding that never stays open blocks everything: give more than 0 s",
+        ));
+        return None;
+    }
+    Some(NatBinding {
+        idle_timeout,
+        keepalive: keepalive?,
+        interval: interval?,
+    })
 }
 
 /// A lifetime in seconds, or "unbounded" (`None`).

@@ -55,7 +55,7 @@ fn rfc4028() -> TimerLayer {
         session_expires: Some(1800),
         min_se: Some(90),
         refresher: Some(RefresherPref::Uas),
-        refresh_method: Some(RefreshMethod::Update),
+        refresh_method: Some(RefreshMethod::UpdateIfAllowed),
         refresh_at: Some(0.5),
         expiry_guard: Some(ExpiryGuard::Rfc),
         send_min_se: Some(SendMinSe::Always),

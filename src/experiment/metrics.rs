@@ -299,7 +299,7 @@ impl RunMetric {
             ),
             FalseTeardowns => (
                 "false_teardowns",
-                "healthy calls (no fault killed them) ended by a session-timer or transaction decision",
+                "healthy calls (no fault killed them) ended by a session-timer or transaction decision, or by a proxy's BYE at its dialog timeout",
                 |m| m.false_teardowns as f64,
             ),
             FalseTeardownsRate => (

@@ -725,7 +725,7 @@ impl State {
                     self.call_over(call);
                 }
             }
-            _ => self.probes.on_record(node, &record),
+            _ => self.probes.on_record(node, now, &record),
         }
         if self.filter.wants(record.call()) {
             self.trace.push(TraceEvent::Record {

@@ -68,3 +68,47 @@ fn a_guard_that_fires_after_the_hang_up_instant_is_not_a_false_teardown() {
     let m = call("50", "[[40, 1000]]");
     assert_eq!(m.false_teardowns, 0);
 }
+
+#[test]
+fn a_proxy_ending_a_live_call_at_its_dialog_timeout_is_a_false_teardown() {
+    // alice (SE 1800) — OpenSIPS — bob, a 300 s call. OpenSIPS's lifetime
+    // is max(sst_interval, min_se 90) = 90 s from the ACK, so it sends BYE
+    // both ways at about 90 s, long before alice hangs up and long before
+    // the first refresh (900 s): one healthy call cut. With sst_interval
+    // 1800 the lifetime outlasts the call and nothing is cut.
+    let run = |extra: &str| {
+        let m = format!(
+            r#"
+[[node]]
+id = "alice"
+kind = "ua"
+session_timers = "originate"
+[[node]]
+id = "p"
+kind = "proxy"
+profile = "opensips"
+{extra}
+[[node]]
+id = "bob"
+kind = "ua"
+[[link]]
+between = ["alice", "p"]
+delay_ms = 10
+[[link]]
+between = ["p", "bob"]
+delay_ms = 10
+[workload]
+caller = "alice"
+callee = "bob"
+holding_s = 300
+horizon_s = 400
+"#
+        );
+        let s = model_from_str("test.toml", &m).unwrap_or_else(|e| panic!("{e}"));
+        let mut w = World::new(s.world, SeedSpace::new(1, 0, 0), TraceFilter::Off);
+        w.run();
+        w.finish().0.false_teardowns
+    };
+    assert_eq!(run(""), 1);
+    assert_eq!(run("sst_interval_s = 1800"), 0);
+}

@@ -142,11 +142,23 @@ impl Probes {
 
     /// A record reported by `node` at `now` (state changes come through
     /// [`Probes::state_created`] and [`Probes::state_freed`]).
-    pub fn on_record(&mut self, node: NodeId, r: &Record) {
+    pub fn on_record(&mut self, node: NodeId, now: SimTime, r: &Record) {
         let Record::SessionTimer { call, event } = *r else {
             return;
         };
         let timer = match event {
+            // A proxy ending a call at its dialog timeout with BYE both
+            // ways (Kamailio, OpenSIPS) tears down a live call as surely as
+            // an endpoint's timer does.
+            StEvent::ByeSent(FreeCause::Expiry) if !self.classes[node.index()].is_endpoint() => {
+                if let Some(c) = self.calls.get_mut(&call)
+                    && c.caller_created
+                        .is_some_and(|start| now < start + c.holding)
+                {
+                    c.timer_teardown = true;
+                }
+                return;
+            }
             StEvent::Negotiated {
                 interval_s,
                 local_refresher,

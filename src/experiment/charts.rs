@@ -336,6 +336,12 @@ pub fn draw_all(
             }
         }
     }
+    written.extend(super::heatmap::draw_heatmaps(
+        &cfg.heatmaps,
+        &res.columns,
+        rows,
+        dir,
+    )?);
     Ok(written)
 }
 

@@ -5,6 +5,7 @@ pub mod cells;
 pub mod charts;
 pub mod cost;
 pub mod headline;
+pub mod heatmap;
 pub mod journal;
 pub mod lock;
 pub mod metrics;

@@ -1,8 +1,9 @@
 //! Turning results into files and text, independent of where they came from:
-//! line charts (SVG/PNG), trace ladders and CSV, the metrics table of one
+//! line charts and heat maps (SVG/PNG), trace ladders and CSV, the metrics table of one
 //! run, and atomic file writing.
 
 pub mod charts;
 pub mod csv;
+pub mod heatmap;
 pub mod metrics;
 pub mod trace;

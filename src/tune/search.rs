@@ -130,6 +130,7 @@ fn pass_experiment(
             cdf_point: 0,
             tradeoff_class: None,
             draw: Vec::new(),
+            heatmaps: Vec::new(),
         },
     })
 }

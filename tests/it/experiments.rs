@@ -105,6 +105,16 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// The files in `dir/charts`, by name.
+fn chart_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
 fn assert_same_files(a: &Path, b: &Path) {
     let (fa, fb) = (files(a), files(b));
     let names = |f: &[(String, Vec<u8>)]| f.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
@@ -647,11 +657,7 @@ fn charts_to_draw_are_chosen_and_checked() {
     let exp = experiment_from_str("draw.toml", &text, None).unwrap();
     let d = tmp("draw");
     run_experiment(&exp, &opts(&d, 2)).unwrap();
-    let mut names: Vec<String> = std::fs::read_dir(d.join("charts"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = chart_files(&d);
     assert_eq!(
         names,
         [
@@ -857,4 +863,73 @@ fn a_point_printed_as_a_model_runs_exactly_like_the_sweep() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("has 4 point(s), numbered 0 to 3"), "{err}");
+}
+
+#[test]
+fn heat_maps_draw_one_cell_per_point_and_are_checked() {
+    // draw = [] leaves the line charts out; the heat map's CSV repeats the
+    // summary's mean of its metric cell for cell.
+    let map = "[[charts.heatmap]]\nname = \"hung\"\ntitle = \"Hung state\"\nmetric = [\"hung_state_h\"]\nrows = \"defaults.session_timers\"\ncolumns = \"defaults.session_expires\"\n";
+    let with = |map: &str| {
+        let cdf = "cdf_at = { \"defaults.session_timers\" = \"originate\", \"defaults.session_expires\" = 90 }\n";
+        SMALL.replace(
+            &format!("[charts]\n{cdf}"),
+            &format!("[charts]\n{cdf}draw = []\n{map}\n"),
+        )
+    };
+    let exp = experiment_from_str("heat.toml", &with(map), None).unwrap();
+    let d = tmp("heat");
+    run_experiment(&exp, &opts(&d, 2)).unwrap();
+    let names = chart_files(&d);
+    assert_eq!(
+        names,
+        ["heatmap_hung.csv", "heatmap_hung.png", "heatmap_hung.svg"]
+    );
+    let summary = std::fs::read_to_string(d.join("summary.csv")).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "hung_state_h_mean")
+        .unwrap();
+    let cells = std::fs::read_to_string(d.join("charts/heatmap_hung.csv")).unwrap();
+    for line in summary.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let want = format!(
+            ",{},{},value,{}",
+            f[1],
+            f[2],
+            f[col].parse::<f64>().unwrap()
+        );
+        assert!(cells.contains(&want), "{want} not in\n{cells}");
+    }
+    // Rows, columns and panels must tell the points apart, and name swept keys.
+    for (bad, says) in [
+        (
+            map.replace(
+                "columns = \"defaults.session_expires\"",
+                "columns = \"defaults.session_timers\"",
+            ),
+            "fall in the same cell",
+        ),
+        (
+            map.replace(
+                "rows = \"defaults.session_timers\"",
+                "rows = \"defaults.min_se\"",
+            ),
+            "is not a swept key",
+        ),
+        (
+            map.replace("\"hung_state_h\"", "\"hung_state\""),
+            "did you mean `hung_state_h`?",
+        ),
+        (format!("{map}colour = \"red\"\n"), "unknown key"),
+    ] {
+        let err = experiment_from_str("heat.toml", &with(&bad), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("charts.heatmap[0]") && err.contains(says),
+            "{err}"
+        );
+    }
 }

@@ -736,3 +736,61 @@ fn every_proxy_profile_of_the_issue_resolves() {
     assert!(proxy_profile("pjsip").is_none());
     let _ = Method::Bye;
 }
+
+#[test]
+fn a_proxy_profile_brings_its_own_transaction_timers_into_the_world() {
+    // World-level: alice (no timer support) — Kamailio (dialog_timeout_s =
+    // 100) — bob, who crashes silently at 10 s. Kamailio inserts SE 90;
+    // bob ignores it, so nobody refreshes. The ACK passes p at 0.05 (10 ms
+    // links): BYE both ways at ⌊0.05⌋ + 100 = 100.0. tm's fr_timer (30 s)
+    // stops the copies to bob after 10 (the last at 127.5); with the RFC's
+    // 64·T1 = 32 s there would be 11.
+    let m = |keys: &str| {
+        format!(
+            r#"
+[[node]]
+id = "alice"
+kind = "ua"
+session_timers = "refuse"
+[[node]]
+id = "p"
+kind = "proxy"
+profile = "kamailio"
+dialog_timeout_s = 100
+{keys}
+[[node]]
+id = "bob"
+kind = "ua"
+[[link]]
+between = ["alice", "p"]
+delay_ms = 10
+[[link]]
+between = ["p", "bob"]
+delay_ms = 10
+[workload]
+caller = "alice"
+callee = "bob"
+holding_s = 1000
+horizon_s = 300
+[[fault]]
+kind = "crash"
+node = "bob"
+at_s = 10
+"#
+        )
+    };
+    for (keys, copies) in [("", 10), ("timer_f_ms = 32000", 11)] {
+        let mut w = super::support::world(&m(keys), 1, sstsim::sim::TraceFilter::All);
+        w.run();
+        let bob = super::support::node(&w, "bob");
+        let to_bob: Vec<f64> = super::support::sends(&w, "p", "BYE")
+            .iter()
+            .filter(|s| {
+                matches!(s.2.start, sstsim::sip::message::StartLine::Request { target, .. } if target == bob)
+            })
+            .map(|s| super::support::secs(s.0))
+            .collect();
+        assert_eq!(to_bob.len(), copies, "{keys}: {to_bob:?}");
+        assert!(close(to_bob[0], 100.0));
+    }
+}

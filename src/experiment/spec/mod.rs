@@ -8,7 +8,7 @@
 mod charts;
 mod grid;
 
-pub use charts::{ChartConfig, ChartKind};
+pub use charts::{ChartConfig, ChartKind, HeatmapSpec, REFRESHER_CELL};
 pub(crate) use grid::build_points;
 pub use grid::{Axis, Point};
 
@@ -194,7 +194,8 @@ fn read_experiment(
         Some((c, p)) => read_charts(c, &p, &columns, &points, &mut errs),
         None => Some(default_charts(&columns)),
     };
-    let Some(charts) = charts else {
+    // Any problem in [charts] refuses the file, an unknown key included.
+    let Some(charts) = charts.filter(|_| errs.is_empty()) else {
         return Err(errs);
     };
     Ok(Experiment {

@@ -89,7 +89,14 @@ impl ProxyPreset {
 }
 
 /// Names accepted by a proxy's `profile`.
-pub const PROXY_PROFILES: &[&str] = &["rfc4028", "kamailio", "kamailio-5.6.3", "opensips"];
+pub const PROXY_PROFILES: &[&str] = &[
+    "rfc4028",
+    "kamailio",
+    "kamailio-5.6.3",
+    "opensips",
+    "dialog-only",
+    "stateless",
+];
 
 /// 12 hours: Kamailio's and OpenSIPS's dialog `default_timeout`.
 const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(43_200);
@@ -186,6 +193,22 @@ pub fn proxy_profile(name: &str) -> Option<ProxyPreset> {
                 ..KAMAILIO.dialogs
             },
             ..KAMAILIO
+        },
+        // The dialog module without sst (Kamailio or OpenSIPS): 12 h,
+        // restarted by in-dialog requests, dropped silently (`send_bye` 0).
+        "dialog-only" => ProxyPreset {
+            timers: false,
+            dialogs: DialogPolicy {
+                at_expiry: AtExpiry::Drop,
+                expiry_free: ExpiryFree::AtExpiry,
+                ..KAMAILIO.dialogs
+            },
+            ..KAMAILIO
+        },
+        // A stateless relay: no state, no timer, no Record-Route.
+        "stateless" => ProxyPreset {
+            stateful: Statefulness::Stateless,
+            ..ProxyPreset::DEFAULT
         },
         _ => return None,
     })

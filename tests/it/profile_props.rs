@@ -1,5 +1,5 @@
 //! Property: any profile with any mix of session-timer keys, on either end
-//! of a call through a timer-aware proxy, under loss, a misbehaving peer and
+//! of a call through any proxy profile with any mix of proxy keys, under loss, a misbehaving peer and
 //! mid-call re-INVITEs, either is rejected by the model reader with an
 //! error (never a panic) or runs to its horizon without panicking, and the
 //! run's books balance: every call that started is established or failed at
@@ -10,6 +10,7 @@ use sstsim::engine::SeedSpace;
 use sstsim::scenario::model_from_str;
 use sstsim::session_timer::presets::PROFILES;
 use sstsim::sim::{TraceFilter, World};
+use sstsim::sip::proxy::profiles::PROXY_PROFILES;
 
 /// Each key with values to draw from: valid ones and a few the reader
 /// must refuse.
@@ -85,6 +86,81 @@ const KEYS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Proxy keys with values to draw from (a few the reader must refuse).
+const PROXY_KEYS: &[(&str, &[&str])] = &[
+    ("min_se", &["90", "300", "30"]),
+    ("sst_interval_s", &["0", "60", "1800"]),
+    (
+        "interval",
+        &["\"forwarded_se\"", "\"at_least_min_se\"", "\"configured\""],
+    ),
+    ("reject_small", &["true", "false"]),
+    (
+        "min_se_in_422",
+        &["\"own\"", "\"max_with_request\"", "\"none\""],
+    ),
+    ("forward_after_422", &["true", "false"]),
+    ("script_check_min", &["true", "false"]),
+    ("check_min_inverted", &["true", "false"]),
+    ("require_in_2xx", &["true", "false"]),
+    ("refresh_requests", &["\"negotiate\"", "\"pass\""]),
+    ("dialog_timeout_s", &["60", "300", "\"unbounded\""]),
+    (
+        "lifetime",
+        &[
+            "\"negotiated\"",
+            "\"interval\"",
+            "\"invite_se\"",
+            "\"dialog_timeout\"",
+        ],
+    ),
+    ("lifetime_on_refresh", &["\"adopt\"", "\"keep\""]),
+    (
+        "timeout_restart",
+        &["\"refresh_2xx\"", "\"in_dialog_request\""],
+    ),
+    ("timeout_tick_ms", &["0", "1000"]),
+    ("proxy_bye_on_expiry", &["true", "false"]),
+    (
+        "expiry_free",
+        &["\"at_expiry\"", "\"first_final\"", "\"transactions_end\""],
+    ),
+    ("terminated_linger_s", &["0", "5"]),
+    ("timer_f_ms", &["30000", "5000"]),
+    ("stateful", &["\"transaction\"", "\"dialog\""]),
+];
+
+/// A proxy table: a profile (or an RFC timer-aware dialog proxy) and a few
+/// drawn keys.
+fn proxy_keys() -> impl Strategy<Value = String> {
+    (
+        prop::option::of(0..PROXY_PROFILES.len()),
+        prop::collection::vec((0..PROXY_KEYS.len(), 0..8usize), 0..5),
+    )
+        .prop_map(|(profile, picks)| {
+            let mut lines = match profile {
+                Some(p) => vec![format!("profile = \"{}\"", PROXY_PROFILES[p])],
+                None => vec![
+                    "stateful = \"dialog\"".to_string(),
+                    "record_route = true".into(),
+                    "timers = true".into(),
+                ],
+            };
+            let mut seen: std::collections::BTreeSet<&str> =
+                ["stateful", "record_route", "timers"].into_iter().collect();
+            if profile.is_some() {
+                seen.clear();
+            }
+            for (k, v) in picks {
+                let (key, values) = PROXY_KEYS[k];
+                if seen.insert(key) {
+                    lines.push(format!("{key} = {}", values[v % values.len()]));
+                }
+            }
+            lines.join("\n")
+        })
+}
+
 /// A UA table: maybe a profile, and a handful of drawn keys.
 fn ua_keys() -> impl Strategy<Value = String> {
     (
@@ -107,7 +183,7 @@ fn ua_keys() -> impl Strategy<Value = String> {
         })
 }
 
-fn model(alice: &str, bob: &str, strict: bool, status: u16) -> String {
+fn model(alice: &str, proxy: &str, bob: &str, strict: bool, status: u16) -> String {
     format!(
         r#"
 [sip]
@@ -119,9 +195,7 @@ kind = "ua"
 [[node]]
 id = "p"
 kind = "proxy"
-stateful = "dialog"
-record_route = true
-timers = true
+{proxy}
 [[node]]
 id = "bob"
 kind = "ua"
@@ -157,11 +231,12 @@ proptest! {
     #[test]
     fn any_profile_and_keys_are_refused_cleanly_or_run(
         alice in ua_keys(),
+        proxy in proxy_keys(),
         bob in ua_keys(),
         strict in any::<bool>(),
         status in prop_oneof![Just(422u16), Just(488), Just(500), Just(503)],
     ) {
-        let text = model(&alice, &bob, strict, status);
+        let text = model(&alice, &proxy, &bob, strict, status);
         match model_from_str("prop.toml", &text) {
             Err(e) => prop_assert!(e.to_string().contains("prop.toml:"), "{e}"),
             Ok(s) => {

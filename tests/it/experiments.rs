@@ -923,6 +923,14 @@ fn heat_maps_draw_one_cell_per_point_and_are_checked() {
             "did you mean `hung_state_h`?",
         ),
         (format!("{map}colour = \"red\"\n"), "unknown key"),
+        (
+            map.replace("name = \"hung\"", "name = \"h/u\""),
+            "names its files",
+        ),
+        (
+            map.replace("[\"hung_state_h\"]", "[]"),
+            "at least one metric",
+        ),
     ] {
         let err = experiment_from_str("heat.toml", &with(&bad), None)
             .unwrap_err()

@@ -169,13 +169,20 @@ fn read_heatmap(
     errs: &mut Errors,
 ) -> Option<HeatmapSpec> {
     let mut f = Fields::of(item, path, errs)?;
-    let name = f
-        .require("name", errs)
-        .and_then(|(x, p)| string(x, &p, errs))
-        .filter(|n| {
-            n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        });
+    let name = f.require("name", errs).and_then(|(x, p)| {
+        let n = string(x, &p, errs)?;
+        let ok = !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !ok {
+            errs.push(InputError::at(
+                &x.loc,
+                p,
+                "a heat map's name names its files: use letters, digits, '_' and '-'",
+            ));
+        }
+        ok.then_some(n)
+    });
     let title = f.entry("title").and_then(|(x, p)| string(x, &p, errs));
     let metric = f.require("metric", errs).and_then(|(x, p)| {
         let names = doc::array(x, &p, errs, |m, mp, e| {
@@ -197,7 +204,15 @@ fn read_heatmap(
                 None
             }
         })?;
-        (!names.is_empty()).then_some(names)
+        if names.is_empty() {
+            errs.push(InputError::at(
+                &x.loc,
+                p,
+                "name at least one metric column, or \"refresher\"",
+            ));
+            return None;
+        }
+        Some(names)
     });
     let mut swept = |key: &str, errs: &mut Errors| -> Option<Option<usize>> {
         let Some((x, p)) = f.entry(key) else {

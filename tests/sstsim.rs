@@ -18,6 +18,7 @@ mod it {
     mod negotiation_props;
     mod networks;
     mod node_load;
+    mod pcap;
     mod products;
     mod profile_props;
     mod profiles;

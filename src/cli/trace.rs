@@ -7,6 +7,9 @@ use clap::{Args, ValueEnum};
 
 use super::Failure;
 use crate::engine::SeedSpace;
+use crate::net::NodeId;
+use crate::report::pcap::{Vantage, packets, write_pcapng};
+use crate::report::sip_text::Addresses;
 use crate::report::trace::{TraceContext, ladder, write_csv};
 use crate::scenario::model_from_str;
 use crate::sim::{TraceFilter, World, WorldConfig};
@@ -19,6 +22,8 @@ pub enum TraceFormat {
     Ladder,
     /// CSV, one row per message, event or fault.
     Csv,
+    /// A pcapng capture for Wireshark and sngrep (needs `--out`).
+    Pcap,
 }
 
 /// Arguments of `sstsim trace`.
@@ -45,6 +50,16 @@ pub struct TraceArgs {
     /// Ladder width in columns (80–160 recommended).
     #[arg(long, default_value_t = 120)]
     pub width: usize,
+    /// The file a pcap capture goes to (`--format pcap`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Capture every call of the run, not only `--call`.
+    #[arg(long)]
+    pub all_calls: bool,
+    /// Capture what one node's interface carried (sent and received)
+    /// instead of every message once as sent.
+    #[arg(long, value_name = "NODE")]
+    pub vantage: Option<String>,
     /// Run even if the estimated cost is beyond the limits.
     #[arg(long)]
     pub force: bool,
@@ -92,7 +107,36 @@ fn world_of(args: &TraceArgs) -> Result<(WorldConfig, u64), Failure> {
 
 /// Runs the model to its end and renders the traced call.
 pub(super) fn run(args: &TraceArgs) -> Result<String, Failure> {
+    let pcap = args.format == TraceFormat::Pcap;
+    if pcap != args.out.is_some() {
+        return Err(Failure::Input(
+            "error: --format pcap writes a file: give it with --out FILE (and --out only with --format pcap)".into(),
+        ));
+    }
+    if !pcap && (args.all_calls || args.vantage.is_some()) {
+        return Err(Failure::Input(
+            "error: --all-calls and --vantage apply to --format pcap".into(),
+        ));
+    }
     let (world, seed) = world_of(args)?;
+    let vantage = match &args.vantage {
+        None => Vantage::Network,
+        Some(v) => match world.nodes.iter().position(|n| n.name == *v) {
+            Some(i) => Vantage::Node(NodeId(i as u16)),
+            None => {
+                return Err(Failure::Input(format!(
+                    "error: --vantage {v}: no such node; nodes are: {}",
+                    world
+                        .nodes
+                        .iter()
+                        .map(|n| n.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        },
+    };
+    let addresses: Vec<_> = world.nodes.iter().map(|n| n.address).collect();
     match world.workload.max_calls() {
         Some(0) => {
             return Err(Failure::Input(format!(
@@ -113,11 +157,12 @@ pub(super) fn run(args: &TraceArgs) -> Result<String, Failure> {
         crate::experiment::cost::check_model(&world)
             .map_err(|m| Failure::Input(format!("error: {}: {m}", args.file.display())))?;
     }
-    let mut world = World::new(
-        world,
-        SeedSpace::new(seed, 0, args.replication),
-        TraceFilter::Call(CallRef(args.call)),
-    );
+    let filter = if args.all_calls {
+        TraceFilter::All
+    } else {
+        TraceFilter::Call(CallRef(args.call))
+    };
+    let mut world = World::new(world, SeedSpace::new(seed, 0, args.replication), filter);
     world
         .run_checked()
         .map_err(|e| Failure::Input(format!("error: {e}")))?;
@@ -132,6 +177,20 @@ pub(super) fn run(args: &TraceArgs) -> Result<String, Failure> {
             let mut buf = Vec::new();
             write_csv(&cx, &trace, &mut buf).map_err(|e| Failure::Internal(e.to_string()))?;
             String::from_utf8(buf).map_err(|e| Failure::Internal(e.to_string()))
+        }
+        TraceFormat::Pcap => {
+            let out = args.out.as_ref().expect("checked above");
+            let addrs = Addresses::new(cx.names, &addresses);
+            let packets = packets(&trace, &addrs, vantage, |l| {
+                crate::sim::world::link_name(cx.names, cx.links, l)
+            });
+            let interface = match vantage {
+                Vantage::Network => "sstsim (every hop, as sent)".to_string(),
+                Vantage::Node(n) => format!("sstsim at {}", addrs.name(n)),
+            };
+            let n = write_pcapng(out, &packets, &addrs, &interface)
+                .map_err(|e| Failure::Internal(format!("error: {}: {e}", out.display())))?;
+            Ok(format!("sstsim: wrote {n} packets to {}\n", out.display()))
         }
     }
 }

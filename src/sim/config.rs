@@ -40,6 +40,8 @@ pub struct NodeSpec {
     pub sip: SipOverrides,
     /// A NAT between it and the network, if any.
     pub nat: Option<NatBinding>,
+    /// Its address in captures (`address`), if not the default.
+    pub address: Option<std::net::SocketAddrV4>,
 }
 
 /// Everything a world is built from.

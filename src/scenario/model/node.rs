@@ -44,6 +44,7 @@ keywords!(Kind {
 const PROXY_KEYS: &[&str] = &[
     "id",
     "kind",
+    "address",
     "profile",
     "stateful",
     "record_route",
@@ -125,6 +126,7 @@ pub(super) fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors)
             kind: NodeKind::Ua(UaConfig::default()),
             sip: Default::default(),
             nat: None,
+            address: None,
         },
         timers: NodeTimers::default(),
         proxy: None,
@@ -135,6 +137,19 @@ pub(super) fn read_node(item: &Item, i: usize, names: &Names, errs: &mut Errors)
     f.get("id");
     f.get("kind");
     read.spec.sip = read_node_timers(&mut f, errs);
+    if let Some((x, kp)) = f.entry("address") {
+        read.spec.address = string(x, &kp, errs).and_then(|s| match s.parse() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                errs.push(InputError::at(
+                    &x.loc,
+                    &kp,
+                    format!("\"{s}\" is not an IPv4 address and port, e.g. \"192.0.2.10:5060\""),
+                ));
+                None
+            }
+        });
+    }
     match kind {
         Kind::Proxy => {
             let p = read_proxy(&mut f, errs);
@@ -196,7 +211,7 @@ fn read_ua(mut f: Fields, kind: Kind, names: &Names, errs: &mut Errors) -> NodeT
             ));
         }
     }
-    let allowed: Vec<&str> = ["id", "kind", "group", "peers", "nat"]
+    let allowed: Vec<&str> = ["id", "kind", "group", "peers", "nat", "address"]
         .iter()
         .chain(TIMER_KEYS)
         .chain(TXN_TIMER_KEYS)

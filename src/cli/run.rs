@@ -19,6 +19,18 @@ use crate::report::metrics::table;
 use crate::scenario::{Scenario, model_from_str};
 use crate::sim::{NodeClass, TraceFilter, World, class_of};
 
+/// The calls a run's capture keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PcapCalls {
+    /// Every call.
+    #[default]
+    All,
+    /// Calls a fault killed (crash, `call_crash`, swallowed BYE).
+    Dead,
+    /// Calls that failed at the caller (no 2xx).
+    Failed,
+}
+
 /// Arguments of `sstsim run`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RunArgs {
@@ -54,6 +66,13 @@ pub struct RunArgs {
     /// Models: write one row per node × dialog to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub dialogs: Option<PathBuf>,
+    /// Models: capture the run's messages to this pcapng file (see
+    /// `--pcap-calls`); the messages are kept in memory until the end.
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+    /// Models, with `--pcap`: which calls to capture.
+    #[arg(long, value_enum, default_value_t = PcapCalls::All, requires = "pcap")]
+    pub pcap_calls: PcapCalls,
     /// Run even if the estimated cost is beyond the limits (5e9 engine
     /// events, about 40 minutes of one core; or 8 GiB per run).
     #[arg(long)]
@@ -121,17 +140,21 @@ fn run_model(scenario: Scenario, path: &Path, args: &RunArgs) -> Result<String, 
         cost::check_model(&scenario.world)
             .map_err(|m| Failure::Input(format!("error: {}: {m}", path.display())))?;
     }
-    // Before the run: a bad --dialogs path should not cost a simulation.
-    if let Some(d) = &args.dialogs {
-        output_target(d)
-            .map_err(|e| Failure::Input(format!("error: --dialogs {}: {e}", d.display())))?;
+    // Before the run: a bad --dialogs or --pcap path should not cost a simulation.
+    for (flag, f) in [("--dialogs", &args.dialogs), ("--pcap", &args.pcap)] {
+        if let Some(d) = f {
+            output_target(d)
+                .map_err(|e| Failure::Input(format!("error: {flag} {}: {e}", d.display())))?;
+        }
     }
+    let addresses: Vec<_> = scenario.world.nodes.iter().map(|n| n.address).collect();
     let (seed, replication) = (args.seed.unwrap_or(1), args.replication.unwrap_or(0));
-    let mut world = World::new(
-        scenario.world,
-        SeedSpace::new(seed, 0, replication),
-        TraceFilter::Off,
-    );
+    let filter = if args.pcap.is_some() {
+        TraceFilter::All
+    } else {
+        TraceFilter::Off
+    };
+    let mut world = World::new(scenario.world, SeedSpace::new(seed, 0, replication), filter);
     if args.dialogs.is_some() {
         world.record_dialogs();
     }
@@ -140,6 +163,10 @@ fn run_model(scenario: Scenario, path: &Path, args: &RunArgs) -> Result<String, 
         .map_err(|e| Failure::Input(format!("error: {}: {e}", path.display())))?;
     let names = world.names().to_vec();
     let horizon = world.now();
+    let captured = match &args.pcap {
+        Some(p) => Some(capture(&world, p, args.pcap_calls, &addresses)?),
+        None => None,
+    };
     let (metrics, rows) = world.finish();
     let mut out = String::new();
     let _ = writeln!(
@@ -156,7 +183,51 @@ fn run_model(scenario: Scenario, path: &Path, args: &RunArgs) -> Result<String, 
             .map_err(|e| Failure::Internal(format!("writing {}: {e}", path.display())))?;
         let _ = writeln!(out, "wrote {} ({} dialog rows)", path.display(), rows.len());
     }
+    if let (Some(path), Some(n)) = (&args.pcap, captured) {
+        let _ = writeln!(out, "wrote {} ({n} packets)", path.display());
+    }
     Ok(out)
+}
+
+/// Writes the run's messages of the chosen calls to `path` as pcapng;
+/// returns the packet count.
+fn capture(
+    world: &World,
+    path: &Path,
+    calls: PcapCalls,
+    addresses: &[Option<std::net::SocketAddrV4>],
+) -> Result<usize, Failure> {
+    use crate::report::pcap::{Vantage, packets, write_pcapng};
+    use crate::report::sip_text::Addresses;
+    use crate::sim::TraceEvent;
+    use crate::sip::{CallRef, Record};
+    let mut trace = world.trace();
+    let keep: Option<std::collections::BTreeSet<CallRef>> = match calls {
+        PcapCalls::All => None,
+        PcapCalls::Dead => Some(world.dead_calls().into_iter().collect()),
+        PcapCalls::Failed => Some(
+            trace
+                .iter()
+                .filter_map(|e| match e {
+                    TraceEvent::Record {
+                        record: Record::CallFailed { call, .. },
+                        ..
+                    } => Some(*call),
+                    _ => None,
+                })
+                .collect(),
+        ),
+    };
+    if let Some(keep) = keep {
+        trace.retain(|e| matches!(e, TraceEvent::Message { msg, .. } if keep.contains(&msg.call)));
+    }
+    let names = world.names();
+    let addrs = Addresses::new(names, addresses);
+    let packets = packets(&trace, &addrs, Vantage::Network, |l| {
+        crate::sim::world::link_name(names, world.links(), l)
+    });
+    write_pcapng(path, &packets, &addrs, "sstsim (every hop, as sent)")
+        .map_err(|e| Failure::Internal(format!("writing {}: {e}", path.display())))
 }
 
 /// The command that continues this sweep after an interrupt.

@@ -76,7 +76,12 @@ pub fn packets(
             continue;
         };
         let sip = render(msg, *from, addrs, &mut parties);
-        let hop = format!("{} -> {}", addrs.name(*from), addrs.name(*to));
+        let hop = format!(
+            "call {}: {} -> {}",
+            msg.call.0,
+            addrs.name(*from),
+            addrs.name(*to)
+        );
         let resent = if msg.retransmission {
             " (retransmission)"
         } else {

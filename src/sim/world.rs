@@ -396,6 +396,11 @@ impl World {
         &self.st.names
     }
 
+    /// The traced calls a fault killed, in call order.
+    pub fn dead_calls(&self) -> Vec<CallRef> {
+        self.st.traced_dead.iter().copied().collect()
+    }
+
     /// A node's role (for inspection).
     pub fn role(&self, node: NodeId) -> &Role {
         &self.st.nodes[node.index()].role

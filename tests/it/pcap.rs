@@ -224,10 +224,11 @@ fn every_packet_of_a_traced_call_parses_and_matches_the_trace_csv() {
             "{}",
             p.comment
         );
-        assert!(
-            p.comment
-                .starts_with(&format!("{} -> {}", col(row, "from"), col(row, "to")))
-        );
+        assert!(p.comment.starts_with(&format!(
+            "call 0: {} -> {}",
+            col(row, "from"),
+            col(row, "to")
+        )));
         // Each message goes from its sender's address to its next hop's.
         assert_eq!(p.src.1, 5060);
         assert_eq!(p.dst.1, 5060);
@@ -367,4 +368,43 @@ fn tshark_dissects_every_packet_as_sip_with_the_session_timer_fields() {
         assert_eq!(f[3], msg.call_id_header().unwrap().value());
     }
     assert!(lines.iter().any(|l| l.contains("|120;refresher=uas|")));
+}
+
+#[test]
+fn a_run_captures_only_the_calls_asked_for() {
+    // call-crash.toml: 10% of calls lose an endpoint. --pcap-calls dead
+    // keeps exactly the calls dialogs.csv marks dead (those with a dead_s),
+    // and every packet of the full capture belongs to some call.
+    let d = tmp("run");
+    let model = format!("{ROOT}/models/call-crash.toml");
+    let dead = d.join("dead.pcap");
+    let dialogs = d.join("dialogs.csv");
+    sstsim(&[
+        "run",
+        &model,
+        "--pcap",
+        dead.to_str().unwrap(),
+        "--pcap-calls",
+        "dead",
+        "--dialogs",
+        dialogs.to_str().unwrap(),
+    ]);
+    let call_of = |p: &Decoded| -> u32 {
+        p.comment
+            .strip_prefix("call ")
+            .and_then(|c| c.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{}", p.comment))
+    };
+    let captured: std::collections::BTreeSet<u32> =
+        read_capture(&dead).iter().map(call_of).collect();
+    let mut rows = csv::Reader::from_path(&dialogs).unwrap();
+    let dead_calls: std::collections::BTreeSet<u32> = rows
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| !r[4].is_empty())
+        .map(|r| r[0].parse().unwrap())
+        .collect();
+    assert!(!captured.is_empty());
+    assert_eq!(captured, dead_calls);
 }

@@ -5,10 +5,12 @@
 //! Nothing here reads a clock or owns a generator: callers pass the time a
 //! packet enters a link and the link direction's own random stream.
 
+pub mod address;
 pub mod link;
 pub mod nat;
 pub mod topology;
 
+pub use address::{Addresses, SIP_PORT};
 pub use link::{
     Direction, DirectionState, Fate, LinkConfig, LossCause, LossModel, LossWindow, Probability,
 };

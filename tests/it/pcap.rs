@@ -408,3 +408,54 @@ fn a_run_captures_only_the_calls_asked_for() {
     assert!(!captured.is_empty());
     assert_eq!(captured, dead_calls);
 }
+
+#[test]
+fn a_node_address_is_checked_and_used() {
+    let model = std::fs::read_to_string(format!("{ROOT}/models/basic.toml")).unwrap();
+    let with = |addr: &str| {
+        model.replacen(
+            "id = \"bob\"",
+            &format!("id = \"bob\"\naddress = \"{addr}\""),
+            1,
+        )
+    };
+    for (addr, says) in [
+        (
+            "10.0.0.1:5060",
+            "10.0.0.1:5060 is also node alice's address",
+        ),
+        ("bob.example.com", "is not an IPv4 address and port"),
+    ] {
+        let e = sstsim::scenario::model_from_str("m.toml", &with(addr))
+            .expect_err(addr)
+            .to_string();
+        assert!(e.contains("node.bob.address") && e.contains(says), "{e}");
+    }
+    // bob at 192.0.2.10:5070: every packet to or from bob uses it.
+    let d = tmp("address");
+    let file = d.join("m.toml");
+    std::fs::write(&file, with("192.0.2.10:5070")).unwrap();
+    let pcap = d.join("c.pcap");
+    sstsim(&[
+        "trace",
+        file.to_str().unwrap(),
+        "--format",
+        "pcap",
+        "--out",
+        pcap.to_str().unwrap(),
+    ]);
+    let packets = read_capture(&pcap);
+    let bob = ([192, 0, 2, 10], 5070);
+    assert!(packets.iter().any(|p| p.dst == bob));
+    assert!(
+        packets
+            .iter()
+            .filter(|p| p.sip.starts_with("SIP/2.0 200"))
+            .any(|p| p.src == bob)
+    );
+    assert!(
+        packets
+            .iter()
+            .all(|p| p.src.0 != [10, 0, 0, 4] && p.dst.0 != [10, 0, 0, 4])
+    );
+}

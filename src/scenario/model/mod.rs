@@ -315,6 +315,22 @@ pub fn read_model(root: &Item) -> Result<Scenario, Vec<InputError>> {
     check_settings(&defaults, &read_nodes, strict_rfc, root, &mut errs);
     let (mut nodes, node_timers): (Vec<NodeSpec>, Vec<NodeTimers>) =
         read_nodes.into_iter().map(|n| (n.spec, n.timers)).unzip();
+    let node_names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
+    let own: Vec<_> = nodes.iter().map(|n| n.address).collect();
+    let addrs = crate::net::Addresses::new(&node_names, &own);
+    for (i, item) in node_items.iter().enumerate() {
+        let a = addrs.of(NodeId(i as u16));
+        if let Some(j) = (0..i).find(|&j| addrs.of(NodeId(j as u16)) == a) {
+            errs.push(InputError::at(
+                &item.loc,
+                format!("node.{}.address", node_names[i]),
+                format!(
+                    "{a} is also node {}'s address: give each node its own",
+                    node_names[j]
+                ),
+            ));
+        }
+    }
     for (n, item) in nodes.iter().zip(&node_items) {
         let own = sip.with(&n.sip);
         if own.t2 < own.t1 {

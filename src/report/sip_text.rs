@@ -2,9 +2,10 @@
 //! Wireshark and sngrep decode.
 //!
 //! What the simulator models is written; what it does not is left out
-//! rather than invented: no bodies (`Content-Length: 0`), no `Reason`, no
-//! `CANCEL` in Allow. Each node has one address (see [`Addresses`]); a
-//! URI's user part is the node's model id.
+//! rather than invented: no bodies (`Content-Length: 0`), no `CANCEL` in
+//! Allow; `Reason` only on the BYEs of products that send one. Each node
+//! has one address (see [`Addresses`]); a URI's user part is the node's
+//! model id.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -136,6 +137,70 @@ pub fn render(msg: &Message, from: NodeId, a: &Addresses, parties: &mut Parties)
     if let Some(r) = msg.retry_after_s {
         let _ = write!(out, "Retry-After: {r}\r\n");
     }
+    if let Some(r) = msg.reason {
+        let _ = write!(out, "Reason: {}\r\n", r.text());
+    }
     out.push_str("Content-Length: 0\r\n\r\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::message::{CallRef, Via};
+    use crate::sip::status::ByeReason;
+
+    #[test]
+    fn a_bye_renders_its_reason_and_the_dialog_ends_swap_for_the_callee() {
+        let names: Vec<String> = ["alice", "bob"].iter().map(|s| s.to_string()).collect();
+        let a = Addresses::new(&names, &[]);
+        let mut parties = Parties::default();
+        let (alice, bob) = (NodeId(0), NodeId(1));
+        let mut invite = Message::new(
+            StartLine::Request {
+                method: Method::Invite,
+                target: bob,
+            },
+            1,
+            Method::Invite,
+            CallId(0x2a),
+            Tag(0xa),
+            None,
+            Some(alice),
+            CallRef(0),
+        );
+        invite.via.push(Via {
+            node: alice,
+            branch: crate::sip::message::Branch(7),
+        });
+        let text = render(&invite, alice, &a, &mut parties);
+        assert!(text.starts_with("INVITE sip:bob@10.0.0.2:5060 SIP/2.0\r\n"));
+        assert!(text.contains("Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK00000007\r\n"));
+        assert!(
+            text.contains(
+                "From: <sip:alice@10.0.0.1:5060>;tag=a\r\nTo: <sip:bob@10.0.0.2:5060>\r\n"
+            )
+        );
+        // bob's BYE: From is bob now, with his tag; the Reason as sofia-sip writes it.
+        let mut bye = Message::new(
+            StartLine::Request {
+                method: Method::Bye,
+                target: alice,
+            },
+            1,
+            Method::Bye,
+            CallId(0x2a),
+            Tag(0xb),
+            Some(Tag(0xa)),
+            Some(bob),
+            CallRef(0),
+        );
+        bye.reason = Some(ByeReason::SessionTimeout);
+        let text = render(&bye, bob, &a, &mut parties);
+        assert!(text.contains(
+            "From: <sip:bob@10.0.0.2:5060>;tag=b\r\nTo: <sip:alice@10.0.0.1:5060>;tag=a\r\n"
+        ));
+        assert!(text.contains("Reason: SIP;cause=408;text=\"Session timeout\"\r\n"));
+        assert!(text.ends_with("Content-Length: 0\r\n\r\n"));
+    }
 }

@@ -5,7 +5,7 @@
 //! `shared/spec/stack-profiles.md` and `shared/spec/session-timers.md` §4.
 
 use crate::keyword::keywords;
-use crate::sip::status::ReasonPhrases;
+use crate::sip::status::{ByeReasons, ReasonPhrases};
 
 use super::settings::{
     ExpiryGuard, ExpiryRestart, LowerSe, MinSeFrom422, Mode, No422MinSe, ProxyInsertedSe,
@@ -118,6 +118,9 @@ fn pjsip() -> TimerLayer {
         // `pjsip_timer_setting_default`; `pjsip_timer_update_req` always
         // adds SE and Min-SE, the initial INVITE without a refresher.
         session_expires: Some(1800),
+        // Measured (§7): Reason 408 on the expiry BYE and on the BYE after
+        // an unanswered refresh.
+        bye_reason: Some(ByeReasons::Pjsip),
         min_se: Some(90),
         send_min_se: Some(SendMinSe::Always),
         refresher_param: Some(RefresherParamPref::None),
@@ -161,6 +164,8 @@ fn sofia_sip() -> TimerLayer {
         // not sent without a preference; min_se 120; refresher none;
         // update_refresh 0; retry_count 3.
         mode: Some(Mode::Accept),
+        // Measured (§8): Reason 408 "Session timeout" at expiry only.
+        bye_reason: Some(ByeReasons::SofiaSip),
         session_expires: Some(1800),
         min_se: Some(120),
         refresher_param: Some(RefresherParamPref::None),

@@ -7,7 +7,7 @@
 //! the RFC 4028 recommendations).
 
 use crate::keyword::keywords;
-use crate::sip::status::ReasonPhrases;
+use crate::sip::status::{ByeReasons, ReasonPhrases};
 
 /// `session_timers` (Asterisk `session-timers`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -512,6 +512,8 @@ timer_settings! {
     /// `reason_phrases`: whose reason phrases the node's responses carry
     /// (node-wide: read from the node's own table, not per peer).
     reason_phrases: ReasonPhrases = ReasonPhrases::Rfc,
+    /// `bye_reason`: whose `Reason` header the UA's own BYE carries.
+    bye_reason: ByeReasons = ByeReasons::None,
     /// `options_to_unsupported`: refresh a peer that has not shown timer
     /// support with in-dialog OPTIONS, whose 2xx renews the timer
     /// (reSIProcate `sessionRefresh`).

@@ -229,6 +229,8 @@ pub struct Message {
     pub timer: TimerHeaders,
     /// `Retry-After`, seconds (a 503 from a misbehaving peer).
     pub retry_after_s: Option<u32>,
+    /// `Reason` on a BYE the UA sent itself, where its product writes one.
+    pub reason: Option<super::status::ByeReason>,
     /// Whose reason phrase a response carries.
     pub phrases: ReasonPhrases,
     /// The workload call this belongs to.
@@ -269,6 +271,7 @@ impl Message {
             call,
             refresh: false,
             retransmission: false,
+            reason: None,
             retry_after_s: None,
             phrases: ReasonPhrases::Rfc,
         }
@@ -350,6 +353,7 @@ impl Message {
             call: self.call,
             refresh: self.refresh,
             retransmission: false,
+            reason: None,
             retry_after_s: None,
             phrases: ReasonPhrases::Rfc,
         }

@@ -118,3 +118,58 @@ mod tests {
         assert!(StatusCode::OK.is_success() && StatusCode::REQUEST_TIMEOUT.is_final());
     }
 }
+
+/// The `Reason` header on a BYE a product sends when it ends a call
+/// itself (RFC 3326), as stack-profiles §7 and §8 measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByeReason {
+    /// sofia-sip's non-refresher at its expiry point.
+    SessionTimeout,
+    /// PJSIP's non-refresher at its expiry point.
+    NoSessionRefresh,
+    /// PJSIP's refresher whose refresh got no answer.
+    RequestTimeout,
+}
+
+impl ByeReason {
+    /// The header's value.
+    pub fn text(self) -> &'static str {
+        match self {
+            ByeReason::SessionTimeout => "SIP;cause=408;text=\"Session timeout\"",
+            ByeReason::NoSessionRefresh => "SIP;cause=408;text=\"No session refresh received.\"",
+            ByeReason::RequestTimeout => "SIP;cause=408;text=\"Request Timeout\"",
+        }
+    }
+}
+
+/// `bye_reason`: whose `Reason` a UA's own BYE carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ByeReasons {
+    /// None (RFC 4028 asks for none; chan_sip, reSIProcate, RADVISION).
+    #[default]
+    None,
+    /// sofia-sip: 408 "Session timeout" at expiry; none after a failed refresh.
+    SofiaSip,
+    /// PJSIP: 408 "No session refresh received." at expiry, 408 "Request
+    /// Timeout" after a failed refresh.
+    Pjsip,
+}
+
+crate::keyword::keywords!(ByeReasons {
+    "none" => ByeReasons::None,
+    "sofia-sip" => ByeReasons::SofiaSip,
+    "pjsip" => ByeReasons::Pjsip,
+});
+
+impl ByeReasons {
+    /// The Reason of a BYE sent for `cause`, if this product writes one.
+    pub fn for_cause(self, cause: super::FreeCause) -> Option<ByeReason> {
+        use super::FreeCause::{Expiry, RefreshFailed};
+        match (self, cause) {
+            (ByeReasons::SofiaSip, Expiry) => Some(ByeReason::SessionTimeout),
+            (ByeReasons::Pjsip, Expiry) => Some(ByeReason::NoSessionRefresh),
+            (ByeReasons::Pjsip, RefreshFailed) => Some(ByeReason::RequestTimeout),
+            _ => None,
+        }
+    }
+}

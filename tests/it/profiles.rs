@@ -230,3 +230,36 @@ fn resiprocate_keeps_a_peer_without_timers_alive_with_options() {
         all_close(&first_copies(&h, a, "UPDATE"), &[100.02]) && h.sends(a, "OPTIONS").is_empty()
     );
 }
+
+#[test]
+fn sofia_sip_and_pjsip_put_a_reason_on_their_own_byes() {
+    // As in the test above, sofia-sip's non-refresher BYE goes at 108.03
+    // and carries Reason 408 "Session timeout" (stack-profiles §8); a PJSIP
+    // callee sends "No session refresh received." (§7); the RFC profile
+    // sends none.
+    use sstsim::sip::status::ByeReason;
+    for (callee, want) in [
+        ("sofia-sip", Some(ByeReason::SessionTimeout)),
+        ("pjsip", Some(ByeReason::NoSessionRefresh)),
+        ("rfc4028", None),
+    ] {
+        let alice = TimerSettings {
+            session_expires: 120,
+            ..p("rfc4028")
+        };
+        let bob = TimerSettings {
+            refresher: sstsim::session_timer::RefresherPref::Uac,
+            ..p(callee)
+        };
+        let net = Harness::new(10).losing(|t, _, _, _| t >= at(10.0));
+        let (mut h, _, b) = pair(alice, bob, 300, net);
+        h.run_until(at(200.0));
+        let byes = h.sent_by(b, "BYE");
+        assert!(!byes.is_empty(), "{callee}");
+        assert_eq!(byes[0].msg.reason, want, "{callee}");
+    }
+    assert_eq!(
+        ByeReason::SessionTimeout.text(),
+        "SIP;cause=408;text=\"Session timeout\""
+    );
+}

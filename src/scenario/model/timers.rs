@@ -51,6 +51,7 @@ pub(super) const TIMER_KEYS: &[&str] = &[
     "small_se_supported",
     "keep_timer_on_plain_2xx",
     "reason_phrases",
+    "bye_reason",
     "options_to_unsupported",
     "timers",
     "use_timer",
@@ -104,6 +105,7 @@ pub(super) fn read_timer_fields(f: &mut Fields, errs: &mut Errors) -> TimerLayer
         "lower_se" => lower_se,
         "small_se_supported" => small_se_supported,
         "reason_phrases" => reason_phrases,
+        "bye_reason" => bye_reason,
     }
     macro_rules! booleans {
         ($($key:literal => $field:ident),+ $(,)?) => {

@@ -273,7 +273,12 @@ impl<L: Copy + Default> UaCore<L> {
             return;
         }
         let call = leg.dialog.call;
-        let (bye, next) = leg.dialog.request(me, super::message::Method::Bye);
+        let (mut bye, next) = leg.dialog.request(me, super::message::Method::Bye);
+        bye.reason = self
+            .cfg
+            .for_peer(leg.dialog.peer)
+            .bye_reason
+            .for_cause(cause);
         self.txns
             .start_client(ctx, bye, next, ClientKind::Uac, None);
         Self::st_record(ctx, call, StEvent::ByeSent(cause));

@@ -71,6 +71,7 @@ const KEYS: &[(&str, &[&str])] = &[
     ("small_se_supported", &["\"reject\"", "\"accept\""]),
     ("keep_timer_on_plain_2xx", &["true", "false"]),
     ("reason_phrases", &["\"rfc\"", "\"chan_sip\""]),
+    ("bye_reason", &["\"none\"", "\"sofia-sip\"", "\"pjsip\""]),
     ("options_to_unsupported", &["true", "false"]),
     (
         "timers",

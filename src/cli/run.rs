@@ -197,8 +197,8 @@ fn capture(
     calls: PcapCalls,
     addresses: &[Option<std::net::SocketAddrV4>],
 ) -> Result<usize, Failure> {
+    use crate::net::Addresses;
     use crate::report::pcap::{Vantage, packets, write_pcapng};
-    use crate::report::sip_text::Addresses;
     use crate::sim::TraceEvent;
     use crate::sip::{CallRef, Record};
     let mut trace = world.trace();

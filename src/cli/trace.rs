@@ -7,9 +7,9 @@ use clap::{Args, ValueEnum};
 
 use super::Failure;
 use crate::engine::SeedSpace;
+use crate::net::Addresses;
 use crate::net::NodeId;
 use crate::report::pcap::{Vantage, packets, write_pcapng};
-use crate::report::sip_text::Addresses;
 use crate::report::trace::{TraceContext, ladder, write_csv};
 use crate::scenario::model_from_str;
 use crate::sim::{TraceFilter, World, WorldConfig};

@@ -101,14 +101,11 @@ fn short_key(key: &str) -> &str {
 pub fn heatmap(spec: &HeatmapSpec, columns: &[String], rows: &[SummaryRow]) -> HeatMap {
     let (ri, row_values) = values(columns, rows, &spec.rows);
     let (ci, col_values) = values(columns, rows, &spec.columns);
-    let (pi, panel_values) = match &spec.panels {
-        Some(p) => {
-            let (i, v) = values(columns, rows, p);
-            (Some(i), v)
-        }
-        None => (None, vec![String::new()]),
-    };
-    let panels = panel_values
+    let pi = spec
+        .panels
+        .as_ref()
+        .and_then(|p| columns.iter().position(|c| c == p));
+    let panels = panel_values(spec, columns, rows)
         .iter()
         .map(|pv| {
             let cells = row_values
@@ -174,21 +171,24 @@ pub fn heatmap(spec: &HeatmapSpec, columns: &[String], rows: &[SummaryRow]) -> H
     }
 }
 
+/// The panel key's values, in panel order (one empty value without panels).
+fn panel_values(spec: &HeatmapSpec, columns: &[String], rows: &[SummaryRow]) -> Vec<String> {
+    match &spec.panels {
+        Some(p) => values(columns, rows, p).1,
+        None => vec![String::new()],
+    }
+}
+
 /// The map as CSV: `panel,row,column,cell,value` (cell: value, never,
-/// none, or a refresher category).
-fn csv_text(spec: &HeatmapSpec, map: &HeatMap) -> String {
+/// none, or a refresher category); `panels` are the panel key's values.
+fn csv_text(spec: &HeatmapSpec, map: &HeatMap, panels: &[String]) -> String {
     let mut out = format!(
         "{},{},{},cell,value\n",
         spec.panels.as_deref().unwrap_or("panel"),
         spec.rows,
         spec.columns
     );
-    let panel_values: Vec<&str> = map
-        .panels
-        .iter()
-        .map(|p| p.title.split(" = ").nth(1).unwrap_or(""))
-        .collect();
-    for (p, pv) in map.panels.iter().zip(panel_values) {
+    for (p, pv) in map.panels.iter().zip(panels) {
         for (r, rv) in p.cells.iter().zip(&map.rows) {
             for (c, cv) in r.iter().zip(&map.columns) {
                 let (kind, value) = match c {
@@ -223,8 +223,9 @@ pub fn draw_heatmaps(
             }
         }
         let path = dir.join(format!("heatmap_{}.csv", spec.name));
+        let panels = panel_values(spec, columns, rows);
         crate::report::csv::write_atomically(&path, |b| {
-            b.extend_from_slice(csv_text(spec, &map).as_bytes());
+            b.extend_from_slice(csv_text(spec, &map, &panels).as_bytes());
             Ok(())
         })
         .map_err(|e| ChartError::Backend {
@@ -352,7 +353,7 @@ mod tests {
         );
         assert_eq!(map.panels[1].cells[0][0], Cell::Value(4.0));
         assert_eq!(
-            csv_text(&s, &map),
+            csv_text(&s, &map, &panel_values(&s, &columns, &rows)),
             "c,a,b,cell,value\n\
              p1,r1,c1,value,1.5\np1,r1,c2,value,2.5\np1,r2,c1,none,\np1,r2,c2,none,\n\
              p2,r1,c1,value,4\np2,r1,c2,none,\np2,r2,c1,none,\np2,r2,c2,none,\n"

@@ -19,8 +19,9 @@ use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
 };
 
-use super::sip_text::{Addresses, Parties, render};
+use super::sip_text::{Parties, render};
 use crate::engine::SimTime;
+use crate::net::Addresses;
 use crate::net::NodeId;
 use crate::sim::{TraceEvent, TraceFate};
 
@@ -38,9 +39,9 @@ pub enum Vantage {
 pub struct Packet {
     /// Capture time.
     pub t: SimTime,
-    /// Sender and receiver (the next SIP hop).
+    /// Sender.
     pub from: NodeId,
-    /// Receiver.
+    /// Receiver: the sender's next SIP hop.
     pub to: NodeId,
     /// The SIP message as text.
     pub sip: String,
@@ -55,7 +56,7 @@ fn mac(n: NodeId) -> [u8; 6] {
 }
 
 /// The packets of `trace` as seen from `vantage`, in capture order (time,
-/// then trace order). `names` names links for the comments.
+/// then trace order); `link_name` names a link in a lost packet's comment.
 pub fn packets(
     trace: &[TraceEvent],
     addrs: &Addresses,

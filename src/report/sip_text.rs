@@ -10,8 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-pub use crate::net::Addresses;
-use crate::net::NodeId;
+use crate::net::{Addresses, NodeId};
 use crate::sip::message::{CallId, HopList, Message, Method, RouteEntry, StartLine, Tag};
 
 /// Who the dialog's two ends are, per Call-ID: the sender and target of

@@ -77,32 +77,11 @@ fn a_proxy_ending_a_live_call_at_its_dialog_timeout_is_a_false_teardown() {
     // the first refresh (900 s): one healthy call cut. With sst_interval
     // 1800 the lifetime outlasts the call and nothing is cut.
     let run = |extra: &str| {
-        let m = format!(
-            r#"
-[[node]]
-id = "alice"
-kind = "ua"
-session_timers = "originate"
-[[node]]
-id = "p"
-kind = "proxy"
-profile = "opensips"
-{extra}
-[[node]]
-id = "bob"
-kind = "ua"
-[[link]]
-between = ["alice", "p"]
-delay_ms = 10
-[[link]]
-between = ["p", "bob"]
-delay_ms = 10
-[workload]
-caller = "alice"
-callee = "bob"
-holding_s = 300
-horizon_s = 400
-"#
+        let m = super::support::alice_p_bob(
+            "session_timers = \"originate\"",
+            &format!("profile = \"opensips\"\n{extra}"),
+            "",
+            "holding_s = 300\nhorizon_s = 400",
         );
         let s = model_from_str("test.toml", &m).unwrap_or_else(|e| panic!("{e}"));
         let mut w = World::new(s.world, SeedSpace::new(1, 0, 0), TraceFilter::Off);

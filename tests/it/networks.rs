@@ -169,35 +169,14 @@ fn a_stateful_proxy_turns_icmp_into_a_503_upstream() {
     // alice — p (transaction-stateful) — bob, down with ICMP from 0. p
     // forwards the INVITE at 0.01; bob's host answers at 0.02, p learns it
     // at 0.03 and sends 503 upstream (RFC 3261 §16.9): alice fails at 0.04.
-    let model = r#"
-[[node]]
-id = "alice"
-kind = "ua"
-[[node]]
-id = "p"
-kind = "proxy"
-stateful = "transaction"
-[[node]]
-id = "bob"
-kind = "ua"
-[[link]]
-between = ["alice", "p"]
-delay_ms = 10
-[[link]]
-between = ["p", "bob"]
-delay_ms = 10
-[workload]
-caller = "alice"
-callee = "bob"
-horizon_s = 100
-holding_s = 10
-[[fault]]
-kind = "crash"
-node = "bob"
-at_s = 0
-icmp = true
-"#;
-    let mut w = world(model, 1, TraceFilter::All);
+    let model = super::support::alice_p_bob(
+        "",
+        "stateful = \"transaction\"",
+        "",
+        "horizon_s = 100\nholding_s = 10\n\
+         [[fault]]\nkind = \"crash\"\nnode = \"bob\"\nat_s = 0\nicmp = true",
+    );
+    let mut w = world(&model, 1, TraceFilter::All);
     w.run();
     let f = failures(&w, "alice");
     assert!(f.len() == 1 && near(f[0].0, 0.04) && f[0].1 == 503, "{f:?}");

@@ -15,7 +15,7 @@ use sstsim::sip::message::{RefresherParam, SessionExpires, TimerHeaders};
 use sstsim::sip::proxy::profiles::{ProxyPreset, proxy_profile};
 use sstsim::sip::proxy::{AtExpiry, Lifetime, OnRefresh, Statefulness, TimeoutRestart};
 use sstsim::sip::ua::ReinviteParam;
-use sstsim::sip::{FreeCause, Method, Record, StEvent};
+use sstsim::sip::{FreeCause, Record, StEvent};
 
 use sstsim::engine::{SimDuration, SimTime};
 
@@ -734,7 +734,6 @@ fn every_proxy_profile_of_the_issue_resolves() {
         );
     }
     assert!(proxy_profile("pjsip").is_none());
-    let _ = Method::Bye;
 }
 
 #[test]
@@ -746,37 +745,12 @@ fn a_proxy_profile_brings_its_own_transaction_timers_into_the_world() {
     // stops the copies to bob after 10 (the last at 127.5); with the RFC's
     // 64·T1 = 32 s there would be 11.
     let m = |keys: &str| {
-        format!(
-            r#"
-[[node]]
-id = "alice"
-kind = "ua"
-session_timers = "refuse"
-[[node]]
-id = "p"
-kind = "proxy"
-profile = "kamailio"
-dialog_timeout_s = 100
-{keys}
-[[node]]
-id = "bob"
-kind = "ua"
-[[link]]
-between = ["alice", "p"]
-delay_ms = 10
-[[link]]
-between = ["p", "bob"]
-delay_ms = 10
-[workload]
-caller = "alice"
-callee = "bob"
-holding_s = 1000
-horizon_s = 300
-[[fault]]
-kind = "crash"
-node = "bob"
-at_s = 10
-"#
+        super::support::alice_p_bob(
+            "session_timers = \"refuse\"",
+            &format!("profile = \"kamailio\"\ndialog_timeout_s = 100\n{keys}"),
+            "",
+            "holding_s = 1000\nhorizon_s = 300\n\
+             [[fault]]\nkind = \"crash\"\nnode = \"bob\"\nat_s = 10",
         )
     };
     for (keys, copies) in [("", 10), ("timer_f_ms = 32000", 11)] {

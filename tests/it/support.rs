@@ -12,6 +12,20 @@ pub fn world(model: &str, seed: u64, filter: TraceFilter) -> World {
     World::new(s.world, SeedSpace::new(seed, 0, 0), filter)
 }
 
+/// alice — p (a proxy) — bob over two 10 ms links, alice calling bob:
+/// each node's extra keys, then `workload` (the rest of `[workload]`, and
+/// any tables after it, such as faults).
+pub fn alice_p_bob(alice: &str, proxy: &str, bob: &str, workload: &str) -> String {
+    format!(
+        "[[node]]\nid = \"alice\"\nkind = \"ua\"\n{alice}\n\
+         [[node]]\nid = \"p\"\nkind = \"proxy\"\n{proxy}\n\
+         [[node]]\nid = \"bob\"\nkind = \"ua\"\n{bob}\n\
+         [[link]]\nbetween = [\"alice\", \"p\"]\ndelay_ms = 10\n\
+         [[link]]\nbetween = [\"p\", \"bob\"]\ndelay_ms = 10\n\
+         [workload]\ncaller = \"alice\"\ncallee = \"bob\"\n{workload}\n"
+    )
+}
+
 /// A node's id by name.
 pub fn node(w: &World, name: &str) -> NodeId {
     NodeId(
